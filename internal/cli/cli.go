@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -108,7 +109,7 @@ func exitCode(ctx context.Context, f *Factory, err error) int {
 			fmt.Fprintf(f.IO.Err, "calctl: %v\n", ee.Err)
 		}
 		return ee.Code
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "unknown shorthand flag"):
 		fmt.Fprintf(f.IO.Err, "calctl: %v\n", err)
 		return ExitUsage
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):

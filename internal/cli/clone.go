@@ -1,7 +1,233 @@
 package cli
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/calctl/calctl/installer/gitsource"
+	"github.com/calctl/calctl/internal/secret"
+	"github.com/spf13/cobra"
+)
+
+type cloneOptions struct {
+	IO        IO
+	Getenv    func(string) string
+	URL, Dir  string
+	Ref       string
+	Depth     int
+	Mode      string
+	Require   []string
+	Strict    bool
+	SSHKey    string
+	Quiet     bool
+	Output    string
+	MaxFiles  int
+	MaxBytes  int64
+	TokenUser string
+}
 
 func newCloneCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "clone URL DIR", Short: "Clone Cal.com with its submodules resolved, flattened or skipped"}
+	opts := &cloneOptions{IO: f.IO, Getenv: f.Getenv}
+	cmd := &cobra.Command{
+		Use:   "clone URL DIR",
+		Short: "Clone Cal.com with its submodules resolved, flattened or skipped",
+		Long: `Clone a Cal.com repository (or a fork) into DIR without a recursive clone, then
+handle each git submodule on its own, with its own credentials:
+
+  resolve  check each reachable submodule out at the commit the parent pins
+  flatten  copy each reachable submodule's files into the parent as ordinary
+           files, committed as one commit, so the fork can be pushed to your
+           own private remote as a single repository
+  skip     leave submodules uninitialised
+
+A submodule that cannot be reached (no access, not found, host down) is skipped
+with the reason and what to do, and removed from .gitmodules so that later git
+commands do not fail on it. --strict or --require-submodule turn such skips
+into errors.
+
+Credentials: an HTTPS token from CALCTL_GIT_TOKEN (or GITHUB_TOKEN), sent only
+to the parent repository's host, or --ssh-key for ssh URLs (passphrase from
+CALCTL_SSH_KEY_PASSPHRASE). Credentials are never written to disk.`,
+		Example: `  calctl clone https://github.com/calcom/cal.com.git /opt/calcom/src --depth 1
+  CALCTL_GIT_TOKEN=... calctl clone https://github.com/calcom/cal.com.git src --submodules flatten --require-submodule apps/api
+  calctl clone git@github.com:acme/cal.com.git src --ssh-key ~/.ssh/deploy -o json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErrorf("clone needs a repository URL and a destination directory (see 'calctl clone --help')")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.URL, opts.Dir = args[0], args[1]
+			return runClone(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Ref, "ref", "", "branch, tag or commit to check out (default: the remote's HEAD)")
+	fl.IntVar(&opts.Depth, "depth", 0, "history depth; 0 = full history (shallow clones fetch no tags)")
+	fl.StringVar(&opts.Mode, "submodules", "resolve", "what to do with submodules: resolve, flatten or skip")
+	fl.StringArrayVar(&opts.Require, "require-submodule", nil, "fail unless this submodule path is reachable (repeatable)")
+	fl.BoolVar(&opts.Strict, "strict", false, "fail instead of skipping any unreachable submodule")
+	fl.StringVar(&opts.SSHKey, "ssh-key", "", "private key for ssh URLs")
+	fl.StringVar(&opts.TokenUser, "token-user", "", "basic-auth user sent with the token (default x-access-token)")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no progress")
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	fl.IntVar(&opts.MaxFiles, "max-files", gitsource.DefaultMaxFiles, "refuse a checkout with more files than this")
+	fl.Int64Var(&opts.MaxBytes, "max-bytes", gitsource.DefaultMaxBytes, "refuse a checkout with more bytes of files than this")
+	_ = cmd.RegisterFlagCompletionFunc("submodules", cobra.FixedCompletions([]string{"resolve", "flatten", "skip"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+// gitToken reads the HTTPS token from the environment.
+func gitToken(getenv func(string) string) secret.Secret {
+	for _, k := range []string{"CALCTL_GIT_TOKEN", "GITHUB_TOKEN"} {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return secret.Secret(v)
+		}
+	}
+	return ""
+}
+
+func runClone(ctx context.Context, opts *cloneOptions) error {
+	if opts.Output != "text" && opts.Output != "json" {
+		return usageErrorf("unknown output format %q: use text or json", opts.Output)
+	}
+	mode, err := gitsource.ParseMode(opts.Mode)
+	if err != nil {
+		return usageError{err}
+	}
+	prog := newProgressPrinter(opts.IO.Err, opts.IO.IsTerminal && !opts.Quiet, opts.Quiet)
+	res, err := gitsource.Clone(ctx, gitsource.Options{
+		URL: opts.URL, Dir: opts.Dir, Ref: opts.Ref, Depth: opts.Depth, Submodules: mode,
+		Require: opts.Require, Strict: opts.Strict,
+		Token: gitToken(opts.Getenv), TokenUser: opts.TokenUser,
+		SSHKeyPath: opts.SSHKey, SSHKeyPassphrase: secret.Secret(opts.Getenv("CALCTL_SSH_KEY_PASSPHRASE")),
+		Limits:   gitsource.Limits{MaxFiles: opts.MaxFiles, MaxBytes: opts.MaxBytes},
+		Progress: prog.report,
+	})
+	prog.finish()
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: clone stopped; nothing was left at %s", ctx.Err(), opts.Dir)
+		}
+		return cloneError(err)
+	}
+	for _, s := range res.Submodules {
+		if s.Action == gitsource.ActionSkipped && !strings.HasPrefix(s.Reason, "--submodules skip") {
+			line := fmt.Sprintf("warning: skipped submodule %s (%s): %s", s.Path, s.URL, s.Reason)
+			if s.Hint != "" {
+				line += ". " + s.Hint
+			}
+			fmt.Fprintln(opts.IO.Err, line)
+		}
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(opts.IO.Err, "note: "+n)
+	}
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	return printCloneText(opts.IO.Out, res)
+}
+
+// cloneError adds what to do to the errors a user can fix.
+func cloneError(err error) error {
+	switch {
+	case errors.Is(err, gitsource.ErrUnsafeRepository):
+		return fmt.Errorf("%w; nothing was written. Do not use this repository as it is; if it is your fork, fix .gitmodules", err)
+	case errors.Is(err, gitsource.ErrRequiredSubmodule):
+		return fmt.Errorf("%w; nothing was written. Pass a token that can read it (CALCTL_GIT_TOKEN) or --ssh-key", err)
+	case errors.Is(err, gitsource.ErrRemote):
+		return fmt.Errorf("%w; check the URL, your network and your token (CALCTL_GIT_TOKEN)", err)
+	}
+	return err
+}
+
+func printCloneText(w io.Writer, res *gitsource.Result) error {
+	ref := res.Ref
+	if strings.HasPrefix(ref, "refs/") {
+		ref = strings.TrimPrefix(strings.TrimPrefix(ref, "refs/heads/"), "refs/tags/")
+	}
+	fmt.Fprintf(w, "Cloned %s (%s) at %s into %s\n", res.URL, ref, res.Commit, res.Dir)
+	width := 0
+	for _, s := range res.Submodules {
+		width = max(width, len(s.Path))
+	}
+	for _, s := range res.Submodules {
+		detail := ""
+		switch s.Action {
+		case gitsource.ActionSkipped:
+			detail = s.Reason
+		default:
+			detail = "at " + s.Pinned
+		}
+		fmt.Fprintf(w, "  %-*s  %-9s  %s\n", width, s.Path, s.Action, detail)
+	}
+	if res.Head != res.Commit {
+		fmt.Fprintf(w, "calctl committed its changes on top: HEAD is %s\n", res.Head)
+	}
+	return nil
+}
+
+// progressPrinter draws gitsource progress: one live line on a terminal,
+// plain lines (one per phase, and every 25%) otherwise.
+type progressPrinter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	live  bool
+	quiet bool
+	phase string
+	done  bool
+	width int
+}
+
+func newProgressPrinter(w io.Writer, live, quiet bool) *progressPrinter {
+	return &progressPrinter{w: w, live: live, quiet: quiet}
+}
+
+func (p *progressPrinter) report(pr gitsource.Progress) {
+	if p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	line := pr.Message
+	if pr.Percent >= 0 && pr.Phase != "done" {
+		line = fmt.Sprintf("%s: %3d%%", pr.Phase, pr.Percent)
+	}
+	if p.live {
+		pad := ""
+		if n := p.width - len(line); n > 0 {
+			pad = strings.Repeat(" ", n)
+		}
+		fmt.Fprintf(p.w, "\r%s%s", line, pad)
+		p.width = len(line)
+		return
+	}
+	// Plain lines: a phase's first report, and its completion.
+	if pr.Phase == p.phase && pr.Percent != 100 && !strings.HasPrefix(pr.Phase, "submodule") {
+		return
+	}
+	if pr.Phase == p.phase && pr.Percent == 100 && p.done {
+		return
+	}
+	p.done = pr.Percent == 100
+	p.phase = pr.Phase
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *progressPrinter) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.live && p.width > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
+	}
 }

@@ -52,6 +52,9 @@ func GitOutput(dir string, args ...string) (string, error) {
 type WorkRepo struct {
 	t   testing.TB
 	Dir string
+	// gitlinks are re-staged after `git add -A`, which would otherwise
+	// drop them since their directories are not checked out.
+	gitlinks map[string]string
 }
 
 // NewWorkRepo creates an empty work repository on branch main.
@@ -81,6 +84,9 @@ func (r *WorkRepo) Write(files map[string]string) *WorkRepo {
 func (r *WorkRepo) Commit(msg string) string {
 	r.t.Helper()
 	Git(r.t, r.Dir, "add", "-A")
+	for path, commit := range r.gitlinks {
+		Git(r.t, r.Dir, "update-index", "--add", "--cacheinfo", "160000,"+commit+","+path)
+	}
 	Git(r.t, r.Dir, "commit", "-q", "--allow-empty", "-m", msg)
 	return Git(r.t, r.Dir, "rev-parse", "HEAD")
 }
@@ -90,7 +96,18 @@ func (r *WorkRepo) Commit(msg string) string {
 // lets fixtures declare malicious or unreachable submodules.
 func (r *WorkRepo) AddGitlink(path, commit string) {
 	r.t.Helper()
+	if r.gitlinks == nil {
+		r.gitlinks = map[string]string{}
+	}
+	r.gitlinks[path] = commit
 	Git(r.t, r.Dir, "update-index", "--add", "--cacheinfo", "160000,"+commit+","+path)
+}
+
+// RemoveGitlink forgets a gitlink recorded with AddGitlink.
+func (r *WorkRepo) RemoveGitlink(path string) {
+	r.t.Helper()
+	delete(r.gitlinks, path)
+	Git(r.t, r.Dir, "update-index", "--force-remove", path)
 }
 
 // Publish copies the work repository into the server as the bare repository

@@ -1,0 +1,294 @@
+package gitsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// probeTimeout bounds one submodule reachability probe.
+const probeTimeout = 30 * time.Second
+
+// handleSubmodules probes every submodule, drops the unreachable ones, and
+// resolves or flattens the rest.
+func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
+	if len(mods) == 0 {
+		return c.checkRequired(nil)
+	}
+	results := map[string]*SubmoduleResult{}
+	var drop []*module
+	var keep []*module
+	for _, m := range mods {
+		r := &SubmoduleResult{Name: m.name, Path: m.path, URL: redactURL(m.url)}
+		if !m.pinned.IsZero() {
+			r.Pinned = m.pinned.String()
+		}
+		results[m.path] = r
+		if m.missing != "" {
+			r.Action, r.Reason = ActionSkipped, m.missing
+			r.Hint = "remove the entry from .gitmodules in the repository; calctl removed it from this checkout"
+			drop = append(drop, m)
+			continue
+		}
+		if reason, hint := c.probe(ctx, m); reason != "" {
+			r.Action, r.Reason, r.Hint = ActionSkipped, reason, hint
+			drop = append(drop, m)
+			continue
+		}
+		keep = append(keep, m)
+	}
+	for _, m := range mods {
+		c.res.Submodules = append(c.res.Submodules, *results[m.path])
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := c.checkRequired(results); err != nil {
+		return err
+	}
+	if len(drop) > 0 {
+		if err := c.dropModules(drop); err != nil {
+			return err
+		}
+	}
+	var flattened []*module
+	for _, m := range keep {
+		r := results[m.path]
+		switch c.o.Submodules {
+		case Skip:
+			r.Action, r.Reason = ActionSkipped, "--submodules skip: left uninitialised"
+		case Resolve:
+			if err := c.resolve(ctx, m); err != nil {
+				return fmt.Errorf("submodule %s: %w", m.path, err)
+			}
+			r.Action = ActionResolved
+		case Flatten:
+			if err := c.flatten(ctx, m); err != nil {
+				return fmt.Errorf("submodule %s: %w", m.path, err)
+			}
+			r.Action = ActionFlattened
+			flattened = append(flattened, m)
+		}
+	}
+	if len(flattened) > 0 {
+		if err := c.commitFlatten(flattened); err != nil {
+			return err
+		}
+	}
+	c.res.Submodules = c.res.Submodules[:0]
+	for _, m := range mods {
+		c.res.Submodules = append(c.res.Submodules, *results[m.path])
+	}
+	sortedResults(c.res.Submodules)
+	return nil
+}
+
+// probe checks that a submodule's repository answers with its auth. It
+// returns "" when reachable, or a reason and a hint.
+func (c *cloner) probe(ctx context.Context, m *module) (reason, hint string) {
+	if urlKind(m.url) == kindLocal && !c.auth.local {
+		return "local-path URL " + m.url + " is not followed for a remote repository", "a submodule of a remote repository must have a remote URL"
+	}
+	c.report(Progress{Phase: "submodule " + m.path, Percent: -1, Message: "checking access to " + redactURL(m.url)})
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	if _, err := c.auth.listRemote(pctx, m.url); err != nil {
+		if ctx.Err() != nil {
+			return "interrupted", ""
+		}
+		return describeRemoteError(err, c.auth, m.url), hintFor(m.path, err)
+	}
+	return "", ""
+}
+
+// checkRequired fails when a --require-submodule path is unreachable or
+// absent, or when --strict and anything was skipped for being unreachable.
+func (c *cloner) checkRequired(results map[string]*SubmoduleResult) error {
+	var missing []string
+	for _, p := range c.o.Require {
+		r, ok := results[p]
+		switch {
+		case !ok:
+			missing = append(missing, p+" (not a submodule of this repository)")
+		case r.Action == ActionSkipped:
+			missing = append(missing, fmt.Sprintf("%s (%s: %s)", p, r.URL, r.Reason))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s", ErrRequiredSubmodule, strings.Join(missing, "; "))
+	}
+	if c.o.Strict {
+		var skipped []string
+		for _, r := range results {
+			if r.Action == ActionSkipped {
+				skipped = append(skipped, fmt.Sprintf("%s (%s)", r.Path, r.Reason))
+			}
+		}
+		if len(skipped) > 0 {
+			return fmt.Errorf("%w (--strict): %s", ErrRequiredSubmodule, strings.Join(skipped, "; "))
+		}
+	}
+	return nil
+}
+
+// dropModules removes unreachable submodules from .gitmodules and the
+// index, and commits that, so that `git submodule update` and
+// `git submodule status` work on what is left.
+func (c *cloner) dropModules(drop []*module) error {
+	names := map[string]bool{}
+	var paths []string
+	for _, m := range drop {
+		names[m.name] = true
+		paths = append(paths, m.path)
+	}
+	w, err := c.repo.Worktree()
+	if err != nil {
+		return err
+	}
+	idx, err := c.repo.Storer.Index()
+	if err != nil {
+		return err
+	}
+	for _, m := range drop {
+		if m.pinned.IsZero() {
+			continue
+		}
+		if _, err := idx.Remove(m.path); err != nil {
+			return fmt.Errorf("remove gitlink %s from the index: %w", m.path, err)
+		}
+		_ = os.Remove(filepath.Join(c.tmp, filepath.FromSlash(m.path))) // the empty placeholder directory
+	}
+	if err := c.repo.Storer.SetIndex(idx); err != nil {
+		return err
+	}
+	if err := c.rewriteGitmodules(w, names); err != nil {
+		return err
+	}
+	return c.commit(w, "Remove unreachable submodules: "+strings.Join(paths, ", "),
+		"calctl could not reach these submodules and removed them from this checkout\nso that git submodule commands keep working:\n\n"+c.describe(drop))
+}
+
+func (c *cloner) describe(mods []*module) string {
+	var b strings.Builder
+	for _, m := range mods {
+		fmt.Fprintf(&b, "  %s  %s", m.path, redactURL(m.url))
+		if !m.pinned.IsZero() {
+			fmt.Fprintf(&b, " @ %s", m.pinned)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// rewriteGitmodules removes the named sections from .gitmodules in the
+// work tree and index, deleting the file when nothing is left.
+func (c *cloner) rewriteGitmodules(w *git.Worktree, names map[string]bool) error {
+	p := filepath.Join(c.tmp, ".gitmodules")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	out, err := removeModuleSections(data, names)
+	if err != nil {
+		return fmt.Errorf("rewrite .gitmodules: %w", err)
+	}
+	if out == nil {
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+		_, err = w.Remove(".gitmodules")
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		return err
+	}
+	_, err = w.Add(".gitmodules")
+	return err
+}
+
+// commit records the index as a commit by calctl.
+func (c *cloner) commit(w *git.Worktree, subject, body string) error {
+	sig := &object.Signature{Name: "calctl", Email: "calctl@localhost", When: time.Now().UTC()}
+	msg := subject
+	if body != "" {
+		msg += "\n\n" + body
+	}
+	_, err := w.Commit(msg, &git.CommitOptions{Author: sig, Committer: sig})
+	return err
+}
+
+// resolve checks a submodule out at its pinned commit with its own auth.
+// A shallow fetch that cannot find the pinned commit is retried in full.
+func (c *cloner) resolve(ctx context.Context, m *module) error {
+	if err := noSymlinkBelow(c.tmp, m.path); err != nil {
+		return err
+	}
+	c.report(Progress{Phase: "submodule " + m.path, Percent: -1, Message: "fetching " + short(m.pinned.String())})
+	auth, err := c.auth.forURL(m.url)
+	if err != nil {
+		return err
+	}
+	update := func(depth int) error {
+		w, err := c.repo.Worktree()
+		if err != nil {
+			return err
+		}
+		sub, err := w.Submodule(m.name)
+		if err != nil {
+			return err
+		}
+		sub.Config().URL = m.url // absolute: relative URLs already resolved
+		return sub.UpdateContext(ctx, &git.SubmoduleUpdateOptions{
+			Init: true, Auth: auth, Depth: depth, RecurseSubmodules: git.NoRecurseSubmodules,
+		})
+	}
+	err = update(c.o.Depth)
+	if err != nil && c.o.Depth > 0 && ctx.Err() == nil {
+		c.res.Notes = append(c.res.Notes, fmt.Sprintf("submodule %s: a depth-%d fetch did not contain the pinned commit %s; fetched its full history instead", m.path, c.o.Depth, short(m.pinned.String())))
+		if rmErr := c.resetModule(m); rmErr != nil {
+			return rmErr
+		}
+		err = update(0)
+	}
+	if err != nil {
+		return fmt.Errorf("check out %s at %s: %s", redactURL(m.url), short(m.pinned.String()), describeRemoteError(err, c.auth, m.url))
+	}
+	sr, err := git.PlainOpen(filepath.Join(c.tmp, filepath.FromSlash(m.path)))
+	if err != nil {
+		return err
+	}
+	head, err := sr.Head()
+	if err != nil {
+		return err
+	}
+	if head.Hash() != m.pinned {
+		return fmt.Errorf("checked out %s, but the parent pins %s", head.Hash(), m.pinned)
+	}
+	return nil
+}
+
+// resetModule removes a half-fetched submodule so it can be fetched again.
+func (c *cloner) resetModule(m *module) error {
+	if err := os.RemoveAll(filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))); err != nil {
+		return err
+	}
+	dir := filepath.Join(c.tmp, filepath.FromSlash(m.path))
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+// pinnedRef is where a flattened submodule's pinned commit is fetched to.
+const pinnedRef = plumbing.ReferenceName("refs/calctl/pinned")
