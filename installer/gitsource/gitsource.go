@@ -31,6 +31,7 @@ import (
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Mode says what to do with a repository's submodules.
@@ -211,6 +212,12 @@ type cloner struct {
 	repo   *git.Repository
 	res    *Result
 	report func(Progress)
+	// storage is the parent's object storage when cloneParent opened it.
+	storage *filesystem.Storage
+	// tree is the cloned commit's walked tree (set by readModules).
+	tree *treeIndex
+	// updating is set by Update: the checkout already has files.
+	updating bool
 	// running totals of the checkout's files, checked against Limits
 	flatFiles int
 	flatBytes int64
@@ -261,6 +268,9 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 		return nil, fmt.Errorf("%w: cannot create a working directory next to %s: %v", ErrDestination, c.dir, err)
 	}
 	defer func() {
+		if c.storage != nil {
+			_ = c.storage.Close() // release kept pack descriptors before rename/removal
+		}
 		if err != nil {
 			if rmErr := os.RemoveAll(c.tmp); rmErr != nil {
 				err = fmt.Errorf("%w (and the partial clone at %s could not be removed: %v)", err, c.tmp, rmErr)
@@ -289,6 +299,9 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 	}
 	c.res.Head = head.Hash().String()
 	if err := c.verifyNoCredentials(); err != nil {
+		return nil, err
+	}
+	if err := c.saveState(c.tmp); err != nil {
 		return nil, err
 	}
 	// syscall.Rename, unlike os.Rename, replaces an existing empty directory.
@@ -332,7 +345,16 @@ func (c *cloner) checkout(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := w.Reset(&git.ResetOptions{Mode: git.HardReset, Commit: plumbing.NewHash(c.res.Commit)}); err != nil {
+	if !c.updating && c.tree != nil {
+		return c.freshCheckout(ctx, c.tree)
+	}
+	// A fresh clone gets a hard reset; an update a merge reset, which (like
+	// git checkout) leaves untracked files alone.
+	mode := git.HardReset
+	if c.updating {
+		mode = git.MergeReset
+	}
+	if err := w.Reset(&git.ResetOptions{Mode: mode, Commit: plumbing.NewHash(c.res.Commit)}); err != nil {
 		return fmt.Errorf("check out %s: %w", short(c.res.Commit), err)
 	}
 	return nil

@@ -40,6 +40,7 @@ func (c *cloner) readModules() ([]*module, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.tree = entries
 	// Flattened files count against the same totals as the parent's.
 	c.flatFiles, c.flatBytes = entries.files, entries.bytes
 	gm, ok := entries.byPath[".gitmodules"]

@@ -2,8 +2,14 @@ package gitsource
 
 import (
 	"context"
+	"path/filepath"
+
 	"errors"
 	"fmt"
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"regexp"
 	"sort"
 	"strings"
@@ -120,7 +126,8 @@ func (c *cloner) cloneParent(ctx context.Context) error {
 		if c.o.Depth > 0 {
 			tags = git.NoTags
 		}
-		c.repo, err = git.PlainCloneContext(ctx, c.tmp, false, &git.CloneOptions{
+		st, wt := c.openStorage()
+		c.repo, err = git.CloneContext(ctx, st, wt, &git.CloneOptions{
 			URL:               c.url,
 			Auth:              auth,
 			ReferenceName:     tg.ref,
@@ -144,13 +151,24 @@ func (c *cloner) cloneParent(ctx context.Context) error {
 	return c.cloneCommit(ctx, tg.commit, auth, prog)
 }
 
+// openStorage returns the object storage and work tree for c.tmp. The
+// storage keeps its pack files open: go-git otherwise reopens the pack for
+// every object it reads, which dominates checkout time on a large tree.
+// run closes it.
+func (c *cloner) openStorage() (*filesystem.Storage, billy.Filesystem) {
+	c.storage = filesystem.NewStorageWithOptions(osfs.New(filepath.Join(c.tmp, ".git")), cache.NewObjectLRUDefault(),
+		filesystem.Options{KeepDescriptors: true})
+	return c.storage, osfs.New(c.tmp)
+}
+
 // cloneCommit fetches a repository and detaches HEAD at commit. A full
 // 40-hex commit is first fetched by itself (servers that allow it, such as
 // GitHub, then send only what is needed); otherwise all branches are fetched
 // and the (possibly short) hash is looked up.
 func (c *cloner) cloneCommit(ctx context.Context, commit string, auth transport.AuthMethod, prog *progressWriter) error {
 	var err error
-	c.repo, err = git.PlainInit(c.tmp, false)
+	st, wt := c.openStorage()
+	c.repo, err = git.Init(st, wt)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,206 @@
+package gitsource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// stateFile, inside .git, records what the last Clone or Update produced,
+// so that Update can tell "nothing to do" from "move to a new ref".
+const stateFile = "calctl-source.json"
+
+type sourceState struct {
+	Mode   Mode    `json:"mode"`
+	Result *Result `json:"result"`
+}
+
+func (c *cloner) saveState(root string) error {
+	b, err := json.MarshalIndent(sourceState{Mode: c.o.Submodules, Result: c.res}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(root, ".git", stateFile), append(b, '\n'), 0o644)
+}
+
+// Update brings an existing checkout made by Clone to o.Ref (default: the
+// remote's HEAD), fetching with the same credentials rules, and handles
+// submodules again per o.Submodules. It refuses a checkout with local
+// changes to tracked files rather than lose them. When the checkout is
+// already where o asks, it changes nothing.
+func Update(ctx context.Context, o Options) (*Result, error) {
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not a git checkout: %v", ErrDestination, dir, err)
+	}
+	rem, err := repo.Remote("origin")
+	if err != nil || len(rem.Config().URLs) == 0 {
+		return nil, fmt.Errorf("%w: %s has no origin remote", ErrDestination, dir)
+	}
+	origin := rem.Config().URLs[0]
+	if o.URL == "" {
+		o.URL = origin
+	}
+	o.Dir = dir
+	c, err := newCloner(o)
+	if err != nil {
+		return nil, err
+	}
+	if c.url != origin {
+		return nil, fmt.Errorf("%w: %s was cloned from %s, not %s; clone into a new directory instead", ErrDestination, dir, origin, c.url)
+	}
+	c.tmp, c.repo, c.updating = dir, repo, true
+	if err := c.checkClean(); err != nil {
+		return nil, err
+	}
+	var prev sourceState
+	if b, err := os.ReadFile(filepath.Join(dir, ".git", stateFile)); err == nil {
+		_ = json.Unmarshal(b, &prev)
+	}
+	c.report(Progress{Phase: "connect", Percent: -1, Message: "contacting " + c.url})
+	refs, err := c.auth.listRemote(ctx, c.url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %s", ErrRemote, c.url, describeRemoteError(err, c.auth, c.url))
+	}
+	tg, err := resolveTarget(refs, c.o.Ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.fetchTarget(ctx, tg); err != nil {
+		return nil, err
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return nil, err
+	}
+	if prev.Result != nil && prev.Mode == c.o.Submodules && prev.Result.Commit == c.res.Commit && prev.Result.Head == head.Hash().String() {
+		res := *prev.Result
+		res.Notes = []string{"already at " + short(res.Commit) + "; nothing changed"}
+		return &res, nil
+	}
+	if err := c.moveTo(tg); err != nil {
+		return nil, err
+	}
+	mods, err := c.readModules()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkout(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.handleSubmodules(ctx, mods); err != nil {
+		return nil, err
+	}
+	head, err = repo.Head()
+	if err != nil {
+		return nil, err
+	}
+	c.res.Head = head.Hash().String()
+	if err := c.verifyNoCredentials(); err != nil {
+		return nil, err
+	}
+	if err := c.saveState(dir); err != nil {
+		return nil, err
+	}
+	return c.res, nil
+}
+
+// checkClean refuses a checkout whose tracked files have local changes.
+func (c *cloner) checkClean() error {
+	w, err := c.repo.Worktree()
+	if err != nil {
+		return err
+	}
+	st, err := w.Status()
+	if err != nil {
+		return err
+	}
+	var changed []string
+	for p, s := range st {
+		if s.Staging == git.Untracked && s.Worktree == git.Untracked {
+			continue
+		}
+		if s.Staging != git.Unmodified || s.Worktree != git.Unmodified {
+			changed = append(changed, p)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	sort.Strings(changed)
+	more := ""
+	if len(changed) > 5 {
+		more = fmt.Sprintf(" and %d more", len(changed)-5)
+		changed = changed[:5]
+	}
+	return fmt.Errorf("%w in %s: %s%s. Commit or stash them (git -C %s stash), then run again", ErrDirty, c.tmp, strings.Join(changed, ", "), more, c.tmp)
+}
+
+// fetchTarget fetches the target ref or commit into the existing repository.
+func (c *cloner) fetchTarget(ctx context.Context, tg target) error {
+	auth, err := c.auth.forURL(c.url)
+	if err != nil {
+		return err
+	}
+	prog := newProgressWriter(c.report)
+	defer prog.Close()
+	fo := &git.FetchOptions{RemoteName: "origin", Auth: auth, Depth: c.o.Depth, Progress: prog, Tags: git.NoTags, Force: true}
+	switch {
+	case tg.ref.IsBranch():
+		fo.RefSpecs = []config.RefSpec{config.RefSpec("+" + tg.ref.String() + ":refs/remotes/origin/" + tg.ref.Short())}
+	case tg.ref.IsTag():
+		fo.RefSpecs = []config.RefSpec{config.RefSpec("+" + tg.ref.String() + ":" + tg.ref.String())}
+	default:
+		fo.RefSpecs = []config.RefSpec{"+refs/heads/*:refs/remotes/origin/*"}
+		fo.Depth = 0
+	}
+	if err := c.repo.FetchContext(ctx, fo); err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetch %s: %s", c.url, describeRemoteError(err, c.auth, c.url))
+	}
+	var h *plumbing.Hash
+	switch {
+	case tg.ref.IsBranch():
+		h, err = c.repo.ResolveRevision(plumbing.Revision("refs/remotes/origin/" + tg.ref.Short()))
+	case tg.ref.IsTag():
+		h, err = c.repo.ResolveRevision(plumbing.Revision(tg.ref.String() + "^{commit}"))
+	default:
+		h, err = c.repo.ResolveRevision(plumbing.Revision(tg.commit))
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrRef, err)
+	}
+	c.res.Commit = h.String()
+	if tg.ref != "" {
+		c.res.Ref = tg.ref.String()
+	} else {
+		c.res.Ref = h.String()
+	}
+	return nil
+}
+
+// moveTo points the checkout at the fetched commit: a local branch of the
+// same name for a branch, a detached HEAD otherwise.
+func (c *cloner) moveTo(tg target) error {
+	h := plumbing.NewHash(c.res.Commit)
+	if tg.ref.IsBranch() {
+		if err := c.repo.Storer.SetReference(plumbing.NewHashReference(tg.ref, h)); err != nil {
+			return err
+		}
+		return c.repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, tg.ref))
+	}
+	return c.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.HEAD, h))
+}
