@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs calctl's whole test suite, first installing what the tests need on a
+# fresh Debian machine: PostgreSQL 15 server binaries (initdb, pg_ctl) and
+# git's http-backend. The Docker engine must already be running.
+#
+# With CALCTL_REQUIRE_SERVICES=1 (CI sets it) a missing service fails the
+# tests instead of skipping them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_apt+=(postgresql-15)
+fi
+if ! [ -x "$(git --exec-path 2>/dev/null)/git-http-backend" ]; then
+  need_apt+=(git)
+fi
+if ! command -v node >/dev/null 2>&1; then
+  need_apt+=(nodejs)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}" >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --home /var/lib/postgresql --shell /bin/bash postgres
+fi
+
+if [ "${CALCTL_REQUIRE_SERVICES:-}" = "1" ]; then
+  docker info >/dev/null 2>&1 || { echo "Docker engine not reachable: start it (tests need it with CALCTL_REQUIRE_SERVICES=1)" >&2; exit 1; }
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed on:" >&2; echo "$unformatted" >&2; exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 60m "$@" ./...
