@@ -139,12 +139,21 @@ func urlKind(raw string) kind {
 	return kindLocal
 }
 
-// redactURL removes any password or token from a URL for messages.
+// redactURL removes any password or token from a URL for messages. An
+// ssh user name ("git@") is kept: it is not a secret. For http(s) the
+// whole user info goes, since https://TOKEN@host puts the token there.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return raw
 	}
-	u.User = nil
+	if _, hasPass := u.User.Password(); urlKind(raw) == kindSSH && !hasPass {
+		return raw
+	}
+	if urlKind(raw) == kindSSH {
+		u.User = url.User(u.User.Username())
+	} else {
+		u.User = nil
+	}
 	return u.String()
 }
