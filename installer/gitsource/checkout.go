@@ -20,12 +20,23 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// freshCheckout writes the cloned commit's tree into the empty work tree
-// and builds the index, with one worker per CPU. Each worker has its own
-// object storage (go-git's storage is not safe for concurrent use) and its
-// own os.Root, and every path is checked again before it is written, so a
-// hostile tree cannot write outside the checkout or into .git.
+// freshCheckout writes the cloned commit's tree into the parent's empty
+// work tree and sets the parent's index.
 func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
+	idx, err := checkoutTree(ctx, c.tmp, filepath.Join(c.tmp, ".git"), t, c.report)
+	if err != nil {
+		return err
+	}
+	return c.repo.Storer.SetIndex(idx)
+}
+
+// checkoutTree writes a walked tree into the empty work tree dir, reading
+// objects from gitdir, and returns the matching index, with one worker per
+// CPU. Each worker has its own object storage (go-git's storage is not safe
+// for concurrent use), directories are opened through os.Root, and every
+// path is checked again before it is written, so a hostile tree cannot
+// write outside dir or into a .git directory.
+func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, report func(Progress)) (*index.Index, error) {
 	type file struct {
 		i    int // index into entries
 		name string
@@ -37,9 +48,9 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 		dir   string
 		files []file
 	}
-	root, err := os.OpenRoot(c.tmp)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer root.Close()
 	entries := make([]*index.Entry, 0, len(t.order))
@@ -48,16 +59,16 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 	for _, p := range t.order {
 		e := t.byPath[p]
 		if err := checkRepoPath(p); err != nil {
-			return fmt.Errorf("%w: %v", ErrUnsafeRepository, err)
+			return nil, fmt.Errorf("%w: %v", ErrUnsafeRepository, err)
 		}
 		switch e.mode {
 		case filemode.Dir:
 			if err := root.Mkdir(p, 0o755); err != nil {
-				return fmt.Errorf("%w: cannot create %s: %v", ErrUnsafeRepository, p, err)
+				return nil, fmt.Errorf("%w: cannot create %s: %v", ErrUnsafeRepository, p, err)
 			}
 		case filemode.Submodule:
 			if err := root.Mkdir(p, 0o755); err != nil {
-				return fmt.Errorf("%w: cannot create %s: %v", ErrUnsafeRepository, p, err)
+				return nil, fmt.Errorf("%w: cannot create %s: %v", ErrUnsafeRepository, p, err)
 			}
 			entries = append(entries, &index.Entry{Name: p, Hash: e.hash, Mode: filemode.Submodule})
 		case filemode.Regular, filemode.Deprecated, filemode.Executable, filemode.Symlink:
@@ -74,7 +85,7 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 			}
 			j.files = append(j.files, file{i: len(entries) - 1, name: name, e: e})
 		default:
-			return fmt.Errorf("%w: %s has unsupported mode %v", ErrUnsafeRepository, p, e.mode)
+			return nil, fmt.Errorf("%w: %s has unsupported mode %v", ErrUnsafeRepository, p, e.mode)
 		}
 	}
 	total := int64(0)
@@ -89,7 +100,6 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 	fail := func(err error) { once.Do(func() { firstErr = err; failed.Store(true) }) }
 	var done atomic.Int64
 	var wg sync.WaitGroup
-	gitdir := filepath.Join(c.tmp, ".git")
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -111,7 +121,7 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 						break
 					}
 					if n := done.Add(1); n%1000 == 0 || n == total {
-						c.report(Progress{Phase: "Checking out files", Percent: int(n * 100 / total), Message: fmt.Sprintf("Checking out files: %d/%d", n, total)})
+						report(Progress{Phase: "Checking out files", Percent: int(n * 100 / total), Message: fmt.Sprintf("Checking out files: %d/%d", n, total)})
 					}
 				}
 				droot.Close()
@@ -127,10 +137,10 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 	close(ch)
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return nil, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	for _, e := range entries {
 		if e.Mode == filemode.Deprecated {
@@ -138,7 +148,7 @@ func (c *cloner) freshCheckout(ctx context.Context, t *treeIndex) error {
 		}
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
-	return c.repo.Storer.SetIndex(&index.Index{Version: 2, Entries: entries})
+	return &index.Index{Version: 2, Entries: entries}, nil
 }
 
 // writeBlob writes one file or symlink and fills its index entry.

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -391,9 +390,4 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// sortedResults orders submodule results by path.
-func sortedResults(rs []SubmoduleResult) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Path < rs[j].Path })
 }

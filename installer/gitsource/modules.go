@@ -36,7 +36,7 @@ func (c *cloner) readModules() ([]*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := scanTree(tree, c.repo.Storer.EncodedObjectSize, c.o.Limits)
+	entries, err := scanTree(tree, c.repo.Storer.EncodedObjectSize, c.o.Limits, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -197,9 +197,11 @@ type treeIndex struct {
 	bytes   int64
 }
 
-// scanTree walks a tree once, enforcing Limits on files and bytes.
-func scanTree(tree *object.Tree, size func(plumbing.Hash) (int64, error), lim Limits) (*treeIndex, error) {
-	t := &treeIndex{byPath: map[string]treeEntry{}, lower: map[string]string{}, collide: map[string]string{}}
+// scanTree walks a tree once, enforcing Limits on files and bytes. The
+// counts start from files and bytes already in the checkout, so the limits
+// apply to the parent and its submodules together.
+func scanTree(tree *object.Tree, size func(plumbing.Hash) (int64, error), lim Limits, files int, bytes int64) (*treeIndex, error) {
+	t := &treeIndex{files: files, bytes: bytes, byPath: map[string]treeEntry{}, lower: map[string]string{}, collide: map[string]string{}}
 	w := object.NewTreeWalker(tree, true, nil)
 	defer w.Close()
 	for {

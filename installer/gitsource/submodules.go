@@ -9,9 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // probeTimeout bounds one submodule reachability probe.
@@ -44,9 +48,6 @@ func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
 			continue
 		}
 		keep = append(keep, m)
-	}
-	for _, m := range mods {
-		c.res.Submodules = append(c.res.Submodules, *results[m.path])
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -84,10 +85,9 @@ func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
 		}
 	}
 	c.res.Submodules = c.res.Submodules[:0]
-	for _, m := range mods {
+	for _, m := range mods { // mods are sorted by path
 		c.res.Submodules = append(c.res.Submodules, *results[m.path])
 	}
-	sortedResults(c.res.Submodules)
 	return nil
 }
 
@@ -228,8 +228,12 @@ func (c *cloner) commit(w *git.Worktree, subject, body string) error {
 	return err
 }
 
-// resolve checks a submodule out at its pinned commit with its own auth.
-// A shallow fetch that cannot find the pinned commit is retried in full.
+// resolve checks a submodule out at its pinned commit with its own auth,
+// laid out as git does: objects in .git/modules/<name>, a ".git" file in
+// the submodule's directory, the URL in the parent's config. The files are
+// written by checkoutTree (os.Root, path checks, Limits counted together
+// with the parent's). A shallow fetch that misses the pinned commit is
+// retried with full history, and Notes say so.
 func (c *cloner) resolve(ctx context.Context, m *module) error {
 	if err := noSymlinkBelow(c.tmp, m.path); err != nil {
 		return err
@@ -239,46 +243,102 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	if err != nil {
 		return err
 	}
-	update := func(depth int) error {
-		w, err := c.repo.Worktree()
-		if err != nil {
+	gitdir := filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))
+	wtdir := filepath.Join(c.tmp, filepath.FromSlash(m.path))
+	if c.updating {
+		// Start over: the pinned commit or URL may have changed.
+		if err := c.resetModule(m); err != nil {
 			return err
 		}
-		sub, err := w.Submodule(m.name)
-		if err != nil {
-			return err
-		}
-		sub.Config().URL = m.url // absolute: relative URLs already resolved
-		return sub.UpdateContext(ctx, &git.SubmoduleUpdateOptions{
-			Init: true, Auth: auth, Depth: depth, RecurseSubmodules: git.NoRecurseSubmodules,
-		})
 	}
-	err = update(c.o.Depth)
-	if err != nil && c.o.Depth > 0 && ctx.Err() == nil {
+	// open starts the submodule's repository afresh and fetches the
+	// branches, then (as git does) the pinned commit by itself if needed.
+	var st *filesystem.Storage
+	var sub *git.Repository
+	defer func() {
+		if st != nil {
+			st.Close()
+		}
+	}()
+	open := func(depth int) (bool, error) {
+		if st != nil {
+			st.Close()
+			if err := c.resetModule(m); err != nil {
+				return false, err
+			}
+		}
+		st = filesystem.NewStorageWithOptions(osfs.New(gitdir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		var err error
+		if sub, err = git.Init(st, osfs.New(wtdir)); err != nil {
+			return false, err
+		}
+		if _, err := sub.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{m.url}}); err != nil {
+			return false, err
+		}
+		fetch := func(spec config.RefSpec) error {
+			err := sub.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", Auth: auth, Tags: git.NoTags, Depth: depth, RefSpecs: []config.RefSpec{spec}})
+			if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+				return err
+			}
+			return nil
+		}
+		have := func() bool { _, err := sub.CommitObject(m.pinned); return err == nil }
+		if err := fetch("+refs/heads/*:refs/remotes/origin/*"); err != nil {
+			return false, err
+		}
+		if !have() {
+			_ = fetch(config.RefSpec("+" + m.pinned.String() + ":" + pinnedRef.String()))
+			_ = sub.Storer.RemoveReference(pinnedRef)
+		}
+		return have(), nil
+	}
+	found, err := open(c.o.Depth)
+	if err == nil && !found && c.o.Depth > 0 {
 		c.res.Notes = append(c.res.Notes, fmt.Sprintf("submodule %s: a depth-%d fetch did not contain the pinned commit %s; fetched its full history instead", m.path, c.o.Depth, short(m.pinned.String())))
-		if rmErr := c.resetModule(m); rmErr != nil {
-			return rmErr
+		found, err = open(0)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		err = update(0)
+		return fmt.Errorf("fetch %s: %s", redactURL(m.url), describeRemoteError(err, c.auth, m.url))
 	}
-	if err != nil {
-		return fmt.Errorf("check out %s at %s: %s", redactURL(m.url), short(m.pinned.String()), describeRemoteError(err, c.auth, m.url))
+	if !found {
+		return fmt.Errorf("the pinned commit %s is not in %s (was it force-pushed away?)", m.pinned, redactURL(m.url))
 	}
-	sr, err := git.PlainOpen(filepath.Join(c.tmp, filepath.FromSlash(m.path)))
-	if err != nil {
-		return err
-	}
-	head, err := sr.Head()
+	commit, err := sub.CommitObject(m.pinned)
 	if err != nil {
 		return err
 	}
-	if head.Hash() != m.pinned {
-		return fmt.Errorf("checked out %s, but the parent pins %s", head.Hash(), m.pinned)
+	tree, err := commit.Tree()
+	if err != nil {
+		return err
 	}
-	return nil
+	t, err := scanTree(tree, st.EncodedObjectSize, c.o.Limits, c.flatFiles, c.flatBytes)
+	if err != nil {
+		return err
+	}
+	c.flatFiles, c.flatBytes = t.files, t.bytes
+	idx, err := checkoutTree(ctx, wtdir, gitdir, t, c.report)
+	if err != nil {
+		return err
+	}
+	if err := sub.Storer.SetIndex(idx); err != nil {
+		return err
+	}
+	if err := sub.Storer.SetReference(plumbing.NewHashReference(plumbing.HEAD, m.pinned)); err != nil {
+		return err
+	}
+	cfg, err := c.repo.Config()
+	if err != nil {
+		return err
+	}
+	cfg.Submodules[m.name] = &config.Submodule{Name: m.name, Path: m.path, URL: m.url}
+	return c.repo.SetConfig(cfg)
 }
 
-// resetModule removes a half-fetched submodule so it can be fetched again.
+// resetModule removes a submodule's objects and files so it can be
+// fetched again from scratch.
 func (c *cloner) resetModule(m *module) error {
 	if err := os.RemoveAll(filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))); err != nil {
 		return err
