@@ -1,0 +1,153 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/calctl/calctl/internal/testenv"
+	"github.com/calctl/calctl/reporter"
+	"github.com/calctl/calctl/reporter/fixture"
+	"github.com/calctl/calctl/reporter/receiver"
+)
+
+func rows() int {
+	if v, err := strconv.Atoi(os.Getenv("CALCTL_BENCH_ROWS")); err == nil && v > 0 {
+		return v
+	}
+	return 10_000_000
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// BenchmarkUsageCount builds the table in two stages (10% then all of it),
+// and at each size measures the first full count against a plain count(*)
+// with the same predicate, and an incremental count after 1,000 new rows.
+// Figures are printed with b.Logf and as custom metrics.
+func BenchmarkUsageCount(b *testing.B) {
+	ctx := context.Background()
+	db := fixture.Start(b, testenv.PostgresOptions{Conf: []string{"max_wal_size = 8GB", "checkpoint_timeout = 30min"}})
+	cur := reporter.PeriodOf(time.Now())
+	from := cur.Start().AddDate(-2, 0, 0) // 24 months of history up to now
+	to := time.Now().UTC().Add(-time.Hour)
+	total := rows()
+	conn, err := reporter.Connect(ctx, db.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	inserted := 0
+	for _, size := range []int{total / 10, total} {
+		t0 := time.Now()
+		// Insert in chunks so that each chunk is one transaction of sane size.
+		for inserted < size {
+			n := min(1_000_000, size-inserted)
+			span := to.Sub(from)
+			a := from.Add(span * time.Duration(inserted) / time.Duration(total))
+			z := from.Add(span * time.Duration(inserted+n) / time.Duration(total))
+			db.InsertMany(b, n, a, z)
+			inserted += n
+		}
+		db.PG.Exec(b, "calendso", `VACUUM ANALYZE "Booking"`)
+		b.Logf("rows=%d inserted in %v", size, time.Since(t0).Round(time.Second))
+
+		c := &reporter.Counter{Conn: conn}
+		plain := func() time.Duration {
+			t := time.Now()
+			var n int64
+			if err := conn.QueryRow(ctx, `SELECT count(*) FROM "Booking" WHERE "createdAt" >= $1::timestamp AND "createdAt" < $2::timestamp`,
+				fixture.TS(cur.Start()), fixture.TS(cur.End())).Scan(&n); err != nil {
+				b.Fatal(err)
+			}
+			return time.Since(t)
+		}
+		var wm reporter.Watermark
+		full := func() time.Duration {
+			t := time.Now()
+			r, err := c.Count(ctx, cur, reporter.Watermark{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			wm = r.Watermark
+			return time.Since(t)
+		}
+		plain()
+		full() // warm the cache for both
+		var tp, tf []time.Duration
+		for i := 0; i < 5; i++ {
+			tp = append(tp, plain())
+			tf = append(tf, full())
+		}
+		mp, mf := median(tp), median(tf)
+		b.Logf("rows=%d month=%s: full count %v, plain count(*) %v, ratio %.3f", size, cur, mf, mp, float64(mf)/float64(mp))
+
+		// psql \timing for the plain query, as the issue names psql.
+		if out, err := exec.Command("psql", db.URL, "-X", "-q", "-c", `\timing on`, "-c",
+			fmt.Sprintf(`SELECT count(*) FROM "Booking" WHERE "createdAt" >= '%s' AND "createdAt" < '%s'`, fixture.TS(cur.Start()), fixture.TS(cur.End()))).CombinedOutput(); err == nil {
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			b.Logf("rows=%d psql: %s", size, lines[len(lines)-1])
+		}
+
+		var ti []time.Duration
+		for i := 0; i < 5; i++ {
+			db.InsertMany(b, 1000, time.Now().UTC().Add(-30*time.Minute), time.Now().UTC().Add(-20*time.Minute))
+			inserted += 1000
+			t := time.Now()
+			r, err := c.Count(ctx, cur, wm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ti = append(ti, time.Since(t))
+			if r.Scanned != 1000 {
+				b.Fatalf("incremental read %d rows, want 1000", r.Scanned)
+			}
+			wm = r.Watermark
+		}
+		b.Logf("rows=%d incremental count after 1,000 new rows: median %v (runs %v)", size, median(ti), ti)
+		b.ReportMetric(float64(mf)/float64(mp), fmt.Sprintf("ratio@%d", size))
+		b.ReportMetric(float64(median(ti).Microseconds())/1000, fmt.Sprintf("incr_ms@%d", size))
+	}
+
+	// Idle RSS of the agent process (after its first cycle over this table).
+	bin := testenv.BuildStaticBinary(b, "github.com/calctl/calctl/cmd/calctl", b.TempDir(), "calctl")
+	rcv := receiver.Start("tok", "sig")
+	defer rcv.Close()
+	dir := b.TempDir()
+	ca, _ := rcv.WriteCAFile(dir)
+	cfg := filepath.Join(dir, "agent.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("deployment_id: dep_bench\nendpoint: %s\nstate_dir: %s/state\nca_file: %s\ninterval: 6h\n", rcv.URL(), dir, ca)), 0o600)
+	cmd := exec.Command(bin, "agent", "--config", cfg)
+	cmd.Env = []string{"DATABASE_URL=" + db.URL, "CALCTL_TOKEN=tok", "CALCTL_SIGNING_SECRET=sig"}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
+	deadline := time.Now().Add(5 * time.Minute)
+	for len(rcv.Accepted()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(5 * time.Second)
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") || strings.HasPrefix(l, "VmHWM:") {
+			b.Logf("agent idle %s", strings.Join(strings.Fields(l), " "))
+			if strings.HasPrefix(l, "VmRSS:") {
+				kb, _ := strconv.Atoi(strings.Fields(l)[1])
+				b.ReportMetric(float64(kb)/1024, "idle_rss_MB")
+			}
+		}
+	}
+	b.Logf("agent delivered %d report(s) before idling", len(rcv.Accepted()))
+}

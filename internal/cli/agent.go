@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/reporter/sender"
+	"github.com/spf13/cobra"
+)
+
+type agentOptions struct {
+	IO        IO
+	Setup     agentSetup
+	LogFormat string
+}
+
+func newAgentCmd(f *Factory) *cobra.Command {
+	opts := &agentOptions{IO: f.IO, Setup: agentSetup{Getenv: f.Getenv, Backoff: sender.DefaultBackoff}}
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Count and report bookings on a schedule, forever",
+		Long: `Run the usage agent: every interval (default 6h; each deployment gets its own
+offset within the interval, from a hash of its deployment_id) it counts the
+current month and every closed month without a final report, queues changed
+counts as new revisions in the outbox (fsynced before any send), and delivers
+them, signed, retrying transient failures with backoff. After a month ends
+plus the grace period (default 72h) it sends the month's final report.
+
+It survives restarts, outages and kill -9 without losing or double-billing a
+report. SIGTERM or SIGINT stops it within a second; a send in flight is
+abandoned and resent later under the same Idempotency-Key.
+
+Logs go to stderr (slog), one line per submission; --log-format json for
+journald or a log shipper. See docs/usage-reporting.md.`,
+		Example: `  calctl agent --config /etc/calctl/agent.yaml --log-format json`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAgent(cmd, opts)
+		},
+	}
+	opts.Setup.bind(cmd)
+	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+func newAgentLogger(w io.Writer, format string) (*slog.Logger, error) {
+	o := &slog.HandlerOptions{Level: slog.LevelInfo}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	default:
+		return nil, usageErrorf("--log-format must be text or json, not %q", format)
+	}
+}
+
+func runAgent(cmd *cobra.Command, opts *agentOptions) error {
+	log, err := newAgentLogger(opts.IO.Err, opts.LogFormat)
+	if err != nil {
+		return err
+	}
+	cfg, err := opts.Setup.config(cmd, false)
+	if err != nil {
+		return err
+	}
+	a, err := opts.Setup.agent(cfg, true, true)
+	if err != nil {
+		return err
+	}
+	a.Log = log.With("version", buildinfo.Version)
+	if err := a.Run(cmd.Context()); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	return nil
+}

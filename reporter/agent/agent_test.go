@@ -1,0 +1,256 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/internal/testenv"
+	"github.com/calctl/calctl/reporter"
+	"github.com/calctl/calctl/reporter/fixture"
+	"github.com/calctl/calctl/reporter/outbox"
+	"github.com/calctl/calctl/reporter/receiver"
+	"github.com/calctl/calctl/reporter/sender"
+)
+
+type env struct {
+	db       *fixture.DB
+	rcv      *receiver.Receiver
+	agent    *Agent
+	cur, prv reporter.Period
+}
+
+func setup(t *testing.T, pg *testenv.Postgres, name string) *env {
+	t.Helper()
+	db := fixture.New(t, pg, name)
+	rcv := receiver.Start("tok_1", "whsec_1")
+	rcv.HangFor = 700 * time.Millisecond
+	t.Cleanup(rcv.Close)
+	ca, err := rcv.WriteCAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := sender.NewClient(ca, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := reporter.PeriodOf(time.Now())
+	a := &Agent{
+		DeploymentID: "dep_" + name, DatabaseURL: secret.Secret(db.URL), StateDir: t.TempDir(),
+		LiveSince: cur.Prev().Start(), Grace: 0, Interval: time.Hour,
+		Sender:  &sender.Sender{Endpoint: rcv.URL(), Token: "tok_1", SigningSecret: "whsec_1", UserAgent: "calctl/test", Client: client},
+		Backoff: sender.Backoff{Base: 5 * time.Millisecond, Cap: 50 * time.Millisecond}, SettleWait: 100 * time.Millisecond,
+		Hostname: "cal.example.com", Version: "test",
+	}
+	return &env{db: db, rcv: rcv, agent: a, cur: cur, prv: cur.Prev()}
+}
+
+func TestAgent(t *testing.T) {
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	ctx := context.Background()
+
+	t.Run("delivers through 503 timeout and reset exactly once", func(t *testing.T) {
+		e := setup(t, pg, "flow")
+		e.db.InsertMany(t, 1234, e.prv.Start(), e.prv.End())
+		e.db.InsertMany(t, 10, e.cur.Start(), e.cur.Start().Add(time.Hour))
+		e.rcv.Set([]receiver.Fault{receiver.Unavailable, receiver.Hang, receiver.Reset, receiver.Unavailable}, 0)
+		res, err := e.agent.Count(ctx, CountOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 || !res[0].Report.Final || res[0].Report.Bookings.Total != 1234 || res[0].Report.Estimate.TotalCents != 22570 ||
+			res[1].Report.Final || res[1].Report.Bookings.Total != 10 {
+			t.Fatalf("count results: %+v", res)
+		}
+		// Durable before the first send.
+		if _, err := os.Stat(filepath.Join(outbox.Dir(e.agent.StateDir), outbox.FileName(e.prv.String(), 1))); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.agent.DeliverUntil(ctx, 30*time.Second)
+		if err != nil || d.Acked != 2 || d.Pending != 0 {
+			t.Fatalf("delivery: %+v %v", d, err)
+		}
+		acc := e.rcv.Accepted()
+		if len(acc) != 2 || e.rcv.Attempts() != 6 || len(e.rcv.Invalid()) != 0 {
+			t.Fatalf("receiver: %d accepted, %d attempts, invalid %v", len(acc), e.rcv.Attempts(), e.rcv.Invalid())
+		}
+		for _, a := range acc {
+			wantFinal := a.Key == "dep_flow:"+e.prv.String()+":1"
+			if a.Doc["final"] != wantFinal || (!wantFinal && a.Key != "dep_flow:"+e.cur.String()+":1") {
+				t.Fatalf("accepted %s final=%v", a.Key, a.Doc["final"])
+			}
+		}
+		sum, _ := outbox.Summarize(e.agent.StateDir)
+		if sum.Acked != 2 || sum.Pending != 0 || !strings.Contains(sum.Periods[0].Receipt, "rcpt_") {
+			t.Fatalf("summary: %+v", sum)
+		}
+
+		// Nothing changed: no new revision. A new booking: revision 2.
+		res, _ = e.agent.Count(ctx, CountOptions{})
+		if len(res) != 1 || res[0].Period != e.cur || res[0].Action != Unchanged {
+			t.Fatalf("second count (the final month is no longer due): %+v", res)
+		}
+		e.db.Book(t, e.cur.Start().Add(2*time.Hour))
+		res, _ = e.agent.Count(ctx, CountOptions{})
+		if res[0].Action != Enqueued || res[0].Report.Revision != 2 || res[0].Report.Bookings.Total != 11 || !res[0].Count.Settled || res[0].Count.Full {
+			t.Fatalf("after a booking: %+v", res[0])
+		}
+
+		// A deleted row in the closed month: an explicit recount corrects.
+		if _, err := e.db.Conn.Exec(ctx, `DELETE FROM "Booking" WHERE id = (SELECT min(id) FROM "Booking")`); err != nil {
+			t.Fatal(err)
+		}
+		res, err = e.agent.Count(ctx, CountOptions{Periods: []reporter.Period{e.prv}})
+		if err != nil || res[0].Action != Enqueued || !res[0].Report.Correction || !res[0].Report.Final || res[0].Report.Revision != 2 ||
+			res[0].Report.Bookings.Total != 1233 || !strings.Contains(res[0].Report.Reason, "was 1234") {
+			t.Fatalf("correction: %+v %v", res, err)
+		}
+		if _, err := e.agent.DeliverUntil(ctx, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(e.rcv.Accepted()); n != 4 {
+			t.Fatalf("accepted %d, want 4", n)
+		}
+	})
+
+	t.Run("401 parks and is not retried", func(t *testing.T) {
+		e := setup(t, pg, "parked")
+		e.rcv.Set(nil, 401)
+		if _, err := e.agent.Count(ctx, CountOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.agent.DeliverUntil(ctx, 5*time.Second)
+		if err != nil || d.Parked != 2 || d.Pending != 0 {
+			t.Fatalf("delivery: %+v %v", d, err)
+		}
+		attempts := e.rcv.Attempts()
+		if _, err := e.agent.Deliver(ctx); err != nil || e.rcv.Attempts() != attempts {
+			t.Fatalf("parked entries were resent (%d → %d attempts)", attempts, e.rcv.Attempts())
+		}
+		sum, _ := outbox.Summarize(e.agent.StateDir)
+		if sum.Parked != 2 || sum.Periods[0].LastStatus != 401 || !strings.Contains(sum.Periods[0].LastError, "401") {
+			t.Fatalf("summary: %+v", sum)
+		}
+	})
+
+	t.Run("grace keeps a closed month provisional; not live costs 0", func(t *testing.T) {
+		e := setup(t, pg, "grace")
+		e.agent.Grace = 24 * 366 * time.Hour
+		e.agent.LiveSince = e.cur.Start()
+		e.db.InsertMany(t, 700, e.prv.Start(), e.prv.End())
+		res, err := e.agent.Count(ctx, CountOptions{Periods: []reporter.Period{e.prv}, DryRun: true})
+		if err != nil || len(res) != 1 || res[0].Action != DryRun || res[0].Report.Final || res[0].Report.Live ||
+			res[0].Report.Estimate.TotalCents != 0 || res[0].Report.Bookings.Total != 700 {
+			t.Fatalf("dry run of a pre-live month: %+v %v", res, err)
+		}
+		if des, _ := os.ReadDir(e.agent.StateDir); len(des) != 0 {
+			t.Fatalf("dry run wrote %d files", len(des))
+		}
+		if _, err := e.agent.Count(ctx, CountOptions{Periods: []reporter.Period{e.cur.Next()}}); err == nil || !strings.Contains(err.Error(), "has not started") {
+			t.Fatalf("future period: %v", err)
+		}
+		res, _ = e.agent.Count(ctx, CountOptions{})
+		if len(res) != 1 || res[0].Period != e.cur || res[0].Report.Estimate.TotalCents != 18900 {
+			t.Fatalf("due periods with live_since this month: %+v", res)
+		}
+	})
+
+	t.Run("Run stops within a second mid-send", func(t *testing.T) {
+		e := setup(t, pg, "stop")
+		e.rcv.HangFor = 20 * time.Second
+		e.rcv.Set([]receiver.Fault{receiver.Hang}, 0)
+		e.agent.Sender.Client.Timeout = 30 * time.Second
+		e.agent.Interval = 50 * time.Millisecond
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- e.agent.Run(ctx) }()
+		for e.rcv.Attempts() == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		start := time.Now()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("stopped %v after cancel", time.Since(start))
+		case <-time.After(time.Second):
+			t.Fatal("agent did not stop within a second")
+		}
+		sum, _ := outbox.Summarize(e.agent.StateDir)
+		if sum.Pending != 2 {
+			t.Fatalf("after abandoning the send: %+v, want both still pending", sum)
+		}
+	})
+}
+
+func TestNextSlot(t *testing.T) {
+	iv := 6 * time.Hour
+	off := Offset("dep_123", iv)
+	if off < 0 || off >= iv || off == Offset("dep_124", iv) {
+		t.Fatalf("offsets: %v %v", off, Offset("dep_124", iv))
+	}
+	now := time.Date(2026, 10, 17, 4, 0, 0, 0, time.UTC)
+	next := NextSlot(now, iv, off)
+	if !next.After(now) || next.Sub(now) > iv || (next.UnixNano()-int64(off))%int64(iv) != 0 {
+		t.Fatalf("NextSlot = %v", next)
+	}
+	if NextSlot(next, iv, off) != next.Add(iv) {
+		t.Fatal("a slot's next slot is one interval later")
+	}
+}
+
+// TestRunDatabaseDown: with the database unreachable the agent still
+// delivers what is queued, and retries the count after CountRetry, not in
+// a tight loop.
+func TestRunDatabaseDown(t *testing.T) {
+	rcv := receiver.Start("tok_1", "whsec_1")
+	defer rcv.Close()
+	ca, _ := rcv.WriteCAFile(t.TempDir())
+	client, _ := sender.NewClient(ca, time.Second)
+	port := testenv.FreePort(t)
+	var logs syncBuf
+	a := &Agent{
+		DeploymentID: "dep_down", DatabaseURL: secret.Secret(fmt.Sprintf("postgres://u@127.0.0.1:%d/x?sslmode=disable", port)),
+		StateDir: t.TempDir(), Interval: time.Hour, Grace: 0,
+		Sender:  &sender.Sender{Endpoint: rcv.URL(), Token: "tok_1", SigningSecret: "whsec_1", UserAgent: "calctl/test", Client: client},
+		Backoff: sender.Backoff{Base: time.Millisecond, Cap: 10 * time.Millisecond},
+		Log:     slog.New(slog.NewJSONHandler(&logs, nil)),
+	}
+	// A report queued by an earlier run.
+	box, _ := outbox.Open(a.StateDir)
+	p := reporter.PeriodOf(time.Now())
+	rep := reporter.NewReport("dep_down", 1, reporter.Snapshot{Period: p, Counts: reporter.NewCounts(), Live: true, GeneratedAt: time.Now()}, reporter.AgentInfo{})
+	body, _ := rep.Marshal()
+	if err := box.Put(outbox.Entry{Key: "dep_down:" + p.String() + ":1", DeploymentID: "dep_down", Period: p.String(), Revision: 1,
+		State: outbox.StatePending, Body: string(body)}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(rcv.Accepted()) != 1 {
+		t.Fatalf("queued report not delivered while the database is down")
+	}
+	if n := strings.Count(logs.String(), `"counting failed"`); n != 1 {
+		t.Fatalf("%d count attempts in 700ms; want 1 (the next one is CountRetry later)\n%s", n, logs.String())
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,0 +1,338 @@
+// Package agentconfig reads the usage agent's configuration file
+// (default /etc/calctl/agent.yaml) and the secrets and database URL it
+// points to. Unknown keys are refused, as is a config or secret file that
+// group or others can read. Secrets come from files or the environment,
+// never from the command line.
+package agentconfig
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/calctl/calctl/internal/secret"
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultPath is where the agent looks for its configuration.
+const DefaultPath = "/etc/calctl/agent.yaml"
+
+// Defaults.
+const (
+	DefaultStateDir = "/var/lib/calctl"
+	DefaultInterval = 6 * time.Hour
+	DefaultGrace    = 72 * time.Hour
+)
+
+// Environment variables that may hold the secrets instead of files.
+const (
+	TokenEnv         = "CALCTL_TOKEN"
+	SigningSecretEnv = "CALCTL_SIGNING_SECRET"
+)
+
+// Config is the agent configuration.
+type Config struct {
+	// Path is the file it was read from ("" for defaults only).
+	Path              string
+	DeploymentID      string
+	Endpoint          string
+	TokenFile         string
+	SigningSecretFile string
+	// TokenEnv and SigningSecretEnv name the environment variables read
+	// when no file is configured (default CALCTL_TOKEN and
+	// CALCTL_SIGNING_SECRET).
+	TokenEnv         string
+	SigningSecretEnv string
+	// DatabaseURLEnv names the variable holding the database URL, in
+	// EnvFile when set, else in the process environment.
+	DatabaseURLEnv string
+	// EnvFile is Cal.com's .env file.
+	EnvFile  string
+	StateDir string
+	// LiveSince is when the deployment went live; months ending before it
+	// are not billed. Zero means live from the start.
+	LiveSince time.Time
+	Interval  time.Duration
+	Grace     time.Duration
+	CAFile    string
+}
+
+// Keys are the allowed configuration keys, in documentation order.
+var Keys = []string{"deployment_id", "endpoint", "token_file", "signing_secret_file", "database_url_env", "env_file",
+	"state_dir", "live_since", "interval", "grace", "ca_file", "token_env", "signing_secret_env"}
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{StateDir: DefaultStateDir, Interval: DefaultInterval, Grace: DefaultGrace}
+}
+
+var deploymentIDRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+
+// Load reads and validates a config file.
+func Load(path string) (Config, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := checkPrivate(path, st); err != nil {
+		return Config{}, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
+}
+
+func checkPrivate(path string, st os.FileInfo) error {
+	if st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s is readable or writable by group/others (mode %04o); it names secrets: run chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	return nil
+}
+
+// Parse parses and validates config YAML.
+func Parse(b []byte) (Config, error) {
+	c := Default()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return Config{}, fmt.Errorf("not valid YAML: %w", err)
+	}
+	if len(doc.Content) == 0 {
+		return Config{}, errors.New("empty file; it needs at least deployment_id")
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return Config{}, fmt.Errorf("line %d: want a mapping of keys (%s)", m.Line, strings.Join(Keys, ", "))
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if !contains(Keys, k.Value) {
+			return Config{}, fmt.Errorf("unknown key %q at line %d (allowed: %s)", k.Value, k.Line, strings.Join(sorted(Keys), ", "))
+		}
+		if seen[k.Value] {
+			return Config{}, fmt.Errorf("key %q given twice (line %d)", k.Value, k.Line)
+		}
+		seen[k.Value] = true
+		if v.Kind != yaml.ScalarNode {
+			return Config{}, fmt.Errorf("key %q at line %d: want a single value, not a list or mapping", k.Value, v.Line)
+		}
+		if err := c.set(k.Value, strings.TrimSpace(v.Value)); err != nil {
+			return Config{}, fmt.Errorf("key %q at line %d: %w", k.Value, v.Line, err)
+		}
+	}
+	if c.DeploymentID == "" {
+		return Config{}, errors.New("deployment_id is required (the id the billing side gave this deployment)")
+	}
+	return c, nil
+}
+
+func (c *Config) set(key, v string) error {
+	if v == "" || v == "~" || v == "null" {
+		return nil // an empty value leaves the default (a template may render one)
+	}
+	var err error
+	switch key {
+	case "deployment_id":
+		if !deploymentIDRE.MatchString(v) {
+			return fmt.Errorf("%q: use letters, digits, '_', '-' or '.' (no ':'), at most 128", v)
+		}
+		c.DeploymentID = v
+	case "endpoint":
+		c.Endpoint = v
+	case "token_file":
+		c.TokenFile = v
+	case "signing_secret_file":
+		c.SigningSecretFile = v
+	case "token_env":
+		c.TokenEnv = v
+	case "signing_secret_env":
+		c.SigningSecretEnv = v
+	case "database_url_env":
+		c.DatabaseURLEnv = v
+	case "env_file":
+		c.EnvFile = v
+	case "state_dir":
+		c.StateDir = v
+	case "ca_file":
+		c.CAFile = v
+	case "live_since":
+		c.LiveSince, err = parseTime(v)
+	case "interval":
+		c.Interval, err = parseDuration(v, time.Second)
+	case "grace":
+		c.Grace, err = parseDuration(v, 0)
+	}
+	return err
+}
+
+func parseTime(v string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: want a date (2026-01-15) or an RFC 3339 time (2026-01-15T09:00:00Z), UTC", v)
+}
+
+func parseDuration(v string, minimum time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want a duration such as 6h, 90m or 72h", v)
+	}
+	if d < minimum {
+		return 0, fmt.Errorf("%q: must be at least %v", v, minimum)
+	}
+	return d, nil
+}
+
+// Secrets returns the deployment token and signing secret, each from its
+// file (which must not be readable by group/others) or, when no file is
+// configured, from CALCTL_TOKEN / CALCTL_SIGNING_SECRET.
+func (c Config) Secrets(getenv func(string) string) (token, signing secret.Secret, err error) {
+	token, err = c.Token(getenv)
+	if err != nil {
+		return "", "", err
+	}
+	signing, err = c.SigningSecret(getenv)
+	return token, signing, err
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// Token returns the deployment token (token_file, else the variable
+// token_env, default CALCTL_TOKEN).
+func (c Config) Token(getenv func(string) string) (secret.Secret, error) {
+	return readSecret("token_file", c.TokenFile, or(c.TokenEnv, TokenEnv), getenv)
+}
+
+// SigningSecret returns the HMAC key (signing_secret_file, else the
+// variable signing_secret_env, default CALCTL_SIGNING_SECRET).
+func (c Config) SigningSecret(getenv func(string) string) (secret.Secret, error) {
+	return readSecret("signing_secret_file", c.SigningSecretFile, or(c.SigningSecretEnv, SigningSecretEnv), getenv)
+}
+
+func readSecret(key, file, env string, getenv func(string) string) (secret.Secret, error) {
+	if file == "" {
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			return secret.Secret(v), nil
+		}
+		return "", fmt.Errorf("no %s: set %s in the config (a file with mode 0600) or %s in the environment", strings.TrimSuffix(key, "_file"), key, env)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	if err := checkPrivate(file, st); err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s %s is empty", key, file)
+	}
+	return secret.Secret(v), nil
+}
+
+// DatabaseURL finds Cal.com's database URL: in env_file (Cal.com's .env:
+// the variable database_url_env, else DATABASE_DIRECT_URL, else
+// DATABASE_URL), or in the environment (database_url_env, else
+// DATABASE_URL).
+func (c Config) DatabaseURL(getenv func(string) string) (secret.Secret, error) {
+	if c.EnvFile != "" {
+		vars, err := ReadEnvFile(c.EnvFile)
+		if err != nil {
+			return "", err
+		}
+		names := []string{"DATABASE_DIRECT_URL", "DATABASE_URL"}
+		if c.DatabaseURLEnv != "" {
+			names = []string{c.DatabaseURLEnv}
+		}
+		for _, n := range names {
+			if v := vars[n]; v != "" {
+				return secret.Secret(v), nil
+			}
+		}
+		return "", fmt.Errorf("env_file %s sets none of %s", c.EnvFile, strings.Join(names, ", "))
+	}
+	name := c.DatabaseURLEnv
+	if name == "" {
+		name = "DATABASE_URL"
+	}
+	if v := getenv(name); v != "" {
+		return secret.Secret(v), nil
+	}
+	return "", fmt.Errorf("no database URL: pass --database-url, set env_file (Cal.com's .env) in the config, or set %s in the environment", name)
+}
+
+// ReadEnvFile parses a dotenv file: KEY=VALUE lines, optional "export ",
+// '#' comments, single- or double-quoted values.
+func ReadEnvFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("env_file: %w", err)
+	}
+	vars := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0]:
+			v = v[1 : len(v)-1]
+		default:
+			if i := strings.Index(v, " #"); i >= 0 {
+				v = strings.TrimSpace(v[:i])
+			}
+		}
+		vars[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("env_file %s: %w", path, err)
+	}
+	return vars, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sorted(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,189 @@
+// Package sender delivers one usage report to the billing endpoint exactly
+// as usage-protocol.md specifies: the headers, the HMAC signature, and the
+// meaning of each response (ack, park or retry), plus the retry backoff.
+package sender
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calctl/calctl/internal/secret"
+)
+
+// Path is appended to the endpoint.
+const Path = "/v1/usage-reports"
+
+// Outcome is what the agent does with a report after one attempt.
+type Outcome int
+
+const (
+	// Retry keeps the report pending and tries again after a backoff.
+	Retry Outcome = iota
+	// Acked means the endpoint accepted it (2xx) or already had it (409).
+	Acked
+	// Parked means the endpoint refused it for good (400/401/403/404/422).
+	Parked
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Acked:
+		return "acked"
+	case Parked:
+		return "parked"
+	default:
+		return "retry"
+	}
+}
+
+// Result is one attempt's outcome.
+type Result struct {
+	Outcome Outcome
+	// Status is the HTTP status (0 when no response arrived).
+	Status int
+	// Receipt is the response body on acceptance (at most 4 KiB).
+	Receipt string
+	// RetryAfter is the endpoint's Retry-After, if it sent one.
+	RetryAfter time.Duration
+	// Err explains a retry or a park.
+	Err error
+}
+
+// Sender posts signed reports.
+type Sender struct {
+	// Endpoint is the base URL, e.g. https://billing.example.com.
+	Endpoint string
+	// Token is the deployment token sent as a Bearer credential.
+	Token secret.Secret
+	// SigningSecret keys the HMAC signature.
+	SigningSecret secret.Secret
+	// UserAgent is "calctl/{version}".
+	UserAgent string
+	// Client is the HTTP client (NewClient builds the right one).
+	Client *http.Client
+	// Now is the clock for the signature timestamp (default time.Now).
+	Now func() time.Time
+}
+
+// Signature returns the X-Calctl-Signature value:
+// t={unix seconds},v1={hex HMAC-SHA256(secret, t + "." + body)}.
+func Signature(signingSecret secret.Secret, t int64, body []byte) string {
+	ts := strconv.FormatInt(t, 10)
+	mac := hmac.New(sha256.New, []byte(signingSecret.Reveal()))
+	mac.Write([]byte(ts))
+	mac.Write([]byte("."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Headers returns the request headers of a report except Authorization.
+func (s *Sender) Headers(key string, body []byte) http.Header {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Idempotency-Key", key)
+	h.Set("X-Calctl-Signature", Signature(s.SigningSecret, now().Unix(), body))
+	h.Set("User-Agent", s.UserAgent)
+	return h
+}
+
+// Send makes one attempt to deliver body under Idempotency-Key key.
+func (s *Sender) Send(ctx context.Context, key string, body []byte) Result {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.Endpoint, "/")+Path, bytes.NewReader(body))
+	if err != nil {
+		return Result{Outcome: Parked, Err: fmt.Errorf("build request: %w", err)}
+	}
+	req.Header = s.Headers(key, body)
+	req.Header.Set("Authorization", "Bearer "+s.Token.Reveal())
+	client := s.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{Outcome: Retry, Err: ctx.Err()}
+		}
+		return Result{Outcome: Retry, Err: fmt.Errorf("POST %s: %w", Path, unwrapURLError(err))}
+	}
+	defer resp.Body.Close()
+	rb, rerr := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	r := Result{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	switch c := resp.StatusCode; {
+	case c == 200 || c == 201 || c == 202 || c == http.StatusConflict:
+		if rerr != nil && c != http.StatusConflict {
+			// The status line says accepted; a torn body does not change that.
+			rb = nil
+		}
+		r.Outcome, r.Receipt = Acked, string(rb)
+	case c == 400 || c == 401 || c == 403 || c == 404 || c == 422:
+		r.Outcome, r.Err = Parked, fmt.Errorf("%s: %s", resp.Status, snippet(rb))
+	case c == 408 || c == 425 || c == 429 || c >= 500:
+		r.Outcome, r.Err = Retry, fmt.Errorf("%s: %s", resp.Status, snippet(rb))
+	case c >= 200 && c < 300:
+		// Another 2xx (e.g. 204): the contract lists 200/201/202; treat
+		// the rest of 2xx as accepted too, as HTTP means it.
+		r.Outcome, r.Receipt = Acked, string(rb)
+	default:
+		// 3xx left after redirects, other 4xx: not in the contract's table.
+		// Retrying is the safe side: the Idempotency-Key makes it harmless.
+		r.Outcome, r.Err = Retry, fmt.Errorf("unexpected %s: %s", resp.Status, snippet(rb))
+	}
+	return r
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	if s == "" {
+		return "(empty body)"
+	}
+	return s
+}
+
+// unwrapURLError drops *url.Error's "Post \"https://…\":" prefix, which
+// repeats the endpoint in every log line.
+func unwrapURLError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// ParseRetryAfter reads a Retry-After value (seconds or an HTTP date);
+// 0 when absent or invalid.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
