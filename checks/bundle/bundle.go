@@ -1,0 +1,285 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/internal/atomicfile"
+)
+
+// ManifestVersion is the bundle format version.
+const ManifestVersion = 1
+
+// Manifest is manifest.json: what the bundle holds and what was redacted.
+type Manifest struct {
+	Version    int           `json:"version"`
+	CreatedAt  time.Time     `json:"created_at"`
+	Tool       checks.Tool   `json:"tool"`
+	Files      []FileEntry   `json:"files"`
+	Redactions []Redaction   `json:"redactions"`
+	Omitted    []OmittedFile `json:"omitted,omitempty"`
+}
+
+// FileEntry is one file in the bundle.
+type FileEntry struct {
+	Name string `json:"name"`
+	Size int    `json:"size"`
+	What string `json:"what"`
+}
+
+// OmittedFile is something the bundle left out, and why.
+type OmittedFile struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Inputs is what goes into a bundle.
+type Inputs struct {
+	Facts    *checks.Facts
+	Report   *checks.Report
+	Doctor   []byte
+	Versions any
+	Outbox   any // nil when not available
+	// Preflight is the preflight outcome (nil when not run).
+	Preflight any
+	Options   collect.Options
+	// LogSince limits container logs (e.g. "24h"); LogTail is lines per container.
+	LogSince string
+	LogTail  int
+	Tool     checks.Tool
+	Now      time.Time
+}
+
+type builder struct {
+	m     Manifest
+	files map[string][]byte
+	order []string
+	red   *Redactor
+}
+
+func (b *builder) add(name, what string, data []byte) {
+	b.files[name] = data
+	b.order = append(b.order, name)
+	b.m.Files = append(b.m.Files, FileEntry{Name: name, Size: len(data), What: what})
+}
+
+func (b *builder) omit(name, reason string) {
+	b.m.Omitted = append(b.m.Omitted, OmittedFile{Name: name, Reason: reason})
+}
+
+func (b *builder) addJSON(name, what string, v any) error {
+	raw, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", name, err)
+	}
+	b.add(name, what, []byte(b.red.Structured(name, string(raw))))
+	return nil
+}
+
+// knownSecrets reads secret values from the config files, in memory only,
+// so that any copy of them elsewhere (logs) is redacted too.
+func knownSecrets(o collect.Options) []string {
+	var out []string
+	if o.EnvFile != "" {
+		if m, err := collect.ReadEnvFile(o.EnvFile); err == nil {
+			for k, e := range m {
+				if collect.IsSecretKey(k) {
+					out = append(out, e.Value)
+				}
+				if u := collect.ParseDBURL(e.Value); u != nil && u.HasPassword {
+					out = append(out, urlPassword(e.Value))
+				}
+			}
+		}
+	}
+	if v := o.DatabaseURL.Reveal(); v != "" {
+		out = append(out, v, urlPassword(v))
+	}
+	if v := o.AdminDatabaseURL.Reveal(); v != "" {
+		out = append(out, v, urlPassword(v))
+	}
+	return out
+}
+
+func urlPassword(s string) string {
+	at := strings.LastIndex(s, "@")
+	scheme := strings.Index(s, "://")
+	if at < 0 || scheme < 0 {
+		return ""
+	}
+	userinfo := s[scheme+3 : at]
+	if _, p, ok := strings.Cut(userinfo, ":"); ok {
+		return p
+	}
+	return ""
+}
+
+// Write builds the bundle in memory, redacting as it goes, and writes it
+// atomically with mode 0600. It returns the manifest.
+func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
+	if in.Facts == nil || in.Report == nil {
+		return nil, errors.New("bundle: facts and report are required")
+	}
+	_ = in.Options.Resolve() // fill file paths from Dir (idempotent)
+	now := in.Now
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	b := &builder{files: map[string][]byte{}, red: NewRedactor(knownSecrets(in.Options)),
+		m: Manifest{Version: ManifestVersion, CreatedAt: now, Tool: in.Tool}}
+	if err := b.addJSON("facts.json", "collected facts (no secret values by construction)", in.Facts); err != nil {
+		return nil, err
+	}
+	if err := b.addJSON("results.json", "check results (calctl check -o json)", in.Report); err != nil {
+		return nil, err
+	}
+	if in.Doctor != nil {
+		b.add("doctor.txt", "calctl doctor output", []byte(b.red.Structured("doctor.txt", string(in.Doctor))))
+	}
+	if in.Versions != nil {
+		if err := b.addJSON("versions.json", "calctl, Postgres and Docker versions", in.Versions); err != nil {
+			return nil, err
+		}
+	}
+	if in.Outbox != nil {
+		if err := b.addJSON("outbox.json", "usage-reporting outbox state", in.Outbox); err != nil {
+			return nil, err
+		}
+	} else {
+		b.omit("outbox.json", "the usage outbox is not available in this build")
+	}
+	if in.Preflight != nil {
+		if err := b.addJSON("preflight.json", "preflight checks (docker, memory, disk, dns)", in.Preflight); err != nil {
+			return nil, err
+		}
+	} else {
+		b.omit("preflight.json", "preflight was not run")
+	}
+	for _, c := range []struct{ path, name, what string }{
+		{in.Options.EnvFile, "config/env", ".env (secret values redacted)"},
+		{in.Options.ComposeFile, "config/" + filepath.Base(in.Options.ComposeFile), "compose file (secret values redacted)"},
+		{in.Options.PM2File, "config/" + filepath.Base(in.Options.PM2File), "pm2 ecosystem file (secret values redacted)"},
+	} {
+		if c.path == "" {
+			continue
+		}
+		raw, err := os.ReadFile(c.path)
+		switch {
+		case err != nil:
+			b.omit(c.name, "unreadable: "+err.Error())
+		case bytes.IndexByte(raw, 0) >= 0 || len(raw) > 4<<20:
+			b.omit(c.name, "binary or larger than 4 MiB: cannot be redacted safely")
+		default:
+			b.add(c.name, c.what, []byte(b.red.Config(c.name, string(raw))))
+		}
+	}
+	if in.Facts.Docker != nil && in.Options.Docker {
+		if err := b.containers(ctx, in); err != nil {
+			b.omit("logs/", "container logs: "+err.Error())
+		}
+	}
+	b.m.Redactions = b.red.Log
+	if b.m.Redactions == nil {
+		b.m.Redactions = []Redaction{}
+	}
+	mraw, err := json.MarshalIndent(b.m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	write := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: now, Typeflag: tar.TypeReg}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := write("manifest.json", mraw); err != nil {
+		return nil, err
+	}
+	for _, n := range b.order {
+		if err := write(n, b.files[n]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(out, buf.Bytes(), 0o600); err != nil {
+		return nil, fmt.Errorf("write bundle %s: %w", out, err)
+	}
+	return &b.m, nil
+}
+
+type containerRow struct {
+	Name         string `json:"name"`
+	Image        string `json:"image"`
+	Role         string `json:"role"`
+	State        string `json:"state"`
+	Health       string `json:"health,omitempty"`
+	RestartCount int    `json:"restart_count"`
+}
+
+func (b *builder) containers(ctx context.Context, in Inputs) error {
+	var rows []containerRow
+	for _, c := range in.Facts.Docker.Containers {
+		rows = append(rows, containerRow{c.Name, c.Image, c.Role, c.State, c.Health, c.RestartCount})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	if err := b.addJSON("containers.json", "container list with states and restart counts", rows); err != nil {
+		return err
+	}
+	cli, owned, err := collect.DockerClient(in.Options)
+	if err != nil {
+		return err
+	}
+	if owned {
+		defer cli.Close()
+	}
+	tail := in.LogTail
+	if tail <= 0 {
+		tail = 500
+	}
+	for _, c := range in.Facts.Docker.Containers {
+		name := "logs/" + c.Name + ".log"
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		rc, err := cli.ContainerLogs(lctx, c.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true, Since: in.LogSince, Tail: fmt.Sprint(tail), Timestamps: true})
+		if err != nil {
+			cancel()
+			b.omit(name, "logs unavailable: "+err.Error())
+			continue
+		}
+		var outb, errb bytes.Buffer
+		_, err = stdcopy.StdCopy(&outb, &errb, io.LimitReader(rc, 32<<20))
+		rc.Close()
+		cancel()
+		if err != nil && outb.Len() == 0 && errb.Len() == 0 {
+			b.omit(name, "logs unreadable: "+err.Error())
+			continue
+		}
+		text := outb.String() + errb.String()
+		b.add(name, fmt.Sprintf("last %d log lines of %s (redacted)", tail, c.Name), []byte(b.red.Text(name, text)))
+	}
+	return nil
+}

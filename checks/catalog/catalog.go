@@ -1,0 +1,69 @@
+// Package catalog is the ordered registry of calctl's hardening checks: one
+// slice, one commented line per check. It imports the area packages, which
+// import only checks, so the graph has no cycle.
+package catalog
+
+import (
+	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/backup"
+	"github.com/calctl/calctl/checks/config"
+	"github.com/calctl/calctl/checks/docker"
+	"github.com/calctl/calctl/checks/net"
+	"github.com/calctl/calctl/checks/pg"
+)
+
+// All returns every check in report order.
+func All() []checks.Check {
+	return []checks.Check{
+		pg.SSL,                    // PG-001 server TLS on; audit session encrypted
+		pg.TLSFloor,               // PG-002 TLS floor and cipher list
+		pg.HBATLS,                 // PG-003 hostssl only for TCP clients
+		pg.HBAAuth,                // PG-004 no trust/password/md5 in pg_hba
+		pg.PasswordHashing,        // PG-005 scram-sha-256, no md5 hashes left
+		pg.AppRole,                // PG-006 app role not superuser; ≤1 login superuser
+		pg.PublicPrivileges,       // PG-007 PUBLIC cannot create in public or connect
+		pg.ConnectionLogging,      // PG-008 log_connections and a useful prefix
+		pg.StatementAudit,         // PG-009 DDL/role audit without PHI in logs
+		pg.StorageIntegrity,       // PG-010 fsync, full_page_writes, checksums
+		pg.ServerVersion,          // PG-011 supported major, current minor
+		pg.Extensions,             // PG-012 risky extensions, untrusted languages
+		pg.Timeouts,               // PG-013 authentication and idle timeouts
+		pg.AccountHygiene,         // PG-014 admins with 2FA, dormant accounts (counts)
+		docker.Privileged,         // DK-001 privileged containers
+		docker.RootUser,           // DK-002 container runs as root
+		docker.PublishedPorts,     // DK-003 db/admin ports on 0.0.0.0
+		docker.PrismaStudio,       // DK-004 Prisma Studio deployed
+		docker.RestartPolicy,      // DK-005 restart policy on db/app
+		docker.Logging,            // DK-006 log driver and retention
+		docker.ReadonlyRootfs,     // DK-007 read-only root filesystem
+		docker.EnvSecrets,         // DK-008 secrets in env; trust auth
+		docker.ImagePinning,       // DK-009 pinned images; Node not EOL
+		docker.Healthcheck,        // DK-010 healthchecks
+		docker.Capabilities,       // DK-011 caps, no-new-privileges, seccomp
+		docker.HostNamespaces,     // DK-012 host namespaces, docker.sock mounts
+		docker.Daemon,             // DK-013 daemon exposure and posture
+		config.NextAuthSecret,     // CF-001 NEXTAUTH_SECRET strength
+		config.EncryptionKey,      // CF-002 CALENDSO_ENCRYPTION_KEY exactly 32 chars
+		config.DBTLS,              // CF-003 sslmode in DB URLs; DATABASE_DIRECT_URL
+		config.DefaultCredentials, // CF-004 default, weak or reused credentials
+		config.PublicURLs,         // CF-005 public URLs are https
+		config.FileModes,          // CF-006 config files 0600, not in git
+		config.DebugFlags,         // CF-007 E2E and --inspect off
+		config.Telemetry,          // CF-008 telemetry off; processors need a BAA
+		config.SMTP,               // CF-009 SMTP over TLS ports
+		config.PM2Runtime,         // CF-010 pm2 user and logs
+		net.Certificate,           // NET-001 public certificate valid, > 30 days
+		net.TLSVersions,           // NET-002 TLS 1.2+ only, no insecure suites
+		net.HTTPSEnforcement,      // NET-003 http→https, HSTS, Secure cookies
+		net.Listeners,             // NET-004 no sensitive wildcard listeners
+		net.DiskEncryption,        // NET-005 data and swap encrypted
+		net.TimeSync,              // NET-006 clock synchronised
+		net.RemoteAdmin,           // NET-007 sshd hardening and patching
+		net.DockerSocket,          // NET-008 docker.sock mode and group
+		backup.PGDataVolume,       // BK-001 PGDATA on a volume
+		backup.Mechanism,          // BK-002 a backup mechanism exists
+		backup.Freshness,          // BK-003 backups fresh; WAL archiving healthy
+		backup.Protection,         // BK-004 backups encrypted and private
+		backup.RestoreTested,      // BK-005 restore tested within 90 days
+	}
+}

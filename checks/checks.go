@@ -1,0 +1,257 @@
+// Package checks holds the core types of calctl's hardening checks: Check,
+// Result, Status, Severity, the serialisable Facts the collectors fill, the
+// runner that judges Facts with a list of checks, waivers, and the HIPAA
+// citation table. Checks live in the area packages (checks/pg, checks/docker,
+// checks/config, checks/net, checks/backup); their order lives in checks/catalog.
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Status is the outcome of one check on one resource.
+type Status string
+
+// The statuses, after kube-bench and prowler.
+const (
+	// Pass means the safeguard is in place.
+	Pass Status = "PASS"
+	// Warn means a weakness that may be acceptable with a documented reason.
+	Warn Status = "WARN"
+	// Fail means the safeguard is missing.
+	Fail Status = "FAIL"
+	// Skip means the check does not apply or could not look (reason in Message).
+	Skip Status = "SKIP"
+	// Manual means a person must attest; the tool cannot see the evidence.
+	Manual Status = "MANUAL"
+	// Error means the check could not run because collection failed.
+	Error Status = "ERROR"
+)
+
+// Statuses lists every status in report order.
+var Statuses = []Status{Pass, Warn, Fail, Skip, Manual, Error}
+
+// Severity ranks how bad a finding is.
+type Severity string
+
+// The severities, prowler/trivy vocabulary.
+const (
+	// Critical is the highest severity.
+	Critical Severity = "critical"
+	// High severity.
+	High Severity = "high"
+	// Medium severity.
+	Medium Severity = "medium"
+	// Low severity.
+	Low Severity = "low"
+	// Info is for findings that need no action.
+	Info Severity = "info"
+)
+
+// Severities lists every severity from the highest down.
+var Severities = []Severity{Critical, High, Medium, Low, Info}
+
+// Rank orders severities: critical is 4, info 0, unknown -1.
+func (s Severity) Rank() int {
+	switch s {
+	case Critical:
+		return 4
+	case High:
+		return 3
+	case Medium:
+		return 2
+	case Low:
+		return 1
+	case Info:
+		return 0
+	}
+	return -1
+}
+
+// ParseSeverity reads a severity name (case-insensitive).
+func ParseSeverity(s string) (Severity, error) {
+	v := Severity(strings.ToLower(strings.TrimSpace(s)))
+	if v.Rank() < 0 {
+		return "", fmt.Errorf("unknown severity %q (want critical, high, medium, low or info)", s)
+	}
+	return v, nil
+}
+
+// Source names a collector; a check declares the sources it needs so that a
+// failed collector turns the check into ERROR or SKIP with the cause.
+type Source string
+
+// The collectors.
+const (
+	// SourceFiles is the .env / compose / pm2 file collector.
+	SourceFiles Source = "files"
+	// SourcePG is the Postgres collector.
+	SourcePG Source = "postgres"
+	// SourceDocker is the Docker engine collector.
+	SourceDocker Source = "docker"
+	// SourceNet is the TLS/HTTP collector for the public URL.
+	SourceNet Source = "net"
+	// SourceHost is the local host collector (/proc, sshd, sockets).
+	SourceHost Source = "host"
+	// SourceBackup is the backup-evidence collector.
+	SourceBackup Source = "backup"
+)
+
+// Check is one hardening rule: a pure function over Facts.
+type Check interface {
+	ID() string
+	Title() string
+	Run(f *Facts) []Result
+}
+
+// Waiver is the accepted-risk record attached to a waived result.
+type Waiver struct {
+	ID        string   `json:"id" yaml:"id"`
+	Resources []string `json:"resources,omitempty" yaml:"resources,omitempty"`
+	// Resource is a single regex, the same as a one-element Resources.
+	Resource   string `json:"resource,omitempty" yaml:"resource,omitempty"`
+	Reason     string `json:"reason" yaml:"reason"`
+	Expires    string `json:"expires,omitempty" yaml:"expires,omitempty"`
+	ApprovedBy string `json:"approved_by,omitempty" yaml:"approved_by,omitempty"`
+}
+
+// Location points a file-based finding at a file and line (SARIF uses it).
+type Location struct {
+	Path string `json:"path"`
+	Line int    `json:"line,omitempty"`
+}
+
+// Result is the outcome of a check on one resource.
+type Result struct {
+	ID          string            `json:"id"`
+	Title       string            `json:"title"`
+	Group       string            `json:"group"`
+	Status      Status            `json:"status"`
+	Severity    Severity          `json:"severity"`
+	HIPAA       []string          `json:"hipaa"`
+	HIPAAIDs    []string          `json:"hipaa_ids"`
+	Resource    string            `json:"resource"`
+	Message     string            `json:"message"`
+	Evidence    map[string]string `json:"evidence"`
+	Remediation string            `json:"remediation"`
+	Location    *Location         `json:"location,omitempty"`
+	Waiver      *Waiver           `json:"waiver"`
+}
+
+// Finding is what a check function returns; the runner adds the metadata.
+type Finding struct {
+	Status   Status
+	Resource string
+	Message  string
+	Evidence map[string]string
+	Location *Location
+}
+
+// Meta describes a check: its stable ID, title, severity, the sources it
+// needs and how to fix it. HIPAA citations come from the HIPAA table.
+type Meta struct {
+	ID          string
+	Title       string
+	Severity    Severity
+	Needs       []Source
+	Remediation string
+}
+
+// Group returns the group prefix of a check ID ("PG" for "PG-001").
+func Group(id string) string {
+	if i := strings.IndexByte(id, '-'); i > 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// GroupNames maps a group prefix to its catalog section.
+var GroupNames = map[string]string{
+	"PG":  "PostgreSQL",
+	"DK":  "Docker",
+	"CF":  "App config",
+	"NET": "Host and network",
+	"BK":  "Backups and contingency",
+}
+
+type funcCheck struct {
+	meta Meta
+	fn   func(f *Facts) []Finding
+}
+
+// New makes a Check from its metadata and a pure function over Facts.
+func New(m Meta, fn func(f *Facts) []Finding) Check { return &funcCheck{meta: m, fn: fn} }
+
+func (c *funcCheck) ID() string    { return c.meta.ID }
+func (c *funcCheck) Title() string { return c.meta.Title }
+
+// Meta returns the check's metadata.
+func (c *funcCheck) Meta() Meta { return c.meta }
+
+// Run judges f. A source the check needs that failed gives ERROR, one that
+// was not collected gives SKIP, both with the cause.
+func (c *funcCheck) Run(f *Facts) []Result {
+	for _, s := range c.meta.Needs {
+		st := f.Source(s)
+		switch {
+		case st.Error != "":
+			return []Result{c.result(Finding{Status: Error, Resource: string(s), Message: fmt.Sprintf("%s collector failed: %s", s, st.Error)})}
+		case !st.Collected:
+			why := st.Skipped
+			if why == "" {
+				why = "not collected"
+			}
+			return []Result{c.result(Finding{Status: Skip, Resource: string(s), Message: fmt.Sprintf("%s: %s", s, why)})}
+		}
+	}
+	fs := c.fn(f)
+	out := make([]Result, 0, len(fs))
+	for _, x := range fs {
+		out = append(out, c.result(x))
+	}
+	return out
+}
+
+func (c *funcCheck) result(x Finding) Result {
+	cites := HIPAAFor(c.meta.ID)
+	return Result{
+		ID: c.meta.ID, Title: c.meta.Title, Group: Group(c.meta.ID), Status: x.Status,
+		Severity: c.meta.Severity, HIPAA: cites, HIPAAIDs: HIPAAIDs(cites), Resource: x.Resource,
+		Message: x.Message, Evidence: x.Evidence, Remediation: c.meta.Remediation, Location: x.Location,
+	}
+}
+
+// MetaOf returns a check's metadata when it has any.
+func MetaOf(c Check) (Meta, bool) {
+	if m, ok := c.(interface{ Meta() Meta }); ok {
+		return m.Meta(), true
+	}
+	return Meta{ID: c.ID(), Title: c.Title()}, false
+}
+
+// MarshalJSON keeps a nil waiver as null and nil slices as [].
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result
+	p := plain(r)
+	if p.HIPAA == nil {
+		p.HIPAA = []string{}
+	}
+	if p.HIPAAIDs == nil {
+		p.HIPAAIDs = []string{}
+	}
+	if p.Evidence == nil {
+		p.Evidence = map[string]string{}
+	}
+	return json.Marshal(p)
+}
+
+// Ev builds an evidence map from alternating keys and values.
+func Ev(kv ...string) map[string]string {
+	m := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}

@@ -1,0 +1,150 @@
+package docker_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/client"
+	"github.com/docker/go-connections/nat"
+
+	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/backup"
+	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/docker"
+	"github.com/calctl/calctl/internal/testenv"
+)
+
+var dkChecks = []checks.Check{docker.Privileged, docker.RootUser, docker.PublishedPorts, docker.PrismaStudio, docker.RestartPolicy,
+	docker.Logging, docker.ReadonlyRootfs, docker.EnvSecrets, docker.ImagePinning, docker.Healthcheck, docker.Capabilities,
+	docker.HostNamespaces, docker.Daemon, backup.PGDataVolume}
+
+// startContainer creates (and starts, unless created-only) a container that
+// is removed with its anonymous volumes when the test ends.
+func startContainer(t *testing.T, cli *client.Client, name string, cfg *container.Config, host *container.HostConfig, start bool) {
+	t.Helper()
+	ctx := context.Background()
+	resp, err := cli.ContainerCreate(ctx, cfg, host, nil, nil, name)
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cli.ContainerRemove(context.Background(), resp.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	})
+	if start {
+		if err := cli.ContainerStart(ctx, resp.ID, container.StartOptions{}); err != nil {
+			t.Fatalf("start %s: %v", name, err)
+		}
+	}
+}
+
+func TestDockerChecksAgainstRealContainers(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	bin := testenv.BuildStaticBinary(t, "./testdata/sleeper", t.TempDir(), "sleeper")
+	suffix := fmt.Sprint(time.Now().UnixNano())
+	label := "calctl.test=" + suffix
+	clean, baked := "calctl-dk-clean:"+suffix[len(suffix)-6:], "calctl-dk-baked:"+suffix[len(suffix)-6:]
+	testenv.BuildScratchImage(t, cli, clean, map[string]string{"/sleeper": bin}, `ENTRYPOINT ["/sleeper"]`, "EXPOSE 5432")
+	testenv.BuildScratchImage(t, cli, baked, map[string]string{"/sleeper": bin}, `ENTRYPOINT ["/sleeper"]`, "ENV API_TOKEN=baked-in-token-8c1f2a")
+	port := testenv.FreePort(t)
+
+	bad := "calctl-dk-bad-" + suffix
+	startContainer(t, cli, bad, &container.Config{Image: baked, Labels: map[string]string{"calctl.test": suffix},
+		Env:          []string{"POSTGRES_PASSWORD=planted-pg-password-77", "PGDATA=/var/lib/postgresql/data"},
+		ExposedPorts: nat.PortSet{"5432/tcp": {}}},
+		&container.HostConfig{PortBindings: nat.PortMap{"5432/tcp": {{HostIP: "0.0.0.0", HostPort: fmt.Sprint(port)}}},
+			LogConfig: container.LogConfig{Type: "none"}}, true) // the daemon here defaults json-file to max-size 10m
+
+	good := "calctl-dk-clean-" + suffix
+	startContainer(t, cli, good, &container.Config{Image: clean, User: "1000:1000", Labels: map[string]string{"calctl.test": suffix},
+		Env:         []string{"POSTGRES_PASSWORD_FILE=/run/secrets/pg", "NODE_ENV=production"},
+		Healthcheck: &container.HealthConfig{Test: []string{"CMD", "/sleeper", "-health"}, Interval: time.Second}},
+		&container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "unless-stopped"}, CapDrop: []string{"ALL"},
+			SecurityOpt: []string{"no-new-privileges:true"}, ReadonlyRootfs: true,
+			LogConfig: container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "3"}},
+			Mounts:    []mount.Mount{{Type: mount.TypeVolume, Target: "/var/lib/postgresql/data"}}}, true)
+
+	// Privileged containers cannot start inside this sandbox's engine
+	// ("unable to apply caps"), so this one is created, not started: its
+	// HostConfig is what DK-001 reads either way.
+	priv := "calctl-dk-priv-" + suffix
+	startContainer(t, cli, priv, &container.Config{Image: clean, User: "1000", Labels: map[string]string{"calctl.test": suffix}},
+		&container.HostConfig{Privileged: true, PortBindings: nat.PortMap{"6379/tcp": {{HostIP: "", HostPort: fmt.Sprint(testenv.FreePort(t))}}},
+			Binds: []string{"/var/run/docker.sock:/var/run/docker.sock"}, PidMode: "host", CapAdd: []string{"SYS_ADMIN"}}, false)
+
+	studio := "calctl-dk-studio-" + suffix
+	startContainer(t, cli, studio, &container.Config{Image: clean, Cmd: []string{"npx", "prisma", "studio"}, User: "1000",
+		Labels: map[string]string{"calctl.test": suffix}}, &container.HostConfig{}, false)
+
+	f, err := collect.Collect(context.Background(), collect.Options{Docker: true, DockerClient: cli, ContainerLabel: label,
+		Only: []checks.Source{checks.SourceDocker}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := f.Source(checks.SourceDocker); !st.Collected {
+		t.Fatalf("docker not collected: %+v", st)
+	}
+	if n := len(f.Docker.Containers); n != 4 {
+		t.Fatalf("collected %d containers, want 4", n)
+	}
+	rep := checks.Run(f, dkChecks, checks.Selection{}, nil)
+	got := map[string]map[string]string{} // resource -> id -> status
+	for _, r := range rep.Results {
+		if got[r.Resource] == nil {
+			got[r.Resource] = map[string]string{}
+		}
+		got[r.Resource][r.ID] = string(r.Status)
+		t.Logf("%s %-5s %-28s %s", r.ID, r.Status, r.Resource, r.Message)
+	}
+	want := map[string]map[string]string{
+		bad: {"DK-001": "PASS", "DK-002": "WARN", "DK-003": "FAIL", "DK-005": "WARN", "DK-006": "FAIL", "DK-007": "PASS",
+			"DK-008": "FAIL", "DK-009": "PASS", "DK-010": "WARN", "DK-011": "WARN", "DK-012": "PASS", "BK-001": "FAIL"},
+		good: {"DK-001": "PASS", "DK-002": "PASS", "DK-003": "PASS", "DK-005": "PASS", "DK-006": "PASS", "DK-007": "PASS",
+			"DK-008": "PASS", "DK-009": "PASS", "DK-010": "PASS", "DK-011": "PASS", "DK-012": "PASS", "BK-001": "PASS"},
+		studio:          {"DK-004": "WARN", "DK-001": "PASS"},
+		priv:            {"DK-001": "FAIL", "DK-003": "FAIL", "DK-002": "PASS", "DK-012": "FAIL", "DK-011": "FAIL"},
+		"docker-daemon": {"DK-013": "PASS|WARN"},
+	}
+	for res, ids := range want {
+		for id, w := range ids {
+			if g := got[res][id]; !strings.Contains("|"+w+"|", "|"+g+"|") {
+				t.Errorf("%s on %s = %q, want %s", id, res, g, w)
+			}
+		}
+	}
+	// Evidence and facts never hold the planted secret values.
+	for _, c := range f.Docker.Containers {
+		if fmt.Sprint(c) != "" && (strings.Contains(fmt.Sprintf("%+v", c), "planted-pg-password-77") || strings.Contains(fmt.Sprintf("%+v", c), "baked-in-token")) {
+			t.Errorf("container facts hold a secret value: %s", c.Name)
+		}
+	}
+	_ = filepath.Base
+}
+
+func TestDockerDaemonDown(t *testing.T) {
+	cli, err := client.NewClientWithOpts(client.WithHost("unix:///nonexistent/docker.sock"), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, optional := range []bool{false, true} {
+		f, err := collect.Collect(context.Background(), collect.Options{Docker: true, DockerClient: cli, DockerOptional: optional,
+			Only: []checks.Source{checks.SourceDocker}, Timeout: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := checks.Error
+		if optional {
+			want = checks.Skip
+		}
+		for _, r := range checks.Run(f, dkChecks[:13], checks.Selection{}, nil).Results {
+			if r.Status != want || !strings.Contains(r.Message, "does not answer") {
+				t.Errorf("optional=%v %s = %s %q, want %s with the cause", optional, r.ID, r.Status, r.Message, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package checks
+
+import (
+	"sort"
+	"strings"
+)
+
+// HIPAATable maps each check ID to the 45 CFR sections it gives evidence
+// for, in "164.312(e)(1)" form. It is data, kept apart from the checks (the
+// prowler compliance-file habit); hardening-catalog.md is its source.
+var HIPAATable = map[string][]string{
+	"PG-001": {"164.312(e)(1)", "164.312(e)(2)(ii)"},
+	"PG-002": {"164.312(e)(2)(ii)"},
+	"PG-003": {"164.312(e)(1)"},
+	"PG-004": {"164.312(d)", "164.312(a)(1)"},
+	"PG-005": {"164.308(a)(5)(ii)(D)", "164.312(d)"},
+	"PG-006": {"164.312(a)(1)", "164.312(a)(2)(i)", "164.308(a)(4)(ii)(B)"},
+	"PG-007": {"164.312(a)(1)"},
+	"PG-008": {"164.312(b)", "164.308(a)(5)(ii)(C)", "164.308(a)(1)(ii)(D)"},
+	"PG-009": {"164.312(b)", "164.312(c)(1)"},
+	"PG-010": {"164.312(c)(1)", "164.312(c)(2)"},
+	"PG-011": {"164.308(a)(1)(ii)(B)", "164.308(a)(5)(ii)(B)"},
+	"PG-012": {"164.312(a)(1)"},
+	"PG-013": {"164.312(a)(2)(iii)"},
+	"PG-014": {"164.312(d)", "164.312(a)(2)(i)", "164.308(a)(3)(ii)(C)"},
+
+	"DK-001": {"164.312(a)(1)"},
+	"DK-002": {"164.312(a)(1)"},
+	"DK-003": {"164.312(a)(1)", "164.312(e)(1)"},
+	"DK-004": {"164.312(a)(1)", "164.312(d)", "164.312(b)"},
+	"DK-005": {"164.308(a)(7)(ii)(C)"},
+	"DK-006": {"164.312(b)", "164.308(a)(1)(ii)(D)"},
+	"DK-007": {"164.312(c)(1)"},
+	"DK-008": {"164.312(a)(1)", "164.308(a)(5)(ii)(D)"},
+	"DK-009": {"164.308(a)(1)(ii)(B)", "164.308(a)(5)(ii)(B)"},
+	"DK-010": {"164.308(a)(7)(ii)(C)"},
+	"DK-011": {"164.312(a)(1)"},
+	"DK-012": {"164.312(a)(1)"},
+	"DK-013": {"164.312(a)(1)", "164.312(d)"},
+
+	"CF-001": {"164.312(d)", "164.312(a)(1)"},
+	"CF-002": {"164.312(a)(2)(iv)"},
+	"CF-003": {"164.312(e)(1)", "164.312(e)(2)(ii)"},
+	"CF-004": {"164.308(a)(5)(ii)(D)", "164.312(d)"},
+	"CF-005": {"164.312(e)(1)"},
+	"CF-006": {"164.312(a)(1)", "164.308(a)(4)(ii)(B)"},
+	"CF-007": {"164.312(d)", "164.312(a)(1)"},
+	"CF-008": {"164.308(b)(1)"},
+	"CF-009": {"164.312(e)(1)"},
+	"CF-010": {"164.312(a)(1)", "164.312(b)"},
+
+	"NET-001": {"164.312(e)(1)"},
+	"NET-002": {"164.312(e)(2)(ii)"},
+	"NET-003": {"164.312(e)(1)", "164.312(d)"},
+	"NET-004": {"164.312(a)(1)", "164.312(e)(1)"},
+	"NET-005": {"164.312(a)(2)(iv)", "164.310(d)(1)", "164.310(d)(2)(i)", "164.310(d)(2)(ii)"},
+	"NET-006": {"164.312(b)"},
+	"NET-007": {"164.312(d)", "164.308(a)(5)(ii)(B)"},
+	"NET-008": {"164.312(a)(1)", "164.312(a)(2)(i)"},
+
+	"BK-001": {"164.308(a)(7)(ii)(A)", "164.310(d)(2)(iv)"},
+	"BK-002": {"164.308(a)(7)(ii)(A)"},
+	"BK-003": {"164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)"},
+	"BK-004": {"164.312(a)(2)(iv)", "164.310(d)(2)(iv)", "164.308(a)(7)(ii)(B)"},
+	"BK-005": {"164.308(a)(7)(ii)(D)", "164.312(a)(2)(ii)"},
+}
+
+// HIPAAFor returns a copy of the citations for a check ID.
+func HIPAAFor(id string) []string {
+	return append([]string(nil), HIPAATable[id]...)
+}
+
+// HIPAAID turns "164.312(e)(1)" into the machine form "164_312_e_1".
+func HIPAAID(cite string) string {
+	r := strings.NewReplacer(".", "_", "(", "_", ")", "")
+	return r.Replace(cite)
+}
+
+// HIPAAIDs maps HIPAAID over cites.
+func HIPAAIDs(cites []string) []string {
+	out := make([]string, 0, len(cites))
+	for _, c := range cites {
+		out = append(out, HIPAAID(c))
+	}
+	return out
+}
+
+// HIPAASections returns every cited section with the check IDs citing it,
+// sorted; docs and the SARIF taxonomy use it.
+func HIPAASections() map[string][]string {
+	m := map[string][]string{}
+	for id, cites := range HIPAATable {
+		for _, c := range cites {
+			m[c] = append(m[c], id)
+		}
+	}
+	for _, ids := range m {
+		sort.Strings(ids)
+	}
+	return m
+}

@@ -1,0 +1,104 @@
+package output
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+
+	"github.com/calctl/calctl/checks"
+)
+
+// JUnitSuites is the <testsuites> document.
+type JUnitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Suites   []JUnitSuite `xml:"testsuite"`
+}
+
+// JUnitSuite is one check group.
+type JUnitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []JUnitCase `xml:"testcase"`
+}
+
+// JUnitCase is one result.
+type JUnitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *JUnitMessage `xml:"failure,omitempty"`
+	Error     *JUnitMessage `xml:"error,omitempty"`
+	Skipped   *JUnitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+// JUnitMessage is a failure, error or skipped element.
+type JUnitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit writes one testsuite per group (kube-bench style): FAIL is a
+// failure, ERROR an error, WARN/SKIP/MANUAL/waived are skipped.
+func JUnit(w io.Writer, rep *checks.Report) error {
+	doc := JUnitSuites{Name: "calctl check"}
+	idx := map[string]int{}
+	for _, r := range rep.Results {
+		g := r.Group
+		i, ok := idx[g]
+		if !ok {
+			i = len(doc.Suites)
+			idx[g] = i
+			name := checks.GroupNames[g]
+			if name == "" {
+				name = g
+			}
+			doc.Suites = append(doc.Suites, JUnitSuite{Name: g + " " + name})
+		}
+		s := &doc.Suites[i]
+		js, _ := json.Marshal(r)
+		c := JUnitCase{Name: fmt.Sprintf("%s %s [%s]", r.ID, r.Title, r.Resource), Classname: s.Name, SystemOut: string(js)}
+		switch {
+		case r.Waiver != nil:
+			c.Skipped = &JUnitMessage{Message: fmt.Sprintf("%s waived: %s", r.Status, r.Waiver.Reason)}
+		case r.Status == checks.Fail:
+			c.Failure = &JUnitMessage{Message: r.Message, Text: r.Remediation}
+		case r.Status == checks.Error:
+			c.Error = &JUnitMessage{Message: r.Message}
+		case r.Status == checks.Warn || r.Status == checks.Skip || r.Status == checks.Manual:
+			c.Skipped = &JUnitMessage{Message: string(r.Status) + ": " + r.Message}
+		}
+		s.Tests++
+		switch {
+		case c.Failure != nil:
+			s.Failures++
+		case c.Error != nil:
+			s.Errors++
+		case c.Skipped != nil:
+			s.Skipped++
+		}
+		s.Cases = append(s.Cases, c)
+	}
+	for _, s := range doc.Suites {
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Skipped += s.Skipped
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

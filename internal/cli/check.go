@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/bundle"
+	"github.com/calctl/calctl/checks/catalog"
+	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/output"
+	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/secret"
+)
+
+// targetOptions are the flags that say what to check; check, doctor and
+// bundle share them.
+type targetOptions struct {
+	Dir, EnvFile, ComposeFile, PM2File string
+	DatabaseURL, AdminDatabaseURL      string
+	Docker, Host                       bool
+	dockerSet                          bool
+	ContainerLabel                     string
+	URL, HTTPURL, CAFile               string
+	BackupDir, Contingency, Profile    string
+	Timeout                            time.Duration
+}
+
+func addTargetFlags(fs *pflag.FlagSet, t *targetOptions) {
+	fs.StringVar(&t.Dir, "dir", "", "Cal.com install dir (finds .env, the compose file and the pm2 file)")
+	fs.StringVar(&t.EnvFile, "env-file", "", ".env file to check")
+	fs.StringVar(&t.ComposeFile, "compose-file", "", "docker-compose file to check")
+	fs.StringVar(&t.PM2File, "pm2-file", "", "pm2 ecosystem file to check")
+	fs.StringVar(&t.DatabaseURL, "database-url", "", "Postgres URL (default: DATABASE_URL from the env file; or $CALCTL_DATABASE_URL)")
+	fs.StringVar(&t.AdminDatabaseURL, "admin-database-url", "", "optional superuser URL for pg_hba/pg_authid (or $CALCTL_ADMIN_DATABASE_URL)")
+	fs.BoolVar(&t.Docker, "docker", true, "inspect containers on the Docker engine (on when the daemon answers)")
+	fs.StringVar(&t.ContainerLabel, "container-label", "", "only containers with this label (key or key=value)")
+	fs.StringVar(&t.URL, "url", "", "public URL (default NEXT_PUBLIC_WEBAPP_URL)")
+	fs.StringVar(&t.HTTPURL, "http-url", "", "plain-HTTP URL probed for a redirect (default http://<host>/)")
+	fs.StringVar(&t.CAFile, "ca-file", "", "PEM CA bundle to verify the public certificate (default: system roots)")
+	fs.BoolVar(&t.Host, "host", true, "inspect the local host (sockets, disks, clock, sshd)")
+	fs.StringVar(&t.BackupDir, "backup-dir", "", "directory holding database backups")
+	fs.StringVar(&t.Contingency, "contingency", "", "contingency.yaml recording restore tests (default <dir>/contingency.yaml)")
+	fs.StringVar(&t.Profile, "profile", "", "deployment profile: compose, pm2 or rds (detected when empty)")
+	fs.DurationVar(&t.Timeout, "timeout", 10*time.Second, "time limit for each collector")
+}
+
+func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
+	switch t.Profile {
+	case "", "compose", "pm2", "rds":
+	default:
+		return collect.Options{}, usageErrorf("unknown --profile %q: use compose, pm2 or rds", t.Profile)
+	}
+	o := collect.Options{Dir: t.Dir, EnvFile: t.EnvFile, ComposeFile: t.ComposeFile, PM2File: t.PM2File,
+		DatabaseURL: secret.Secret(t.DatabaseURL), AdminDatabaseURL: secret.Secret(t.AdminDatabaseURL),
+		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, URL: t.URL, HTTPURL: t.HTTPURL,
+		Host: t.Host, BackupDir: t.BackupDir, ContingencyFile: t.Contingency, Profile: t.Profile, Timeout: t.Timeout}
+	if o.DatabaseURL == "" && f.Getenv != nil {
+		o.DatabaseURL = secret.Secret(f.Getenv("CALCTL_DATABASE_URL"))
+	}
+	if o.AdminDatabaseURL == "" && f.Getenv != nil {
+		o.AdminDatabaseURL = secret.Secret(f.Getenv("CALCTL_ADMIN_DATABASE_URL"))
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return o, fmt.Errorf("read --ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return o, usageErrorf("--ca-file %s holds no PEM certificate", t.CAFile)
+		}
+		o.RootCAs = pool
+	}
+	if err := o.Resolve(); err != nil {
+		return o, usageErrorf("%v", err)
+	}
+	return o, nil
+}
+
+type checkOptions struct {
+	IO         IO
+	Factory    *Factory
+	Target     targetOptions
+	Output     string
+	Out        string
+	Only, Skip []string
+	Waivers    string
+	FailOn     string
+	FromBundle string
+}
+
+func newCheckCmd(f *Factory) *cobra.Command {
+	opts := &checkOptions{IO: f.IO, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Check a Cal.com install against HIPAA-relevant hardening rules",
+		Long: `check collects facts from the config files, Postgres (read-only), the Docker
+engine, the public URL and the host, then judges them with the hardening
+catalog (PG, DK, CF, NET, BK). Every result, PASS included, is reported.
+
+Exit codes: 0 no unwaived FAIL at or above --fail-on; 3 findings; 1 calctl failed.`,
+		Example: `  calctl check --dir /opt/calcom
+  calctl check --dir /opt/calcom --only 'PG-*' -o sarif --out calctl.sarif
+  calctl check --from-bundle support.tar.gz --waivers waivers.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Target.dockerSet = cmd.Flags().Changed("docker")
+			return runCheck(cmd.Context(), opts)
+		},
+	}
+	addTargetFlags(cmd.Flags(), &opts.Target)
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table, json, sarif or junit")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout")
+	cmd.Flags().StringSliceVar(&opts.Only, "only", nil, "run only checks matching these globs (e.g. 'PG-*,NET-001')")
+	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "skip checks matching these globs")
+	cmd.Flags().StringVar(&opts.Waivers, "waivers", "", "waivers.yaml of accepted risks")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "high", "lowest severity of an unwaived FAIL that exits 3")
+	cmd.Flags().StringVar(&opts.FromBundle, "from-bundle", "", "judge the facts in a support bundle instead of a live install")
+	return cmd
+}
+
+// loadFacts collects live facts or reads them from a bundle.
+func loadFacts(ctx context.Context, f *Factory, t *targetOptions, fromBundle string, only ...checks.Source) (*checks.Facts, collect.Options, error) {
+	if fromBundle != "" {
+		facts, err := bundle.ReadFacts(fromBundle)
+		if err != nil {
+			return nil, collect.Options{}, err
+		}
+		return facts, collect.Options{}, nil
+	}
+	o, err := t.collectOptions(f)
+	if err != nil {
+		return nil, o, err
+	}
+	o.Only = only
+	facts, err := collect.Collect(ctx, o)
+	if err != nil {
+		return nil, o, err
+	}
+	return facts, o, nil
+}
+
+// judge runs the catalog over facts.
+func judge(facts *checks.Facts, sel checks.Selection, w *checks.Waivers) *checks.Report {
+	rep := checks.Run(facts, catalog.All(), sel, w)
+	rep.Tool = checks.Tool{Name: "calctl", Version: buildinfo.Version}
+	return rep
+}
+
+func runCheck(ctx context.Context, opts *checkOptions) error {
+	if !checkHasString(output.Formats, opts.Output) {
+		return usageErrorf("unknown --output %q: use %s", opts.Output, strings.Join(output.Formats, ", "))
+	}
+	failOn, err := checks.ParseSeverity(opts.FailOn)
+	if err != nil {
+		return usageErrorf("--fail-on: %v", err)
+	}
+	sel := checks.Selection{Only: checks.SplitList(opts.Only), Skip: checks.SplitList(opts.Skip)}
+	if err := sel.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	var w *checks.Waivers
+	if opts.Waivers != "" {
+		if w, err = checks.LoadWaivers(opts.Waivers); err != nil {
+			return err
+		}
+	}
+	facts, _, err := loadFacts(ctx, opts.Factory, &opts.Target, opts.FromBundle, checkSources(sel)...)
+	if err != nil {
+		return err
+	}
+	for _, s := range checks.SortedKeys(facts.Sources) {
+		if st := facts.Sources[s]; st.Error != "" {
+			fmt.Fprintf(opts.IO.Err, "calctl: %s collector failed: %s (its checks report ERROR)\n", s, st.Error)
+		}
+	}
+	rep := judge(facts, sel, w)
+	var buf bytes.Buffer
+	if err := output.Write(&buf, opts.Output, rep, checkSelected(sel)); err != nil {
+		return err
+	}
+	if opts.Out != "" {
+		if err := atomicfile.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", opts.Out, err)
+		}
+	} else if _, err := opts.IO.Out.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	for _, e := range rep.ExpiredWaivers {
+		fmt.Fprintf(opts.IO.Err, "calctl: waiver for %s expired on %s and was ignored\n", e.ID, e.Expires)
+	}
+	if fs := checks.Findings(rep.Results, failOn, false); len(fs) > 0 {
+		return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d unwaived finding(s) at or above %s (first: %s %s)", len(fs), failOn, fs[0].ID, fs[0].Resource)}
+	}
+	return nil
+}
+
+// checkSources returns the collectors the selected checks need, or nil
+// (all) when a selected check reads several sources (DK, BK).
+func checkSources(sel checks.Selection) []checks.Source {
+	// Files always: they supply DATABASE_URL and the public URL.
+	seen := map[checks.Source]bool{checks.SourceFiles: true}
+	out := []checks.Source{checks.SourceFiles}
+	for _, c := range checkSelected(sel) {
+		m, _ := checks.MetaOf(c)
+		if len(m.Needs) == 0 {
+			return nil
+		}
+		for _, s := range m.Needs {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func checkSelected(sel checks.Selection) []checks.Check {
+	var out []checks.Check
+	for _, c := range catalog.All() {
+		if sel.Match(c.ID()) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func checkHasString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/calctl/calctl/checks"
+)
+
+func runCheckCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	f := &Factory{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errb}, Getenv: func(string) string { return "" }}
+	code := Run(context.Background(), f, args)
+	return code, out.String(), errb.String()
+}
+
+const checkDefaultsEnv = `DATABASE_URL=postgresql://unicorn_user:magical_password@127.0.0.1:1/calendso
+NEXTAUTH_SECRET=secret
+CALENDSO_ENCRYPTION_KEY=secret
+NEXT_PUBLIC_WEBAPP_URL=http://localhost:3000
+`
+
+const checkGoodEnv = `NEXTAUTH_SECRET=Zk9v1cY3q8Yp0mQ2wJx4Rb7Lh5Tn6Ue8Gs2Df4Ah+=
+CALENDSO_ENCRYPTION_KEY=q8Yp0mQ2wJx4Rb7Lh5Tn6Ue8Gs2Df4Ah
+`
+
+func checkInstallDir(t *testing.T, env string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(env), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCheckExitCodes(t *testing.T) {
+	bad := checkInstallDir(t, checkDefaultsEnv)
+	good := checkInstallDir(t, checkGoodEnv)
+	base := []string{"--docker=false", "--host=false"}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"findings", []string{"check", "--dir", bad, "--only", "CF-*"}, ExitFindings, "unwaived finding"},
+		{"clean", []string{"check", "--dir", good, "--only", "CF-001,CF-002"}, ExitOK, ""},
+		{"below threshold", []string{"check", "--dir", bad, "--only", "CF-008", "--fail-on", "medium"}, ExitOK, ""},
+		{"skip the failing ones", []string{"check", "--dir", bad, "--only", "CF-*", "--skip", "CF-001,CF-002,CF-004"}, ExitOK, ""},
+		{"bad output", []string{"check", "--dir", good, "-o", "xml"}, ExitUsage, "unknown --output"},
+		{"bad fail-on", []string{"check", "--dir", good, "--fail-on", "urgent"}, ExitUsage, "unknown severity"},
+		{"missing env file", []string{"check", "--env-file", "/nonexistent/.env"}, ExitUsage, "--env-file"},
+		{"bad glob", []string{"check", "--dir", good, "--only", "["}, ExitUsage, "bad check pattern"},
+		{"missing waivers", []string{"check", "--dir", good, "--waivers", "/nonexistent.yaml"}, ExitFailure, "read waivers"},
+		{"db down is not a tool failure", []string{"check", "--dir", bad, "--only", "PG-001", "--timeout", "3s"}, ExitOK, "postgres collector failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCheckCLI(t, append(tt.args, base...)...)
+			if code != tt.code || !strings.Contains(errs, tt.err) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)\nstdout:\n%s", code, tt.code, errs, tt.err, out)
+			}
+		})
+	}
+}
+
+func TestCheckWaiversAndJSONOut(t *testing.T) {
+	dir := checkInstallDir(t, checkDefaultsEnv)
+	w := filepath.Join(dir, "waivers.yaml")
+	os.WriteFile(w, []byte(`waivers:
+  - id: "CF-00[12]"
+    reason: rotating next week
+    expires: 2999-01-01
+    approved_by: CISO
+  - id: CF-004
+    reason: expired acceptance
+    expires: 2020-01-01
+`), 0o600)
+	out := filepath.Join(dir, "report.json")
+	code, _, errs := runCheckCLI(t, "check", "--dir", dir, "--docker=false", "--host=false", "--only", "CF-001,CF-002,CF-004",
+		"--waivers", w, "-o", "json", "--out", out)
+	if code != ExitFindings || !strings.Contains(errs, "CF-004 expired on 2020-01-01") {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("report file: %v %v", st, err)
+	}
+	var rep checks.Report
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.SchemaVersion == "" || rep.Tool.Name != "calctl" || len(rep.ExpiredWaivers) != 1 || rep.Summary.Waived != 2 {
+		t.Errorf("report header: %+v", rep)
+	}
+	for _, r := range rep.Results {
+		waived := r.Waiver != nil
+		if waived != (r.ID != "CF-004") || r.Status != checks.Fail {
+			t.Errorf("%s %s waived=%v", r.ID, r.Status, waived)
+		}
+	}
+}
+
+func TestCheckFromBundleMatchesLive(t *testing.T) {
+	dir := checkInstallDir(t, checkDefaultsEnv+"EMAIL_SERVER_HOST=smtp.example.com\nEMAIL_SERVER_PORT=587\n")
+	os.WriteFile(filepath.Join(dir, "docker-compose.yml"), []byte("services:\n  database:\n    image: postgres\n    ports: [\"5432:5432\"]\n"), 0o644)
+	target := []string{"--dir", dir, "--docker=false", "--host=false", "--timeout", "3s"}
+	bundlePath := filepath.Join(t.TempDir(), "support.tar.gz")
+	if code, _, errs := runCheckCLI(t, append([]string{"bundle", "--out", bundlePath}, target...)...); code != 0 {
+		t.Fatalf("bundle: exit %d: %s", code, errs)
+	}
+	if code, _, errs := runCheckCLI(t, append([]string{"bundle", "--out", bundlePath}, target...)...); code != ExitUsage || !strings.Contains(errs, "already exists") {
+		t.Errorf("overwrite: exit %d %q", code, errs)
+	}
+	code, fromBundle, _ := runCheckCLI(t, "check", "--from-bundle", bundlePath, "-o", "json")
+	if code != ExitFindings {
+		t.Fatalf("from-bundle exit %d", code)
+	}
+	// The live run at a different time differs only in timestamps; compare the
+	// bundle's own results.json with the replay instead: same facts, same results.
+	var replay checks.Report
+	if err := json.Unmarshal([]byte(fromBundle), &replay); err != nil {
+		t.Fatal(err)
+	}
+	code, liveOut, _ := runCheckCLI(t, append([]string{"check", "-o", "json"}, target...)...)
+	var live checks.Report
+	if err := json.Unmarshal([]byte(liveOut), &live); err != nil || code != ExitFindings {
+		t.Fatalf("live: exit %d %v", code, err)
+	}
+	if len(live.Results) != len(replay.Results) {
+		t.Fatalf("live %d results, bundle %d", len(live.Results), len(replay.Results))
+	}
+	for i := range live.Results {
+		a, b := live.Results[i], replay.Results[i]
+		if a.ID != b.ID || a.Status != b.Status || a.Resource != b.Resource || a.Message != b.Message {
+			t.Errorf("result %d: live %s %s %s %q / bundle %s %s %s %q", i, a.ID, a.Status, a.Resource, a.Message, b.ID, b.Status, b.Resource, b.Message)
+		}
+	}
+	code, doc, errs := runCheckCLI(t, "doctor", "--from-bundle", bundlePath, "-o", "json")
+	if code != 0 {
+		t.Fatalf("doctor: exit %d %s", code, errs)
+	}
+	var d doctorReport
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Findings) == 0 || d.Findings[0].Next == "" || d.Findings[0].Severity != "critical" || len(d.Connectivity) < 4 {
+		t.Errorf("doctor report: %+v", d)
+	}
+	code, text, _ := runCheckCLI(t, "doctor", "--from-bundle", bundlePath)
+	for _, want := range []string{"Versions:", "Connectivity:", "[ERR] database", "Outbox:", "next: "} {
+		if code != 0 || !strings.Contains(text, want) {
+			t.Errorf("doctor text lacks %q (exit %d):\n%s", want, code, text)
+		}
+	}
+}
