@@ -143,6 +143,9 @@ reports booking usage for the Infrastructure Plan.`,
 		newVersionCmd(f),
 		newCompletionCmd(f),
 		newCloneCmd(f),
+		newInstallCmd(f), newRenderCmd(f),
+		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
+		newReportCmd(f), newAgentCmd(f),
 	)
 	return root
 }

@@ -1,0 +1,114 @@
+package installer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// lineDiff returns a minimal line diff of a and b ("-", "+" and two lines of
+// context around changes). The files calctl renders are small, so the
+// quadratic LCS is fine.
+func lineDiff(a, b string) string {
+	x := splitLines(a)
+	y := splitLines(b)
+	n, m := len(x), len(y)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type op struct {
+		kind byte
+		text string
+	}
+	var ops []op
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && x[i] == y[j]:
+			ops = append(ops, op{' ', x[i]})
+			i++
+			j++
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, op{'-', x[i]})
+			i++
+		default:
+			ops = append(ops, op{'+', y[j]})
+			j++
+		}
+	}
+	const ctx = 2
+	keep := make([]bool, len(ops))
+	for k, o := range ops {
+		if o.kind != ' ' {
+			for c := max(0, k-ctx); c <= min(len(ops)-1, k+ctx); c++ {
+				keep[c] = true
+			}
+		}
+	}
+	var out strings.Builder
+	gap := false
+	for k, o := range ops {
+		if !keep[k] {
+			gap = true
+			continue
+		}
+		if gap && out.Len() > 0 {
+			out.WriteString("  …\n")
+		}
+		gap = false
+		fmt.Fprintf(&out, "%c %s\n", o.kind, o.text)
+	}
+	return out.String()
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// Mask replaces every secret value in text with "********".
+func Mask(text string, secrets []string) string {
+	vals := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			vals = append(vals, s)
+		}
+	}
+	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	for _, v := range vals {
+		text = strings.ReplaceAll(text, v, "********")
+	}
+	return text
+}
+
+// maskEnvLines masks the value of every KEY=VALUE line whose key names a
+// secret, as a second line of defence for files marked Secret.
+func maskEnvLines(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		k, _, ok := strings.Cut(l, "=")
+		if !ok || strings.HasPrefix(strings.TrimSpace(l), "#") {
+			continue
+		}
+		K := strings.ToUpper(k)
+		for _, w := range []string{"SECRET", "KEY", "PASSWORD", "TOKEN", "DATABASE_URL", "DATABASE_DIRECT_URL"} {
+			if strings.Contains(K, w) {
+				lines[i] = k + "=********"
+				break
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,194 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// migrateStep applies Cal.com's Prisma migrations. It first reads
+// _prisma_migrations and stops, with guidance, when a migration failed or
+// was left half-applied (Prisma's P3009): `migrate deploy` would refuse
+// anyway, and the fix needs a human.
+type migrateStep struct{}
+
+func (migrateStep) Name() string { return "migrate" }
+
+func (migrateStep) Timeout(*State) time.Duration { return 15 * time.Minute }
+
+func (migrateStep) Skip(s *State) (bool, string) {
+	switch {
+	case s.DryRun:
+		return true, "dry run"
+	case s.Answers.Migrate.Skip:
+		return true, "migrate.skip is true"
+	}
+	return false, ""
+}
+
+// Migration is one row of _prisma_migrations that is not cleanly applied.
+type Migration struct {
+	Name       string
+	StartedAt  time.Time
+	Failed     bool
+	FirstError string
+}
+
+// PendingProblems reads _prisma_migrations and returns migrations that
+// failed or never finished. A database without the table has none.
+func PendingProblems(ctx context.Context, dbURL string) (applied int, bad []Migration, err error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, nil, fmt.Errorf("connect to the database: %s", redactURL(err.Error(), dbURL))
+	}
+	defer conn.Close(context.Background())
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).Scan(&applied)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" {
+		return 0, nil, nil // fresh database
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("read _prisma_migrations: %w", err)
+	}
+	rows, err := conn.Query(ctx, `SELECT migration_name, started_at, logs IS NOT NULL AND logs <> '', coalesce(logs, '')
+		FROM "_prisma_migrations" WHERE finished_at IS NULL AND rolled_back_at IS NULL ORDER BY started_at`)
+	if err != nil {
+		return applied, nil, fmt.Errorf("read _prisma_migrations: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Migration
+		var logs string
+		if err := rows.Scan(&m.Name, &m.StartedAt, &m.Failed, &logs); err != nil {
+			return applied, nil, err
+		}
+		m.FirstError, _, _ = strings.Cut(strings.TrimSpace(logs), "\n")
+		bad = append(bad, m)
+	}
+	return applied, bad, rows.Err()
+}
+
+func redactURL(msg, u string) string {
+	if u == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, u, "(database URL)")
+	if pu, err := url.Parse(u); err == nil && pu.User != nil {
+		if p, ok := pu.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "********")
+		}
+	}
+	return msg
+}
+
+// hostDatabaseURL is the URL calctl itself uses from this host: the bundled
+// database through its container's address, external/RDS with the host
+// path of the CA file.
+func hostDatabaseURL(ctx context.Context, s *State) (string, error) {
+	a := s.Answers
+	if a.Database.Mode != DBBundled {
+		host := *a
+		host.Target = TargetPM2
+		return DatabaseURL(&host, s.Env, s.Secrets)
+	}
+	cli, _, err := s.dockerClient()
+	if err != nil {
+		return "", err
+	}
+	c, err := serviceContainer(ctx, cli, a.Start.Project, "database")
+	if err != nil {
+		return "", err
+	}
+	ins, err := cli.ContainerInspect(ctx, c.ID)
+	if err != nil {
+		return "", err
+	}
+	ip := ""
+	for _, n := range ins.NetworkSettings.Networks {
+		if n.IPAddress != "" {
+			ip = n.IPAddress
+			break
+		}
+	}
+	if ip == "" {
+		return "", fmt.Errorf("container %s has no IP address", containerName(c))
+	}
+	u := url.URL{Scheme: "postgresql", User: url.UserPassword(a.Database.User, s.Secrets.DatabasePassword.Reveal()),
+		Host: net.JoinHostPort(ip, "5432"), Path: "/" + a.Database.Name, RawQuery: "sslmode=disable"}
+	return u.String(), nil
+}
+
+func (migrateStep) Run(ctx context.Context, s *State) error {
+	a := s.Answers
+	dbURL, err := hostDatabaseURL(ctx, s)
+	if err != nil {
+		return WithRemedy(err, "the database must be running and reachable from this host")
+	}
+	applied, bad, err := PendingProblems(ctx, dbURL)
+	if err != nil {
+		return WithRemedy(err, "check that the database is up and the credentials in .env are right")
+	}
+	if len(bad) > 0 {
+		var lines []string
+		for _, m := range bad {
+			what := "was started at " + m.StartedAt.UTC().Format(time.RFC3339) + " and never finished (half-applied)"
+			if m.Failed {
+				what = "failed: " + m.FirstError
+			}
+			lines = append(lines, fmt.Sprintf("%s %s", m.Name, what))
+		}
+		first := bad[0].Name
+		return WithRemedy(fmt.Errorf("%d migration(s) are not cleanly applied, so `prisma migrate deploy` would stop with P3009: %s", len(bad), strings.Join(lines, "; ")),
+			"back up the database; look at what %[1]s changed; then either undo its partial changes and run `npx prisma migrate resolve --rolled-back %[1]s`, or finish it by hand and run `npx prisma migrate resolve --applied %[1]s` (in the web container: docker exec -it <web> ...); then run calctl install again", first)
+	}
+	s.Logf("info", "%d migrations already applied; running: %s", applied, strings.Join(a.Migrate.Command, " "))
+	if a.Target == TargetPM2 {
+		return runLogged(ctx, s, a.Source.Dir, a.Migrate.Command)
+	}
+	cli, _, err := s.dockerClient()
+	if err != nil {
+		return err
+	}
+	web, err := serviceContainer(ctx, cli, a.Start.Project, "web")
+	if err != nil {
+		return WithRemedy(err, "the start step must have started the web container")
+	}
+	workdir := "" // the image's own WORKDIR for a repository Dockerfile
+	if a.Web.Dockerfile == "" {
+		workdir = "/calcom" // the generated image's monorepo root: --schema paths are relative to it
+	}
+	exec, err := cli.ContainerExecCreate(ctx, web.ID, container.ExecOptions{Cmd: a.Migrate.Command, WorkingDir: workdir, AttachStdout: true, AttachStderr: true})
+	if err != nil {
+		return fmt.Errorf("exec in %s: %w", containerName(web), err)
+	}
+	att, err := cli.ContainerExecAttach(ctx, exec.ID, container.ExecAttachOptions{})
+	if err != nil {
+		return fmt.Errorf("exec in %s: %w", containerName(web), err)
+	}
+	var out bytes.Buffer
+	_, _ = stdcopy.StdCopy(&out, &out, att.Reader)
+	att.Close()
+	tail := &tailBuffer{max: 30}
+	w := &lineEmitter{s: s, tail: tail}
+	_, _ = w.Write(out.Bytes())
+	w.flush()
+	ins, err := cli.ContainerExecInspect(ctx, exec.ID)
+	if err != nil {
+		return err
+	}
+	if ins.ExitCode != 0 {
+		return WithRemedy(fmt.Errorf("%s exited %d in %s; last output:\n%s", strings.Join(a.Migrate.Command, " "), ins.ExitCode, containerName(web), tail.String()),
+			"read the Prisma error above (P1001: database unreachable; P3009: a failed migration, see `calctl doctor`)")
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package tui
+
+import (
+	"fmt"
+
+	"github.com/calctl/calctl/installer"
+	"github.com/charmbracelet/huh"
+)
+
+// page is one huh group of a form screen, with the condition that hides it.
+type page struct {
+	group  *huh.Group
+	hidden func() bool
+}
+
+// pages returns the huh groups of a form screen, bound by pointer to m.v so
+// that values are kept when the user goes back and forth.
+func (m *Model) pages(s screen) []page {
+	v := m.v
+	never := func() bool { return false }
+	switch s {
+	case screenSource:
+		tokenOpts := []huh.Option[string]{}
+		if m.cfg.Env.GitToken != "" {
+			tokenOpts = append(tokenOpts, huh.NewOption("use "+m.cfg.TokenEnv+" from the environment (set)", tokenFromEnv))
+		} else {
+			tokenOpts = append(tokenOpts, huh.NewOption("use "+m.cfg.TokenEnv+" from the environment (not set)", tokenFromEnv))
+		}
+		tokenOpts = append(tokenOpts,
+			huh.NewOption("type a token now (kept in memory, never saved)", tokenTyped),
+			huh.NewOption("no token: the repository and its submodules are public", tokenNone))
+		return []page{{hidden: never, group: huh.NewGroup(
+			huh.NewInput().Title(m.label("Repository URL", v.SourceURL)).Value(&v.SourceURL).
+				Validate(m.check(func(v *values, s string) { v.SourceURL = s }, "source.url")),
+			huh.NewInput().Title(m.label("Ref (branch, tag or commit)", v.Ref)).Value(&v.Ref),
+			huh.NewSelect[string]().Title("Private submodules (apps/api, ...)").Value(&v.Submodules).Options(
+				huh.NewOption("resolve  clone them with the token; they stay submodules", "resolve"),
+				huh.NewOption("flatten  clone them and commit their files into the tree", "flatten"),
+				huh.NewOption("skip     leave them out; the public web app only", "skip")),
+			huh.NewSelect[string]().Title("Git token").Value(&v.TokenChoice).Options(tokenOpts...),
+		)}, {hidden: func() bool { return v.TokenChoice != tokenTyped }, group: huh.NewGroup(
+			huh.NewInput().Title("Git token").Description("read access to the repository and its private submodules").
+				EchoMode(huh.EchoModePassword).Value(&v.Token).
+				Validate(func(s string) error {
+					if s == "" {
+						return fmt.Errorf("required; or go back (shift+tab) and choose %s or no token", m.cfg.TokenEnv)
+					}
+					return nil
+				}),
+		)}}
+	case screenTarget:
+		return []page{{hidden: never, group: huh.NewGroup(
+			huh.NewSelect[string]().Title("Run Cal.com with").Value(&v.Target).Options(
+				huh.NewOption("compose  Docker Engine 20.10+ and compose v2; can bundle Postgres", installer.TargetCompose),
+				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", installer.TargetPM2)).
+				Validate(func(t string) error {
+					if t == installer.TargetPM2 && v.DBMode == installer.DBBundled {
+						// bundled is the default; pm2 needs another database,
+						// chosen on the next screen
+						v.DBMode = installer.DBExternal
+					}
+					return nil
+				}),
+		)}}
+	case screenDatabase:
+		return []page{{hidden: never, group: huh.NewGroup(
+			huh.NewSelect[string]().Title("Postgres").Value(&v.DBMode).Options(
+				huh.NewOption("bundled   Postgres 16 in a container next to the app (compose)", installer.DBBundled),
+				huh.NewOption("external  your own Postgres 13-17, over TLS", installer.DBExternal),
+				huh.NewOption("rds       AWS RDS, TLS verify-full with the RDS CA bundle", installer.DBRDS)).
+				Validate(func(s string) error {
+					w := *v
+					w.DBMode = s
+					return problemAt(w.answers(m.cfg.Answers, m.cfg.TokenEnv), installer.EnvSecrets{}, "database.mode")
+				}),
+		)}, {hidden: func() bool { return v.DBMode == installer.DBBundled }, group: huh.NewGroup(
+			huh.NewInput().Title("Database URL").Description("postgresql://USER:PASSWORD@HOST:5432/DB (hidden; kept in memory)").
+				EchoMode(huh.EchoModePassword).Value(&v.DBURL).
+				Validate(m.check(func(v *values, s string) { v.DBURL = s }, "database.url_env")),
+			huh.NewInput().Title(m.label("CA file", v.CAFile)).Description("PEM of the CA that signed the server certificate (required for RDS)").
+				Value(&v.CAFile).Validate(m.check(func(v *values, s string) { v.CAFile = s }, "database.ca_file")),
+		)}}
+	case screenSite:
+		return []page{{hidden: never, group: huh.NewGroup(
+			huh.NewInput().Title(m.label("Public URL", v.PublicURL)).Description("the address people open, e.g. https://cal.example.com").
+				Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url")),
+			huh.NewSelect[string]().Title("Proxy and TLS").Value(&v.Proxy).Options(
+				huh.NewOption("caddy  HTTPS with Let's Encrypt on ports 80 and 443", installer.ProxyCaddy),
+				huh.NewOption("none   the app listens on 127.0.0.1; bring your own proxy", installer.ProxyNone)),
+		)}, {hidden: never, group: huh.NewGroup(
+			huh.NewInput().Title(m.label("E-mail: SMTP host (optional)", v.EmailHost)).Description("leave empty to send no e-mail").Value(&v.EmailHost).
+				Validate(m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")),
+			huh.NewInput().Title(m.label("SMTP port", v.EmailPort)).Placeholder("587").Value(&v.EmailPort).Validate(portCheck),
+			huh.NewInput().Title(m.label("SMTP user (empty: no login)", v.EmailUser)).Value(&v.EmailUser),
+			huh.NewInput().Title(m.label("From address", v.EmailFrom)).Value(&v.EmailFrom).
+				Validate(m.check(func(v *values, s string) { v.EmailFrom = s }, "email.from", "email.port")),
+		)}, {hidden: func() bool { return v.EmailUser == "" }, group: huh.NewGroup(
+			huh.NewInput().Title("SMTP password").EchoMode(huh.EchoModePassword).Value(&v.EmailPass).
+				Validate(m.check(func(v *values, s string) { v.EmailPass = s }, "email.password_env")),
+		)}, {hidden: never, group: huh.NewGroup(
+			huh.NewInput().Title(m.label("Billing: deployment id (optional)", v.DeploymentID)).Description("from your Infrastructure Plan; leave empty to skip the usage agent").
+				Value(&v.DeploymentID).Validate(m.check(func(v *values, s string) { v.DeploymentID = s }, "billing.deployment_id")),
+		)}, {hidden: func() bool { return v.DeploymentID == "" }, group: huh.NewGroup(
+			huh.NewInput().Title(m.label("Billing endpoint", v.BillingEndpoint)).Value(&v.BillingEndpoint).
+				Validate(m.check(func(v *values, s string) { v.BillingEndpoint = s }, "billing.endpoint")),
+			huh.NewInput().Title("Billing token").EchoMode(huh.EchoModePassword).Value(&v.BillingToken).
+				Validate(m.check(func(v *values, s string) { v.BillingToken = s }, "billing.token_env")),
+			huh.NewInput().Title("Signing secret").EchoMode(huh.EchoModePassword).Value(&v.Signing).
+				Validate(m.check(func(v *values, s string) { v.Signing = s }, "billing.signing_secret_env")),
+		)}}
+	}
+	return nil
+}
+
+// newForm builds the huh form of a form screen for the bubbletea view.
+func (m *Model) newForm(s screen) *huh.Form {
+	ps := m.pages(s)
+	gs := make([]*huh.Group, len(ps))
+	for i, p := range ps {
+		gs[i] = p.group.WithHideFunc(p.hidden)
+	}
+	f := huh.NewForm(gs...).WithTheme(m.theme()).WithShowHelp(false).WithWidth(m.formWidth())
+	// embedded: the wizard decides what submit and Ctrl+C mean
+	f.SubmitCmd, f.CancelCmd = nil, nil
+	return f
+}
+
+// label is a field's title; accessible prompts, which cannot show the
+// prefilled value in the field, show it in brackets (Enter keeps it).
+func (m *Model) label(title, value string) string {
+	if m.accessible && value != "" {
+		return title + " [" + value + "]"
+	}
+	return title
+}
+
+func (m *Model) formWidth() int {
+	return min(m.width, 100) - 2
+}
+
+func (m *Model) theme() *huh.Theme {
+	if m.plain {
+		return huh.ThemeBase()
+	}
+	return huh.ThemeCharm()
+}

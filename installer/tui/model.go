@@ -1,0 +1,422 @@
+package tui
+
+import (
+	"context"
+
+	"github.com/calctl/calctl/installer"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+)
+
+// screen is one screen of the wizard, in order.
+type screen int
+
+const (
+	screenWelcome screen = iota
+	screenSource
+	screenTarget
+	screenDatabase
+	screenSite
+	screenReview
+	screenRun
+	screenSummary
+)
+
+var screenNames = [...]string{"Welcome", "Source", "Target", "Database", "Public URL, e-mail, billing", "Review", "Run", "Summary"}
+
+// phase is where a form screen is: editing, checking, or showing the check.
+type phase int
+
+const (
+	phaseForm phase = iota
+	phaseBusy
+	phaseResult
+)
+
+// Model is the wizard's bubbletea model. Build it with New.
+type Model struct {
+	cfg Config
+	v   *values
+	// ctx lives as long as the program; async work derives from it.
+	ctx context.Context
+
+	screen screen
+	phase  phase
+	form   *huh.Form
+	width  int
+	height int
+	plain  bool
+	// accessible is set by RunAccessible: prompts instead of a screen.
+	accessible bool
+	st         styles
+	spin       spinner.Model
+
+	gen    int                // generation of the async work; stale results are dropped
+	cancel context.CancelFunc // cancels the async work of the current screen
+
+	// Source and Database checks
+	checkOK  bool
+	checkMsg string
+	// Target: preflight findings as found
+	findings      []Finding
+	preflightErr  error
+	preflightDone bool
+	// Review
+	plan       *Plan
+	planErr    error
+	answersErr error
+	scroll     int
+	saving     bool
+	saveInput  textinput.Model
+	saveMsg    string
+	saveErr    bool
+	// Run
+	run         runState
+	bar         progress.Model
+	confirmQuit bool
+
+	result Result
+}
+
+// New returns the wizard for cfg. ctx bounds every callback it makes.
+func New(ctx context.Context, cfg Config) *Model {
+	base := *cfg.Answers
+	base.ApplyDefaults()
+	cfg.Answers = &base
+	if cfg.TokenEnv == "" {
+		cfg.TokenEnv = "CALCTL_GIT_TOKEN"
+	}
+	v := newValues(cfg.Answers, cfg.Env, cfg.TokenEnv)
+	m := &Model{cfg: cfg, v: &v, ctx: ctx, width: 80, height: 24, st: newStyles(false)}
+	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot))
+	m.saveInput = textinput.New()
+	m.saveInput.Prompt = "save answers to: "
+	m.saveInput.Placeholder = "/root/calcom-answers.yaml"
+	m.bar = progress.New(progress.WithSolidFill("#7D56F4"), progress.WithoutPercentage())
+	if cfg.Plain {
+		m.plain, m.st = true, newStyles(true)
+		m.bar = progress.New(progress.WithSolidFill(""), progress.WithoutPercentage())
+	}
+	return m
+}
+
+// Result is how the wizard ended; read it after the program returns.
+func (m *Model) Result() Result {
+	r := m.result
+	if r.Answers == nil {
+		r.Answers = m.answers()
+	}
+	return r
+}
+
+func (m *Model) answers() *installer.Answers { return m.v.answers(m.cfg.Answers, m.cfg.TokenEnv) }
+func (m *Model) env() installer.EnvSecrets   { return m.v.env(m.cfg.Env) }
+
+// Init implements tea.Model.
+func (m *Model) Init() tea.Cmd { return nil }
+
+// genMsg carries the result of async work of generation gen.
+type genMsg struct {
+	gen int
+	msg tea.Msg
+	// more is true when the stream goes on after this message.
+	more bool
+	ch   chan genMsg
+}
+
+func listen(ch chan genMsg) tea.Cmd {
+	return func() tea.Msg { return <-ch }
+}
+
+// startWork runs fn off the UI goroutine; fn reports with send(msg, more).
+// Starting new work cancels the old, whose results are then dropped.
+func (m *Model) startWork(fn func(ctx context.Context, send func(msg tea.Msg, more bool))) tea.Cmd {
+	m.stopWork()
+	m.gen++
+	gen := m.gen
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.cancel = cancel
+	ch := make(chan genMsg, 256)
+	life := m.ctx
+	go fn(ctx, func(msg tea.Msg, more bool) {
+		select {
+		case ch <- genMsg{gen: gen, msg: msg, more: more, ch: ch}:
+		case <-life.Done():
+		}
+	})
+	return tea.Batch(listen(ch), m.spin.Tick)
+}
+
+func (m *Model) stopWork() {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+	m.gen++
+}
+
+// busy reports whether a spinner is turning.
+func (m *Model) busy() bool {
+	return m.phase == phaseBusy || (m.screen == screenRun && m.run.running)
+}
+
+// Update implements tea.Model.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = max(msg.Width, 40), max(msg.Height, 12)
+		m.bar.Width = min(m.width-20, 60)
+		if m.form != nil {
+			m.form = m.form.WithWidth(m.formWidth())
+			_, cmd := m.form.Update(msg)
+			return m, cmd
+		}
+		return m, nil
+	case spinner.TickMsg:
+		if !m.busy() {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case genMsg:
+		if msg.gen != m.gen {
+			return m, nil // the user moved on
+		}
+		cmd := m.handleWork(msg.msg)
+		if msg.more {
+			return m, tea.Batch(cmd, listen(msg.ch))
+		}
+		return m, cmd
+	case savedMsg:
+		m.saveErr = msg.err != nil
+		if msg.err != nil {
+			m.saveMsg = "✗ " + msg.err.Error()
+		} else {
+			m.saveMsg = "✓ saved to " + msg.path + " (secrets left out)"
+		}
+		return m, nil
+	case tea.KeyMsg:
+		if msg.String() == "ctrl+c" {
+			return m.interrupt()
+		}
+		if m.confirmQuit {
+			return m.answerQuit(msg)
+		}
+	}
+	switch m.screen {
+	case screenWelcome:
+		if k, ok := msg.(tea.KeyMsg); ok && k.String() == "enter" {
+			return m, m.goTo(screenSource)
+		}
+		return m, nil
+	case screenSource, screenTarget, screenDatabase, screenSite:
+		return m.updateFormScreen(msg)
+	case screenReview:
+		return m.updateReview(msg)
+	case screenRun:
+		return m.updateRun(msg)
+	case screenSummary:
+		if k, ok := msg.(tea.KeyMsg); ok && (k.String() == "enter" || k.String() == "q") {
+			return m, tea.Quit
+		}
+	}
+	return m, nil
+}
+
+// interrupt is Ctrl+C: leave at once, except during a run, where it asks.
+func (m *Model) interrupt() (tea.Model, tea.Cmd) {
+	if m.screen == screenRun && m.run.running {
+		if m.run.stopping {
+			return m, nil
+		}
+		m.confirmQuit = true
+		return m, nil
+	}
+	m.stopWork()
+	if m.screen != screenRun && m.screen != screenSummary {
+		m.result.Outcome = Quit
+	}
+	return m, tea.Quit
+}
+
+func (m *Model) answerQuit(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch k.String() {
+	case "y", "Y":
+		m.confirmQuit = false
+		m.run.stopping = true
+		if m.run.cancel != nil {
+			m.run.cancel()
+		}
+	case "n", "N", "esc":
+		m.confirmQuit = false
+	}
+	return m, nil
+}
+
+// goTo enters screen s and starts what it needs.
+func (m *Model) goTo(s screen) tea.Cmd {
+	m.stopWork()
+	m.screen, m.phase, m.form = s, phaseForm, nil
+	switch s {
+	case screenSource, screenTarget, screenDatabase, screenSite:
+		m.form = m.newForm(s)
+		return m.form.Init()
+	case screenReview:
+		return m.startPlan()
+	case screenRun:
+		return m.startRun()
+	}
+	return nil
+}
+
+func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
+	k, isKey := msg.(tea.KeyMsg)
+	switch m.phase {
+	case phaseForm:
+		if isKey && k.String() == "esc" {
+			return m, m.goTo(m.screen - 1)
+		}
+		f, cmd := m.form.Update(msg)
+		m.form = f.(*huh.Form)
+		if m.form.State == huh.StateCompleted {
+			return m, tea.Batch(cmd, m.submit())
+		}
+		return m, cmd
+	case phaseBusy:
+		if isKey && k.String() == "esc" {
+			return m, m.goTo(m.screen)
+		}
+	case phaseResult:
+		if !isKey {
+			return m, nil
+		}
+		switch k.String() {
+		case "enter":
+			if m.checkOK {
+				return m, m.goTo(m.screen + 1)
+			}
+			return m, m.goTo(m.screen)
+		case "c":
+			return m, m.goTo(m.screen + 1)
+		case "r":
+			return m, m.submit()
+		case "esc", "e":
+			return m, m.goTo(m.screen)
+		}
+	}
+	return m, nil
+}
+
+// submit runs the live check of a completed form screen.
+func (m *Model) submit() tea.Cmd {
+	a, env, b := m.answers(), m.env(), m.cfg.Backend
+	switch m.screen {
+	case screenSource:
+		if b.ProbeSource == nil {
+			return m.goTo(screenTarget)
+		}
+		m.phase = phaseBusy
+		return m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
+			detail, err := b.ProbeSource(ctx, a, env.GitToken)
+			send(checkedMsg{detail: detail, err: err}, false)
+		})
+	case screenTarget:
+		if b.Preflight == nil {
+			return m.goTo(screenDatabase)
+		}
+		m.phase, m.findings, m.preflightErr, m.preflightDone = phaseBusy, nil, nil, false
+		return m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
+			err := b.Preflight(ctx, a, env, func(f Finding) { send(findingMsg(f), true) })
+			send(preflightDoneMsg{err: err}, false)
+		})
+	case screenDatabase:
+		if a.Database.Mode == installer.DBBundled || b.ProbeDatabase == nil {
+			return m.goTo(screenSite)
+		}
+		m.phase = phaseBusy
+		return m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
+			info, err := b.ProbeDatabase(ctx, a, env.DatabaseURL)
+			if err == nil {
+				tls := "TLS off"
+				if info.TLS {
+					tls = "TLS on"
+				}
+				send(checkedMsg{detail: "connected: PostgreSQL " + info.Version + ", " + tls}, false)
+				return
+			}
+			send(checkedMsg{err: err}, false)
+		})
+	case screenSite:
+		return m.goTo(screenReview)
+	}
+	return nil
+}
+
+type checkedMsg struct {
+	detail string
+	err    error
+}
+
+type findingMsg Finding
+
+type preflightDoneMsg struct{ err error }
+
+type plannedMsg struct {
+	plan Plan
+	err  error
+}
+
+type eventMsg installer.Event
+
+type runDoneMsg struct{ err error }
+
+type savedMsg struct {
+	path string
+	err  error
+}
+
+func (m *Model) handleWork(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case checkedMsg:
+		m.phase, m.checkOK = phaseResult, msg.err == nil
+		m.checkMsg = msg.detail
+		if msg.err != nil {
+			m.checkMsg = msg.err.Error()
+		}
+	case findingMsg:
+		m.findings = append(m.findings, Finding(msg))
+	case preflightDoneMsg:
+		m.phase, m.preflightDone, m.preflightErr = phaseResult, true, msg.err
+		m.checkOK = true // findings inform; the run's preflight step decides
+	case plannedMsg:
+		m.phase = phaseResult
+		if msg.err != nil {
+			m.planErr = msg.err
+		} else {
+			p := msg.plan
+			m.plan = &p
+		}
+	case eventMsg:
+		m.run.apply(installer.Event(msg))
+	case runDoneMsg:
+		m.run.finish(msg.err)
+		switch {
+		case msg.err == nil:
+			m.result.Outcome = Finished
+		case m.run.stopping:
+			m.result.Outcome = Stopped
+		default:
+			m.result.Outcome = Failed
+		}
+		m.result.Err = msg.err
+		m.result.Summary = m.summaryText()
+		if m.run.stopping {
+			return tea.Quit
+		}
+	}
+	return nil
+}

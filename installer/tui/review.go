@@ -1,0 +1,211 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/calctl/calctl/installer"
+	"github.com/charmbracelet/bubbles/cursor"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+func (m *Model) startPlan() tea.Cmd {
+	m.plan, m.planErr, m.answersErr, m.scroll, m.saving, m.saveMsg = nil, nil, nil, 0, false, ""
+	a, env := m.answers(), m.env()
+	if err := a.Validate(); err != nil {
+		m.answersErr, m.phase = err, phaseResult
+		return nil
+	}
+	if m.cfg.Backend.Plan == nil {
+		m.plan, m.phase = &Plan{}, phaseResult
+		return nil
+	}
+	m.phase = phaseBusy
+	plan := m.cfg.Backend.Plan
+	return m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
+		p, err := plan(ctx, a, env)
+		send(plannedMsg{plan: p, err: err}, false)
+	})
+}
+
+func (m *Model) updateReview(msg tea.Msg) (tea.Model, tea.Cmd) {
+	k, isKey := msg.(tea.KeyMsg)
+	if m.saving {
+		if isKey {
+			switch k.String() {
+			case "esc":
+				m.saving = false
+				m.saveInput.Blur()
+				return m, nil
+			case "enter":
+				path := strings.TrimSpace(m.saveInput.Value())
+				m.saving = false
+				m.saveInput.Blur()
+				if path == "" {
+					return m, nil
+				}
+				a, save := m.answers(), m.cfg.Backend.SaveAnswers
+				return m, func() tea.Msg {
+					if save == nil {
+						return savedMsg{path: path, err: fmt.Errorf("saving answers is not available")}
+					}
+					return savedMsg{path: path, err: save(path, a)}
+				}
+			}
+		}
+		var cmd tea.Cmd
+		m.saveInput, cmd = m.saveInput.Update(msg)
+		return m, cmd
+	}
+	if !isKey {
+		return m, nil
+	}
+	switch k.String() {
+	case "esc":
+		return m, m.goTo(screenSite)
+	case "up", "k":
+		m.scroll = max(m.scroll-1, 0)
+	case "down", "j":
+		m.scroll++
+	case "pgup":
+		m.scroll = max(m.scroll-10, 0)
+	case "pgdown", " ":
+		m.scroll += 10
+	case "s":
+		if m.phase == phaseResult && m.answersErr == nil {
+			m.saving, m.saveMsg = true, ""
+			m.saveInput.Cursor.SetMode(cursor.CursorStatic)
+			return m, m.saveInput.Focus()
+		}
+	case "enter":
+		if m.phase == phaseResult && m.answersErr == nil && m.planErr == nil {
+			return m, m.goTo(screenRun)
+		}
+	}
+	return m, nil
+}
+
+// reviewLines is the Review screen's scrollable text: the answers (secrets
+// masked) and the plan.
+func (m *Model) reviewLines() []string {
+	a := m.answers()
+	var l []string
+	add := func(k, v string) { l = append(l, fmt.Sprintf("  %-13s %s", k, v)) }
+	l = append(l, m.st.title.Render("Answers"))
+	dir := a.InstallDir
+	if m.cfg.Existing {
+		dir += "  (existing install: upgrade/repair; kept secrets stay)"
+	}
+	add("install dir", dir)
+	tok := "none"
+	switch m.v.TokenChoice {
+	case tokenFromEnv:
+		tok = "from " + m.cfg.TokenEnv
+	case tokenTyped:
+		tok = "typed (••••••••)"
+	}
+	add("source", fmt.Sprintf("%s @ %s", a.Source.URL, a.Source.Ref))
+	add("", fmt.Sprintf("submodules %s, token %s", a.Source.Submodules, tok))
+	add("target", a.Target)
+	switch a.Database.Mode {
+	case installer.DBBundled:
+		add("database", fmt.Sprintf("bundled Postgres %d", a.Database.Version))
+	default:
+		db := a.Database.Mode + ", URL ••••••••"
+		if a.Database.CAFile != "" {
+			db += ", CA " + a.Database.CAFile
+		}
+		add("database", db)
+	}
+	add("public URL", fmt.Sprintf("%s (proxy %s)", a.PublicURL, a.Proxy))
+	if a.Email.Host != "" {
+		e := fmt.Sprintf("%s:%d, from %s", a.Email.Host, a.Email.Port, a.Email.From)
+		if a.Email.User != "" {
+			e += ", user " + a.Email.User + ", password ••••••••"
+		}
+		add("e-mail", e)
+	} else {
+		add("e-mail", "none")
+	}
+	if a.Billing.DeploymentID != "" {
+		add("billing", fmt.Sprintf("%s → %s, token ••••••••", a.Billing.DeploymentID, a.Billing.Endpoint))
+	} else {
+		add("billing", "none")
+	}
+	l = append(l, "")
+	switch {
+	case m.answersErr != nil:
+		l = append(l, m.st.bad.Render("The answers have problems; go back (esc) and fix them:"))
+		for _, s := range strings.Split(m.answersErr.Error(), "\n")[1:] {
+			l = append(l, s)
+		}
+	case m.phase == phaseBusy:
+		l = append(l, m.spin.View()+" working out the plan (a dry run)…")
+	case m.planErr != nil:
+		l = append(l, m.st.bad.Render("✗ the dry run failed: "+m.planErr.Error()))
+		if r := installer.RemedyOf(m.planErr); r != "" {
+			l = append(l, "  fix: "+r)
+		}
+	case m.plan != nil:
+		title := "Plan"
+		if m.cfg.DryRun {
+			title += " (--dry-run: the run will only report)"
+		}
+		l = append(l, m.st.title.Render(title))
+		if len(m.plan.Steps) > 0 {
+			for _, w := range wrap(strings.Join(m.plan.Steps, " → "), m.width-4) {
+				l = append(l, "  "+w)
+			}
+		}
+		for _, c := range m.plan.Changes {
+			l = append(l, fmt.Sprintf("  %-9s %s", c.Action, c.Path))
+		}
+		for _, n := range m.plan.Notes {
+			l = append(l, "  "+m.st.faint.Render(n))
+		}
+	}
+	return l
+}
+
+func (m *Model) viewReview() string {
+	lines := m.reviewLines()
+	room := max(m.height-5, 3)
+	m.scroll = min(m.scroll, max(len(lines)-room, 0))
+	end := min(m.scroll+room, len(lines))
+	var b strings.Builder
+	for _, l := range lines[m.scroll:end] {
+		b.WriteString(truncate(l, m.width) + "\n")
+	}
+	for i := end - m.scroll; i < room; i++ {
+		b.WriteString("\n")
+	}
+	switch {
+	case m.saving:
+		b.WriteString(m.saveInput.View() + "\n")
+	case m.saveMsg != "":
+		st := m.st.ok
+		if m.saveErr {
+			st = m.st.bad
+		}
+		b.WriteString(st.Render(truncate(m.saveMsg, m.width)) + "\n")
+	default:
+		more := ""
+		if end < len(lines) {
+			more = fmt.Sprintf("↓ %d more lines", len(lines)-end)
+		}
+		b.WriteString(m.st.faint.Render(more) + "\n")
+	}
+	return b.String()
+}
+
+func (m *Model) reviewHelp() string {
+	if m.saving {
+		return "enter save · esc cancel"
+	}
+	verb := "install"
+	if m.cfg.DryRun {
+		verb = "dry run"
+	}
+	return "enter " + verb + " · s save answers to FILE · ↑/↓ scroll · esc back · ctrl+c quit"
+}

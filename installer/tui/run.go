@@ -1,0 +1,308 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/calctl/calctl/installer"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// Step states on the Run screen.
+const (
+	rowPending = iota
+	rowRunning
+	rowDone
+	rowSkipped
+	rowFailed
+)
+
+// maxLogLines bounds the log a step keeps for its pane (a Next.js build
+// prints tens of thousands of lines); the engine's text and JSON views have
+// them all.
+const maxLogLines = 2000
+
+type stepRow struct {
+	name   string
+	state  int
+	durMS  int64
+	note   string
+	logged []string
+}
+
+// runState is what the Run screen knows, built only from Events.
+type runState struct {
+	rows     []*stepRow
+	current  *stepRow
+	failed   *installer.Event
+	changes  []installer.Event
+	doneMsg  string
+	running  bool
+	stopping bool
+	finished bool
+	err      error
+	cancel   context.CancelFunc
+	scroll   int // log lines scrolled up from the bottom
+}
+
+func (r *runState) row(name string) *stepRow {
+	for _, row := range r.rows {
+		if row.name == name {
+			return row
+		}
+	}
+	row := &stepRow{name: name}
+	r.rows = append(r.rows, row)
+	return row
+}
+
+// apply draws one engine event into the state.
+func (r *runState) apply(e installer.Event) {
+	switch e.Type {
+	case installer.EventPlan:
+		r.rows = nil
+		for _, s := range e.Steps {
+			r.rows = append(r.rows, &stepRow{name: s})
+		}
+	case installer.EventStepStart:
+		row := r.row(e.Step)
+		row.state, r.current, r.scroll = rowRunning, row, 0
+	case installer.EventProgress:
+		row := r.row(e.Step)
+		row.note = e.Message
+		if e.Percent > 0 {
+			row.note = fmt.Sprintf("%d%% %s", e.Percent, e.Message)
+		}
+	case installer.EventLog:
+		row := r.row(e.Step)
+		lvl := ""
+		if e.Level != "" && e.Level != "info" {
+			lvl = strings.ToUpper(e.Level) + ": "
+		}
+		for _, l := range strings.Split(strings.TrimRight(e.Message, "\n"), "\n") {
+			row.logged = append(row.logged, lvl+l)
+		}
+		if e.Remedy != "" {
+			row.logged = append(row.logged, "  fix: "+e.Remedy)
+		}
+		if n := len(row.logged); n > 2*maxLogLines { // trim now and then, not on every line
+			row.logged = append(row.logged[:0:0], row.logged[n-maxLogLines:]...)
+		}
+	case installer.EventChange:
+		row := r.row(e.Step)
+		row.logged = append(row.logged, fmt.Sprintf("%-9s %s", e.Action, e.Path))
+		r.changes = append(r.changes, e)
+	case installer.EventStepSkip:
+		row := r.row(e.Step)
+		row.state, row.note = rowSkipped, e.Message
+	case installer.EventStepDone:
+		row := r.row(e.Step)
+		row.state, row.durMS, row.note = rowDone, e.DurationMS, ""
+	case installer.EventStepFail:
+		row := r.row(e.Step)
+		row.state, row.durMS = rowFailed, e.DurationMS
+		ev := e
+		r.failed, r.current = &ev, row
+	case installer.EventDone:
+		r.doneMsg = e.Message
+	}
+}
+
+func (r *runState) finish(err error) {
+	r.running, r.finished, r.err = false, true, err
+	if err != nil && r.failed == nil {
+		r.failed = &installer.Event{Error: err.Error(), Remedy: installer.RemedyOf(err)}
+	}
+}
+
+// progress is the share of the plan that has ended.
+func (r *runState) progress() (ended, total int) {
+	for _, row := range r.rows {
+		if row.state == rowDone || row.state == rowSkipped {
+			ended++
+		}
+	}
+	return ended, len(r.rows)
+}
+
+func (m *Model) startRun() tea.Cmd {
+	m.run = runState{running: true}
+	if m.cfg.Backend.Run == nil {
+		m.run.finish(fmt.Errorf("this build cannot run the install"))
+		return nil
+	}
+	a, env, run := m.answers(), m.env(), m.cfg.Backend.Run
+	cmd := m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
+		err := run(ctx, a, env, func(e installer.Event) { send(eventMsg(e), true) })
+		send(runDoneMsg{err: err}, false)
+	})
+	m.run.cancel = m.cancel
+	return cmd
+}
+
+func (m *Model) updateRun(msg tea.Msg) (tea.Model, tea.Cmd) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return m, nil
+	}
+	switch k.String() {
+	case "up", "k":
+		m.run.scroll++
+	case "down", "j":
+		m.run.scroll = max(m.run.scroll-1, 0)
+	}
+	if m.run.running {
+		return m, nil
+	}
+	switch k.String() {
+	case "enter":
+		if m.run.err == nil {
+			return m, m.goTo(screenSummary)
+		}
+	case "r":
+		if m.run.err != nil {
+			return m, m.goTo(screenRun)
+		}
+	case "q":
+		if m.run.err != nil {
+			return m, tea.Quit
+		}
+	case "esc":
+		return m, m.goTo(screenReview)
+	}
+	return m, nil
+}
+
+func dur(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	if d < time.Second {
+		return fmt.Sprintf("%dms", ms)
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func (m *Model) viewRun() string {
+	var b strings.Builder
+	r := &m.run
+	for _, row := range r.rows {
+		mark, name := "·", row.name
+		switch row.state {
+		case rowRunning:
+			mark = m.spin.View()
+		case rowDone:
+			mark = m.st.ok.Render("✓")
+		case rowSkipped:
+			mark = m.st.faint.Render("-")
+		case rowFailed:
+			mark = m.st.bad.Render("✗")
+		}
+		line := fmt.Sprintf(" %s %-10s", mark, name)
+		switch {
+		case row.state == rowDone || row.state == rowFailed:
+			line += fmt.Sprintf(" %7s", dur(row.durMS))
+		case row.note != "":
+			line += " " + m.st.faint.Render(row.note)
+		}
+		b.WriteString(truncate(line, m.width) + "\n")
+	}
+	ended, total := r.progress()
+	pct := 0.0
+	if total > 0 {
+		pct = float64(ended) / float64(total)
+	}
+	b.WriteString(fmt.Sprintf(" %s %d/%d steps\n", m.bar.ViewAs(pct), ended, total))
+
+	used := len(r.rows) + 1 + 3
+	if r.failed != nil && !r.running {
+		b.WriteString(m.st.bad.Render(truncate(" ✗ "+r.failed.Step+": "+r.failed.Error, m.width)) + "\n")
+		used++
+		if r.failed.Remedy != "" {
+			for _, l := range wrap("fix: "+r.failed.Remedy, m.width-3) {
+				b.WriteString("   " + l + "\n")
+				used++
+			}
+		}
+	} else if r.finished && r.err == nil {
+		msg := " ✓ finished"
+		if m.cfg.DryRun {
+			msg = " ✓ dry run finished: nothing was written"
+		}
+		b.WriteString(m.st.ok.Render(msg) + "\n")
+		used++
+	}
+	if r.current != nil {
+		title := "── " + r.current.name + " log "
+		b.WriteString(m.st.faint.Render(title+strings.Repeat("─", max(m.width-len([]rune(title))-1, 0))) + "\n")
+		room := max(m.height-3-used, 1)
+		lines := r.current.logged
+		end := max(len(lines)-r.scroll, 0)
+		start := max(end-room, 0)
+		for _, l := range lines[start:end] {
+			b.WriteString(" " + truncate(l, m.width-2) + "\n")
+		}
+	}
+	return b.String()
+}
+
+func (m *Model) runHelp() string {
+	switch {
+	case m.confirmQuit:
+		return "Stop the install? The running step is cancelled; finished steps stay. y: stop · n: go on"
+	case m.run.stopping:
+		return "stopping…"
+	case m.run.running:
+		return "↑/↓ scroll log · ctrl+c stop"
+	case m.run.err != nil:
+		return "r retry · esc back to review · q quit"
+	}
+	return "enter summary · ↑/↓ scroll log"
+}
+
+// summaryText is the Summary screen as plain text.
+func (m *Model) summaryText() string {
+	a := m.answers()
+	var b strings.Builder
+	switch {
+	case m.run.err == nil && m.cfg.DryRun:
+		b.WriteString("✓ Dry run finished: nothing was written.\n")
+	case m.run.err == nil:
+		b.WriteString("✓ Cal.com is installed.\n")
+	default:
+		fmt.Fprintf(&b, "✗ The install stopped: %s\n", m.run.err)
+	}
+	fmt.Fprintf(&b, "\n  URL:            %s\n", a.PublicURLClean())
+	fmt.Fprintf(&b, "  configuration:  %s\n", a.InstallDir)
+	fmt.Fprintf(&b, "  source:         %s\n", a.Source.Dir)
+	fmt.Fprintf(&b, "  secrets:        %s (mode 0600; kept on re-runs; back it up)\n", strings.TrimRight(a.InstallDir, "/")+"/.env")
+	var files []string
+	for _, c := range m.run.changes {
+		if c.Action != "unchanged" {
+			files = append(files, fmt.Sprintf("%s %s", c.Action, c.Path))
+		}
+	}
+	if len(files) > 0 {
+		verb := "written"
+		if m.cfg.DryRun {
+			verb = "would write"
+		}
+		fmt.Fprintf(&b, "  %-15s %s", verb+":", files[0])
+		for i, f := range files[1:] {
+			if i == 5 {
+				fmt.Fprintf(&b, "\n                  … and %d more", len(files)-6)
+				break
+			}
+			b.WriteString("\n                  " + f)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nNext:\n")
+	if m.cfg.DryRun {
+		b.WriteString("  calctl install                                   # run it for real\n")
+	}
+	b.WriteString("  calctl doctor                                    # diagnose the install\n")
+	b.WriteString("  calctl check                                     # hardening checks\n")
+	b.WriteString("  calctl install --non-interactive --answers FILE  # repeat unattended\n")
+	return b.String()
+}

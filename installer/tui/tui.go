@@ -1,0 +1,138 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/calctl/calctl/installer"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/huh"
+)
+
+// Run runs the wizard full-screen on in/out (which must be a terminal; the
+// caller decides that) and returns how it ended. The alternate screen is
+// left on every exit, Ctrl+C included, so the terminal is as it was.
+func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m := New(ctx, cfg)
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	_, err := p.Run()
+	cancel()
+	res := m.Result()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return res, fmt.Errorf("wizard: %w", err)
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && res.Outcome != Finished {
+		res.Outcome = Stopped
+		res.Err = ctx.Err()
+	}
+	return res, nil
+}
+
+// RunAccessible runs the wizard as huh's accessible prompts, one line at a
+// time, for screen readers: the same fields, checks and engine, no
+// redrawing. The run prints the engine's text view.
+func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (Result, error) {
+	cfg.Plain = true
+	m := New(ctx, cfg)
+	m.width, m.height, m.accessible = 80, 1000, true
+	body := m.viewWelcome()
+	fmt.Fprintln(out, strings.Replace(body, " Keys: enter next · shift+tab previous field · esc previous screen\n       ctrl+c quit (nothing is changed before the Run screen)\n", "", 1))
+	ask := func(s screen) error {
+		fmt.Fprintf(out, "== %s ==\n", screenNames[s])
+		for _, p := range m.pages(s) {
+			if p.hidden() {
+				continue
+			}
+			if err := huh.NewForm(p.group).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	again := func(q string) bool {
+		yes := false
+		_ = huh.NewConfirm().Title(q).Value(&yes).WithAccessible(true).RunAccessible(out, in)
+		return yes
+	}
+	b := cfg.Backend
+	for s := screenSource; s <= screenSite; {
+		if err := ask(s); err != nil {
+			return m.Result(), err
+		}
+		a, env := m.answers(), m.env()
+		var err error
+		switch {
+		case s == screenSource && b.ProbeSource != nil:
+			fmt.Fprintln(out, "checking access to the repository…")
+			var d string
+			if d, err = b.ProbeSource(ctx, a, env.GitToken); err == nil {
+				fmt.Fprintln(out, "✓ "+d)
+			}
+		case s == screenTarget && b.Preflight != nil:
+			fmt.Fprintln(out, "preflight: checking this host…")
+			err = b.Preflight(ctx, a, env, func(f Finding) {
+				fmt.Fprintf(out, "%s %s: %s\n", f.Severity, f.Check, f.Message)
+				if f.Remedy != "" {
+					fmt.Fprintf(out, "  fix: %s\n", f.Remedy)
+				}
+			})
+			fmt.Fprintln(out, "preflight: done")
+		case s == screenDatabase && b.ProbeDatabase != nil && a.Database.Mode != installer.DBBundled:
+			var info DBInfo
+			if info, err = b.ProbeDatabase(ctx, a, env.DatabaseURL); err == nil {
+				fmt.Fprintf(out, "✓ connected: PostgreSQL %s, TLS %v\n", info.Version, info.TLS)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(out, "✗ "+err.Error())
+			if again("Change these answers?") {
+				continue
+			}
+		}
+		s++
+	}
+	m.screen, m.phase, m.plan = screenReview, phaseResult, &Plan{}
+	if err := m.answers().Validate(); err != nil {
+		m.answersErr = err
+	} else if b.Plan != nil {
+		fmt.Fprintln(out, "working out the plan (a dry run)…")
+		p, err := b.Plan(ctx, m.answers(), m.env())
+		m.plan, m.planErr = &p, err
+	}
+	fmt.Fprintln(out, "== Review ==")
+	for _, l := range m.reviewLines() {
+		fmt.Fprintln(out, l)
+	}
+	if m.answersErr != nil || m.planErr != nil {
+		return m.Result(), errors.New("the plan cannot run; nothing was changed")
+	}
+	path := ""
+	_ = huh.NewInput().Title("Save answers to FILE (empty: do not save)").Value(&path).WithAccessible(true).RunAccessible(out, in)
+	if path = strings.TrimSpace(path); path != "" && b.SaveAnswers != nil {
+		if err := b.SaveAnswers(path, m.answers()); err != nil {
+			fmt.Fprintln(out, "✗ "+err.Error())
+		} else {
+			fmt.Fprintf(out, "✓ saved to %s (no secrets)\n", path)
+		}
+	}
+	if !again("Start the install now?") {
+		return m.Result(), nil
+	}
+	fmt.Fprintln(out, "== Run ==")
+	err := b.Run(ctx, m.answers(), m.env(), installer.Tee(installer.TextView(out), func(e installer.Event) { m.run.apply(e) }))
+	m.run.finish(err)
+	m.result.Err = err
+	m.result.Outcome = Finished
+	if err != nil {
+		m.result.Outcome = Failed
+	}
+	m.result.Summary = m.summaryText()
+	fmt.Fprintln(out, "== Summary ==")
+	fmt.Fprint(out, m.result.Summary)
+	return m.Result(), nil
+}

@@ -1,0 +1,186 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/internal/secret"
+)
+
+// Token choices on the Source screen.
+const (
+	tokenFromEnv = "env"
+	tokenTyped   = "typed"
+	tokenNone    = "none"
+)
+
+// values are the form fields, as strings, bound to the huh fields by
+// pointer. They survive going back and forth between screens.
+type values struct {
+	SourceURL, Ref, Submodules string
+	TokenChoice, Token         string
+
+	Target string
+
+	DBMode, DBURL, CAFile string
+
+	PublicURL, Proxy                                      string
+	EmailHost, EmailPort, EmailUser, EmailPass, EmailFrom string
+	BillingEndpoint, DeploymentID, BillingToken, Signing  string
+}
+
+// Names of the environment variables the answers name for the secrets the
+// wizard gathered; a saved answers file refers to them.
+const (
+	envDatabaseURL = "DATABASE_URL"
+	envSMTP        = "SMTP_PASSWORD"
+	envBilling     = "CALCTL_BILLING_TOKEN"
+	envSigning     = "CALCTL_SIGNING_SECRET"
+)
+
+func newValues(a *installer.Answers, env installer.EnvSecrets, tokenEnv string) values {
+	v := values{
+		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules,
+		Target: a.Target, DBMode: a.Database.Mode, CAFile: a.Database.CAFile,
+		PublicURL: a.PublicURL, Proxy: a.Proxy,
+		EmailHost: a.Email.Host, EmailUser: a.Email.User, EmailFrom: a.Email.From,
+		BillingEndpoint: a.Billing.Endpoint, DeploymentID: a.Billing.DeploymentID,
+		DBURL: env.DatabaseURL.Reveal(), EmailPass: env.SMTPPassword.Reveal(),
+		BillingToken: env.BillingToken.Reveal(), Signing: env.SigningSecret.Reveal(),
+	}
+	if a.Email.Port != 0 {
+		v.EmailPort = strconv.Itoa(a.Email.Port)
+	}
+	switch {
+	case env.GitToken != "" && (a.Source.TokenEnv == "" || a.Source.TokenEnv == tokenEnv):
+		v.TokenChoice = tokenFromEnv
+	case a.Source.Submodules == "skip":
+		v.TokenChoice = tokenNone
+	default:
+		v.TokenChoice = tokenTyped
+	}
+	return v
+}
+
+// answers builds the answers from base and the form values, defaults
+// applied. Secrets never go into them: only the names of the environment
+// variables that hold them.
+func (v *values) answers(base *installer.Answers, tokenEnv string) *installer.Answers {
+	a := *base
+	a.Source.URL, a.Source.Ref, a.Source.Submodules = strings.TrimSpace(v.SourceURL), strings.TrimSpace(v.Ref), v.Submodules
+	a.Source.TokenEnv = ""
+	if v.TokenChoice != tokenNone {
+		a.Source.TokenEnv = tokenEnv
+	}
+	a.Target = v.Target
+	a.Database.Mode = v.DBMode
+	a.Database.CAFile = strings.TrimSpace(v.CAFile)
+	if v.DBMode != installer.DBBundled && a.Database.URLEnv == "" {
+		a.Database.URLEnv = envDatabaseURL
+	}
+	a.PublicURL, a.Proxy = strings.TrimSpace(v.PublicURL), v.Proxy
+	a.Email = installer.Email{Host: strings.TrimSpace(v.EmailHost), User: strings.TrimSpace(v.EmailUser),
+		From: strings.TrimSpace(v.EmailFrom), FromName: base.Email.FromName}
+	a.Email.Port, _ = strconv.Atoi(strings.TrimSpace(v.EmailPort))
+	if a.Email.User != "" {
+		a.Email.PasswordEnv = envSMTP
+	}
+	a.Billing = installer.Billing{}
+	if strings.TrimSpace(v.DeploymentID) != "" || strings.TrimSpace(v.BillingEndpoint) != "" {
+		a.Billing = base.Billing
+		a.Billing.Endpoint, a.Billing.DeploymentID = strings.TrimSpace(v.BillingEndpoint), strings.TrimSpace(v.DeploymentID)
+		a.Billing.TokenEnv, a.Billing.SigningSecretEnv = envBilling, envSigning
+		if a.Billing.LiveSince == "" {
+			a.Billing.LiveSince = time.Now().UTC().Format("2006-01-02")
+		}
+	}
+	a.ApplyDefaults()
+	return &a
+}
+
+// env returns the secrets the answers name, from the form or the
+// environment.
+func (v *values) env(base installer.EnvSecrets) installer.EnvSecrets {
+	e := base
+	switch v.TokenChoice {
+	case tokenTyped:
+		e.GitToken = secret.Secret(v.Token)
+	case tokenNone:
+		e.GitToken = ""
+	}
+	e.DatabaseURL = ""
+	if v.DBMode != installer.DBBundled {
+		e.DatabaseURL = secret.Secret(strings.TrimSpace(v.DBURL))
+	}
+	e.SMTPPassword = secret.Secret(v.EmailPass)
+	e.BillingToken = secret.Secret(v.BillingToken)
+	e.SigningSecret = secret.Secret(v.Signing)
+	return e
+}
+
+// problemAt runs the engine's own validation (Answers.Validate and
+// ResolveEnv) over a and env and returns the first problem at one of paths,
+// as an error for huh to show next to the field. The wizard has no rules of
+// its own.
+func problemAt(a *installer.Answers, env installer.EnvSecrets, paths ...string) error {
+	var ps []installer.Problem
+	var ae *installer.AnswersError
+	if err := a.Validate(); errors.As(err, &ae) {
+		ps = append(ps, ae.Problems...)
+	}
+	lookup := map[string]string{
+		a.Database.URLEnv: env.DatabaseURL.Reveal(), a.Email.PasswordEnv: env.SMTPPassword.Reveal(),
+		a.Billing.TokenEnv: env.BillingToken.Reveal(), a.Billing.SigningSecretEnv: env.SigningSecret.Reveal(),
+	}
+	if _, err := a.ResolveEnv(func(k string) string { return lookup[k] }); errors.As(err, &ae) {
+		ps = append(ps, ae.Problems...)
+	}
+	for _, p := range ps {
+		for _, path := range paths {
+			if p.Path == path {
+				return errors.New(fieldMessage(p))
+			}
+		}
+	}
+	return nil
+}
+
+// fieldMessage words a Problem for the field it belongs to: the
+// environment variable names are the wizard's business, not the user's.
+func fieldMessage(p installer.Problem) string {
+	msg := p.Message
+	if strings.HasPrefix(msg, "environment variable ") && strings.HasSuffix(msg, " is empty") {
+		msg = "required"
+	}
+	for _, n := range []string{envDatabaseURL + ": ", envSMTP + ": "} {
+		msg = strings.TrimPrefix(msg, n)
+	}
+	if p.Expected != "" && !strings.HasPrefix(p.Expected, "export ") {
+		msg += "; expected " + p.Expected
+	}
+	return msg
+}
+
+// check returns a huh validator for one field: it sets the field's value
+// with set, then asks the engine's validation about paths.
+func (m *Model) check(set func(v *values, s string), paths ...string) func(string) error {
+	return func(s string) error {
+		v := *m.v
+		set(&v, s)
+		return problemAt(v.answers(m.cfg.Answers, m.cfg.TokenEnv), v.env(m.cfg.Env), paths...)
+	}
+}
+
+func portCheck(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	if _, err := strconv.Atoi(strings.TrimSpace(s)); err != nil {
+		return fmt.Errorf("%q is not a number; expected 587 (STARTTLS) or 465 (TLS)", s)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// styles are the few styles the wizard uses; plain mode (NO_COLOR) keeps
+// them free of colour.
+type styles struct {
+	title, ok, bad, warn, faint, header lipgloss.Style
+}
+
+func newStyles(plain bool) styles {
+	if plain {
+		s := lipgloss.NewStyle()
+		return styles{title: s, ok: s, bad: s, warn: s, faint: s, header: s}
+	}
+	return styles{
+		title:  lipgloss.NewStyle().Bold(true),
+		ok:     lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
+		bad:    lipgloss.NewStyle().Foreground(lipgloss.Color("1")),
+		warn:   lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
+		faint:  lipgloss.NewStyle().Faint(true),
+		header: lipgloss.NewStyle().Bold(true).Foreground(lipgloss.Color("5")),
+	}
+}
+
+// View implements tea.Model. It always fills exactly the terminal: a
+// header, the screen and a help line at the bottom.
+func (m *Model) View() string {
+	var body, help string
+	switch m.screen {
+	case screenWelcome:
+		body, help = m.viewWelcome(), "enter start · ctrl+c quit"
+	case screenSource, screenTarget, screenDatabase, screenSite:
+		body, help = m.viewFormScreen()
+	case screenReview:
+		body, help = m.viewReview(), m.reviewHelp()
+	case screenRun:
+		body, help = m.viewRun(), m.runHelp()
+	case screenSummary:
+		body, help = m.summaryText(), "enter quit"
+	}
+	right := ""
+	if m.cfg.DryRun {
+		right = "dry run"
+	}
+	left := fmt.Sprintf(" calctl install · %d/%d %s", int(m.screen)+1, len(screenNames), screenNames[m.screen])
+	head := left + strings.Repeat(" ", max(m.width-len([]rune(left))-len(right)-1, 1)) + right
+	var b strings.Builder
+	b.WriteString(m.st.header.Render(truncate(head, m.width)) + "\n")
+	b.WriteString(m.st.faint.Render(strings.Repeat("─", m.width)) + "\n")
+	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	room := m.height - 3
+	if len(lines) > room {
+		lines = lines[:room]
+	}
+	for _, l := range lines {
+		b.WriteString(truncate(l, m.width) + "\n")
+	}
+	for i := len(lines); i < room; i++ {
+		b.WriteString("\n")
+	}
+	b.WriteString(m.st.faint.Render(truncate(" "+help, m.width)))
+	return b.String()
+}
+
+func (m *Model) viewWelcome() string {
+	a := m.cfg.Answers
+	var b strings.Builder
+	b.WriteString("\n" + m.st.title.Render(" Install Cal.com on this host") + "\n\n")
+	b.WriteString(" This wizard asks where Cal.com comes from, how it runs, which database it\n")
+	b.WriteString(" uses and where people reach it. It then shows the plan, and only after you\n")
+	b.WriteString(" confirm it clones, renders the configuration, generates the secrets, starts,\n")
+	b.WriteString(" migrates and verifies the install, step by step.\n\n")
+	fmt.Fprintf(&b, " Install directory: %s\n", a.InstallDir)
+	if m.cfg.Existing {
+		b.WriteString(" An install is already there: values are prefilled from it, its secrets are\n")
+		b.WriteString(" kept (never shown), and the run upgrades or repairs it.\n")
+	}
+	if m.cfg.DryRun {
+		b.WriteString(" --dry-run: the run only reports what it would do; nothing is written.\n")
+	}
+	b.WriteString("\n Keys: enter next · shift+tab previous field · esc previous screen\n")
+	b.WriteString("       ctrl+c quit (nothing is changed before the Run screen)\n")
+	return b.String()
+}
+
+func (m *Model) viewFormScreen() (string, string) {
+	if m.phase == phaseForm {
+		return "\n" + m.form.View(), "enter next · shift+tab previous field · esc back · ctrl+c quit"
+	}
+	a := m.answers()
+	var b strings.Builder
+	b.WriteString("\n")
+	kv := func(k, v string) { fmt.Fprintf(&b, "  %-12s %s\n", k, v) }
+	switch m.screen {
+	case screenSource:
+		tok := "none"
+		switch m.v.TokenChoice {
+		case tokenFromEnv:
+			tok = "from " + m.cfg.TokenEnv
+		case tokenTyped:
+			tok = "typed (••••••••)"
+		}
+		kv("Repository", a.Source.URL)
+		kv("Ref", a.Source.Ref)
+		kv("Submodules", a.Source.Submodules)
+		kv("Token", tok)
+	case screenTarget:
+		kv("Target", a.Target)
+	case screenDatabase:
+		kv("Database", a.Database.Mode)
+		kv("URL", "••••••••")
+		if a.Database.CAFile != "" {
+			kv("CA file", a.Database.CAFile)
+		}
+	}
+	b.WriteString("\n")
+	if m.screen == screenTarget {
+		b.WriteString(m.viewFindings())
+	} else {
+		switch {
+		case m.phase == phaseBusy && m.screen == screenSource:
+			b.WriteString("  " + m.spin.View() + " checking access to the repository…\n")
+		case m.phase == phaseBusy:
+			b.WriteString("  " + m.spin.View() + " connecting to the database…\n")
+		case m.checkOK:
+			b.WriteString(m.st.ok.Render("  ✓ "+m.checkMsg) + "\n")
+		default:
+			for i, l := range wrap(m.checkMsg, m.width-6) {
+				p := "    "
+				if i == 0 {
+					p = "  ✗ "
+				}
+				b.WriteString(m.st.bad.Render(p+l) + "\n")
+			}
+		}
+	}
+	switch {
+	case m.phase == phaseBusy:
+		return b.String(), "esc cancel · ctrl+c quit"
+	case m.checkOK:
+		return b.String(), "enter continue · esc edit · r check again · ctrl+c quit"
+	}
+	return b.String(), "enter edit · c continue anyway · r check again · esc edit · ctrl+c quit"
+}
+
+func (m *Model) viewFindings() string {
+	var b strings.Builder
+	b.WriteString(m.st.title.Render("  Preflight (findings as they are found)") + "\n")
+	b.WriteString(m.st.faint.Render("  with the answers so far; the run checks again with all of them") + "\n")
+	errs, warns := 0, 0
+	for _, f := range m.findings {
+		mark, st := "!", m.st.warn
+		if f.Severity == "error" {
+			mark, st = "✗", m.st.bad
+			errs++
+		} else {
+			warns++
+		}
+		for i, l := range wrap(f.Check+": "+f.Message, m.width-6) {
+			p := "    "
+			if i == 0 {
+				p = "  " + mark + " "
+			}
+			b.WriteString(st.Render(p+l) + "\n")
+		}
+		if f.Remedy != "" {
+			for _, l := range wrap("fix: "+f.Remedy, m.width-8) {
+				b.WriteString("      " + l + "\n")
+			}
+		}
+	}
+	switch {
+	case !m.preflightDone:
+		b.WriteString("  " + m.spin.View() + " checking this host…\n")
+	case m.preflightErr != nil:
+		b.WriteString(m.st.bad.Render("  ✗ preflight could not run: "+m.preflightErr.Error()) + "\n")
+	case errs == 0 && warns == 0:
+		b.WriteString(m.st.ok.Render("  ✓ no problems found") + "\n")
+	case errs > 0:
+		b.WriteString(fmt.Sprintf("  %d error(s), %d warning(s): the run stops at preflight until fixed\n", errs, warns))
+	default:
+		b.WriteString(fmt.Sprintf("  %d warning(s), no errors\n", warns))
+	}
+	return b.String()
+}
+
+// truncate cuts s (which may hold ANSI styles) to width cells.
+func truncate(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= width {
+		return s
+	}
+	return ansi.Truncate(s, width-1, "") + "…"
+}
+
+// wrap breaks plain text into lines of at most width cells.
+func wrap(s string, width int) []string {
+	if width < 10 {
+		width = 10
+	}
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		out = append(out, strings.Split(ansi.Wordwrap(para, width, ""), "\n")...)
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/templates"
+	"github.com/spf13/cobra"
+)
+
+// answersFlags are the flags install and render share: where the answers
+// come from and the overrides of single answers.
+type answersFlags struct {
+	File   string
+	Set    []string
+	Named  map[string]namedFlag // flag name -> answer it overrides
+	Output string
+	DryRun bool
+}
+
+func (af *answersFlags) bind(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&af.File, "answers", "", "answers file (YAML; see --print-answers and docs/answers.md)")
+	fl.StringArrayVar(&af.Set, "set", nil, "override one answer: KEY.PATH=VALUE (repeatable; lists comma-separated)")
+	fl.StringVarP(&af.Output, "output", "o", "text", "event output: text (to stderr) or json (JSON lines to stdout)")
+	fl.BoolVar(&af.DryRun, "dry-run", false, "print what would change (diffs with secrets masked) and change nothing")
+	af.Named = map[string]namedFlag{}
+	for _, n := range []struct{ flag, key, help string }{
+		{"install-dir", "install_dir", "directory for the configuration and the clone"},
+		{"public-url", "public_url", "URL users open, e.g. https://cal.example.com"},
+		{"target", "target", "compose or pm2"},
+		{"database", "database.mode", "bundled, external or rds"},
+		{"proxy", "proxy", "caddy or none"},
+		{"source-url", "source.url", "git URL of the Cal.com monorepo"},
+		{"ref", "source.ref", "branch, tag or commit to check out"},
+		{"submodules", "source.submodules", "resolve, flatten or skip"},
+	} {
+		v := new(string)
+		fl.StringVar(v, n.flag, "", n.help+" (answer "+n.key+")")
+		af.Named[n.flag] = namedFlag{key: n.key, val: v}
+	}
+}
+
+// load reads the answers file, applies flags and --set, defaults and
+// validation, then the secrets from the environment. Nothing on disk is
+// touched before this succeeds.
+func (af *answersFlags) load(cmd *cobra.Command, getenv func(string) string) (*installer.Answers, installer.EnvSecrets, error) {
+	if af.Output != "text" && af.Output != "json" {
+		return nil, installer.EnvSecrets{}, usageErrorf("unknown output format %q: use text or json", af.Output)
+	}
+	a := &installer.Answers{}
+	if af.File != "" {
+		var err error
+		if a, err = installer.LoadAnswersFile(af.File); err != nil {
+			return nil, installer.EnvSecrets{}, answersErr(err)
+		}
+	}
+	for name, nf := range af.Named {
+		if cmd.Flags().Changed(name) {
+			if err := a.Set(nf.key, *nf.val); err != nil {
+				return nil, installer.EnvSecrets{}, answersErr(err)
+			}
+		}
+	}
+	for _, kv := range af.Set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, installer.EnvSecrets{}, usageErrorf("--set %q: want KEY.PATH=VALUE", kv)
+		}
+		if err := a.Set(k, v); err != nil {
+			return nil, installer.EnvSecrets{}, answersErr(err)
+		}
+	}
+	if err := a.Finish(); err != nil {
+		return nil, installer.EnvSecrets{}, answersErr(err)
+	}
+	env, err := a.ResolveEnv(getenv)
+	if err != nil {
+		return nil, installer.EnvSecrets{}, answersErr(err)
+	}
+	return a, env, nil
+}
+
+// answersErr turns bad answers into a usage error (exit 2).
+func answersErr(err error) error {
+	var ae *installer.AnswersError
+	if errors.As(err, &ae) || errors.Is(err, fs.ErrNotExist) {
+		return usageError{err}
+	}
+	return err
+}
+
+func (af *answersFlags) sink(io IO) installer.Sink {
+	if af.Output == "json" {
+		return installer.JSONView(io.Out)
+	}
+	return installer.TextView(io.Err)
+}
+
+type installOptions struct {
+	IO              IO
+	Getenv          func(string) string
+	Answers         answersFlags
+	NonInteractive  bool
+	PrintAnswers    bool
+	IgnorePreflight []string
+	// Sink, when set, receives events too (tests).
+	Sink installer.Sink
+}
+
+func newInstallCmd(f *Factory) *cobra.Command {
+	opts := &installOptions{IO: f.IO, Getenv: f.Getenv}
+	cmd := &cobra.Command{
+		Use:   "install",
+		Short: "Install Cal.com: preflight, clone, render, secrets, start, migrate, verify",
+		Long: `install runs the whole install from an answers file and flags: preflight checks,
+clone of the Cal.com monorepo, rendering of docker-compose or pm2 configuration,
+secrets (generated once and kept), start, database migrations, verification and
+the usage agent. Every step is idempotent: re-running changes only what differs.
+
+Secrets never go in the answers file; keys ending in _env name the environment
+variable that holds them.`,
+		Example: `  calctl install --print-answers > answers.yaml
+  calctl install --non-interactive --answers answers.yaml --dry-run
+  CALCTL_GIT_TOKEN=... calctl install --non-interactive --answers answers.yaml -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runInstall(cmd, opts)
+		},
+	}
+	opts.Answers.bind(cmd)
+	cmd.Flags().BoolVar(&opts.NonInteractive, "non-interactive", false, "run from the answers file and flags, without the wizard")
+	cmd.Flags().BoolVar(&opts.PrintAnswers, "print-answers", false, "print a commented answers template and exit")
+	cmd.Flags().Bool("accessible", false, "wizard only: plain prompts for screen readers (also CALCTL_ACCESSIBLE=1)")
+	cmd.Flags().StringSliceVar(&opts.IgnorePreflight, "ignore-preflight", nil, "preflight checks to report as warnings instead of errors (NAME,...; 'all' for every check)")
+	return cmd
+}
+
+func runInstall(cmd *cobra.Command, opts *installOptions) error {
+	if opts.PrintAnswers {
+		b, err := fs.ReadFile(templates.FS(), "install/answers.yaml")
+		if err != nil {
+			return err
+		}
+		_, err = opts.IO.Out.Write(b)
+		return err
+	}
+	if !opts.NonInteractive && opts.IO.IsTerminal {
+		// the wizard (install_wizard.go) is a face on the same engine
+		return installWizard(cmd, opts)
+	}
+	a, env, err := opts.Answers.load(cmd, opts.Getenv)
+	if err != nil {
+		return err
+	}
+	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
+		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight}
+	e := &installer.Engine{Sink: installer.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
+	return runEngine(cmd.Context(), e, installer.InstallPlan(a), s)
+}
+
+func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, s *installer.State) error {
+	if err := e.Run(ctx, plan, s); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// the engine already reported the failure and its remedy as events:
+		// repeat only the headline
+		var sf *installer.StepFailure
+		if errors.As(err, &sf) {
+			headline, _, _ := strings.Cut(sf.Err.Error(), "\n")
+			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("step %s failed: %s", sf.Step, headline)}
+		}
+		return &ExitError{Code: ExitFailure, Err: err}
+	}
+	return nil
+}
+
+// namedFlag is a flag that overrides one answer.
+type namedFlag struct {
+	key string
+	val *string
+}
+
+func absPath(p string) (string, error) { return filepath.Abs(p) }

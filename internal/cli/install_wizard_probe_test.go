@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/internal/testenv"
+)
+
+// The wizard's live checks, against real services: a git smart-HTTP server
+// with basic auth and a throwaway Postgres cluster (with and without TLS).
+
+func TestProbeSourceReal(t *testing.T) {
+	const token = "probe-token-77"
+	git := testenv.StartGitServer(t)
+	publish := func(name string) string {
+		r := testenv.NewWorkRepo(t)
+		r.Write(map[string]string{"README.md": name + "\n"})
+		r.Commit("init")
+		u := r.Publish(git, name)
+		git.Protect(name, testenv.Credential{Password: token})
+		return u
+	}
+	withAPI := publish("calcom/cal.com.git")
+	publish("calcom/api.git")
+	withoutAPI := publish("lonely/cal.com.git")
+
+	cases := []struct {
+		name, url, mode, token, want string
+		ok                           bool
+	}{
+		{"no token", withAPI, "skip", "", "authentication required", false},
+		{"wrong token", withAPI, "skip", "nope", "HTTP 401", false},
+		{"token, skip", withAPI, "skip", token, "is readable with the token", true},
+		{"token, resolve reaches api.git", withAPI, "resolve", token, "and the private API repository are readable", true},
+		{"token, resolve without api.git", withoutAPI, "resolve", token, "not the private API repository", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &installer.Answers{Source: installer.Source{URL: tc.url, Submodules: tc.mode}}
+			got, err := probeSource(context.Background(), a, secret.Secret(tc.token))
+			msg := got
+			if err != nil {
+				msg = err.Error()
+			}
+			if (err == nil) != tc.ok || !strings.Contains(msg, tc.want) {
+				t.Errorf("probeSource = %q, %v; want ok=%v and %q", got, err, tc.ok, tc.want)
+			}
+			if strings.Contains(msg, token) {
+				t.Errorf("the message shows the token: %s", msg)
+			}
+		})
+	}
+}
+
+// selfSignedCert returns a CA-less self-signed server certificate for
+// 127.0.0.1 and its key, PEM encoded.
+func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+}
+
+func TestProbeDatabaseReal(t *testing.T) {
+	crt, key := selfSignedCert(t)
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{
+		Conf:          []string{"ssl = on"},
+		Files:         map[string][]byte{"server.crt": crt, "server.key": key},
+		AuthMethod:    "scram-sha-256",
+		SuperPassword: "s3cret-pw",
+	})
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, crt, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, url, ca string
+		tls           bool
+		wantErr       string
+	}{
+		{"local without TLS", pg.URL("postgres", "s3cret-pw", "postgres", "sslmode=disable"), "", false, ""},
+		{"TLS verified with the CA file", pg.URL("postgres", "s3cret-pw", "postgres", "sslmode=verify-full"), ca, true, ""},
+		{"TLS with an unknown CA", pg.URL("postgres", "s3cret-pw", "postgres", "sslmode=verify-full"), "", true, "certificate"},
+		{"wrong password", pg.URL("postgres", "wrong-pw", "postgres", "sslmode=require"), "", true, "password authentication failed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &installer.Answers{Database: installer.Database{Mode: installer.DBExternal, URLEnv: "DATABASE_URL", CAFile: tc.ca}}
+			info, err := probeDatabase(context.Background(), a, secret.Secret(tc.url))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "s3cret-pw") || strings.Contains(err.Error(), "wrong-pw") {
+					t.Errorf("the error shows the password: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(info.Version, "15") && !strings.HasPrefix(info.Version, "1") || info.TLS != tc.tls {
+				t.Errorf("info = %+v, want a version and TLS %v", info, tc.tls)
+			}
+		})
+	}
+}
