@@ -282,25 +282,7 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 	if err := c.cloneParent(ctx); err != nil {
 		return nil, err
 	}
-	mods, err := c.readModules()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkout(ctx); err != nil {
-		return nil, err
-	}
-	if err := c.handleSubmodules(ctx, mods); err != nil {
-		return nil, err
-	}
-	head, err := c.repo.Head()
-	if err != nil {
-		return nil, err
-	}
-	c.res.Head = head.Hash().String()
-	if err := c.verifyNoCredentials(); err != nil {
-		return nil, err
-	}
-	if err := c.saveState(c.tmp); err != nil {
+	if err := c.populate(ctx); err != nil {
 		return nil, err
 	}
 	// syscall.Rename, unlike os.Rename, replaces an existing empty directory.
@@ -309,6 +291,31 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 	}
 	c.report(Progress{Phase: "done", Percent: 100, Message: "cloned " + c.url + " at " + short(c.res.Commit)})
 	return c.res, nil
+}
+
+// populate is what Clone and Update share once the parent's commit is
+// fetched: vet .gitmodules, check the tree out, handle the submodules,
+// record HEAD, make sure no credential was stored, and save the state.
+func (c *cloner) populate(ctx context.Context) error {
+	mods, err := c.readModules()
+	if err != nil {
+		return err
+	}
+	if err := c.checkout(ctx); err != nil {
+		return err
+	}
+	if err := c.handleSubmodules(ctx, mods); err != nil {
+		return err
+	}
+	head, err := c.repo.Head()
+	if err != nil {
+		return err
+	}
+	c.res.Head = head.Hash().String()
+	if err := c.verifyNoCredentials(); err != nil {
+		return err
+	}
+	return c.saveState(c.tmp)
 }
 
 // checkDestination accepts a missing path (whose parent exists) or an empty directory.

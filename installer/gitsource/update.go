@@ -95,25 +95,7 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 	if err := c.moveTo(tg); err != nil {
 		return nil, err
 	}
-	mods, err := c.readModules()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkout(ctx); err != nil {
-		return nil, err
-	}
-	if err := c.handleSubmodules(ctx, mods); err != nil {
-		return nil, err
-	}
-	head, err = repo.Head()
-	if err != nil {
-		return nil, err
-	}
-	c.res.Head = head.Hash().String()
-	if err := c.verifyNoCredentials(); err != nil {
-		return nil, err
-	}
-	if err := c.saveState(dir); err != nil {
+	if err := c.populate(ctx); err != nil {
 		return nil, err
 	}
 	return c.res, nil
