@@ -38,6 +38,7 @@ type memBackend struct {
 	block     chan struct{}
 	runCtxErr atomic.Value
 	planCalls atomic.Int32
+	planErr   error
 }
 
 func (b *memBackend) backend() Backend {
@@ -61,6 +62,9 @@ func (b *memBackend) backend() Backend {
 		},
 		Plan: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets) (Plan, error) {
 			b.planCalls.Add(1)
+			if b.planErr != nil {
+				return Plan{}, b.planErr
+			}
 			return Plan{
 				Steps: []string{"preflight", "clone", "secrets", "render", "write", "start", "migrate", "verify", "agent"},
 				Changes: []installer.Change{

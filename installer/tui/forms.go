@@ -52,15 +52,7 @@ func (m *Model) pages(s screen) []page {
 		return []page{{hidden: never, group: huh.NewGroup(
 			huh.NewSelect[string]().Title("Run Cal.com with").Value(&v.Target).Options(
 				huh.NewOption("compose  Docker Engine 20.10+ and compose v2; can bundle Postgres", installer.TargetCompose),
-				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", installer.TargetPM2)).
-				Validate(func(t string) error {
-					if t == installer.TargetPM2 && v.DBMode == installer.DBBundled {
-						// bundled is the default; pm2 needs another database,
-						// chosen on the next screen
-						v.DBMode = installer.DBExternal
-					}
-					return nil
-				}),
+				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", installer.TargetPM2)),
 		)}}
 	case screenDatabase:
 		return []page{{hidden: never, group: huh.NewGroup(

@@ -171,7 +171,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.bar.Width = min(m.width-20, 60)
 		if m.form != nil {
 			m.form = m.form.WithWidth(m.formWidth())
-			_, cmd := m.form.Update(msg)
+			// the form gets the room under the header and above the help
+			_, cmd := m.form.Update(tea.WindowSizeMsg{Width: m.formWidth(), Height: m.height - 4})
 			return m, cmd
 		}
 		return m, nil
@@ -313,6 +314,11 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // submit runs the live check of a completed form screen.
 func (m *Model) submit() tea.Cmd {
+	if m.screen == screenTarget && m.v.Target == installer.TargetPM2 && m.v.DBMode == installer.DBBundled {
+		// bundled Postgres is the default and runs only under compose:
+		// preselect external for pm2 on the next screen
+		m.v.DBMode = installer.DBExternal
+	}
 	a, env, b := m.answers(), m.env(), m.cfg.Backend
 	switch m.screen {
 	case screenSource:

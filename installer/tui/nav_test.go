@@ -258,3 +258,16 @@ func BenchmarkRunView(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+func TestPM2PreselectsAnExternalDatabase(t *testing.T) {
+	d := start(t, testConfig(&memBackend{}), 80, 24)
+	toTarget(d)
+	d.keys("down", "enter")
+	d.see("1 error(s)")
+	d.keys("enter")
+	d.see("> external")
+	m := d.final()
+	if a := m.answers(); a.Target != "pm2" || a.Database.Mode != "external" {
+		t.Errorf("target %q database %q, want pm2 with external", a.Target, a.Database.Mode)
+	}
+}

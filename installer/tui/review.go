@@ -143,9 +143,17 @@ func (m *Model) reviewLines() []string {
 	case m.phase == phaseBusy:
 		l = append(l, m.spin.View()+" working out the plan (a dry run)…")
 	case m.planErr != nil:
-		l = append(l, m.st.bad.Render("✗ the dry run failed: "+m.planErr.Error()))
+		for i, w := range wrap("the dry run failed: "+m.planErr.Error(), m.width-2) {
+			p := "  "
+			if i == 0 {
+				p = "✗ "
+			}
+			l = append(l, m.st.bad.Render(p+w))
+		}
 		if r := installer.RemedyOf(m.planErr); r != "" {
-			l = append(l, "  fix: "+r)
+			for _, w := range wrap("fix: "+r, m.width-2) {
+				l = append(l, "  "+w)
+			}
 		}
 	case m.plan != nil:
 		title := "Plan"
@@ -202,6 +210,9 @@ func (m *Model) viewReview() string {
 func (m *Model) reviewHelp() string {
 	if m.saving {
 		return "enter save · esc cancel"
+	}
+	if m.phase == phaseResult && (m.answersErr != nil || m.planErr != nil) {
+		return "esc back to fix · ↑/↓ scroll · ctrl+c quit"
 	}
 	verb := "install"
 	if m.cfg.DryRun {

@@ -249,7 +249,7 @@ func (m *Model) viewRun() string {
 func (m *Model) runHelp() string {
 	switch {
 	case m.confirmQuit:
-		return "Stop the install? The running step is cancelled; finished steps stay. y: stop · n: go on"
+		return "Stop the install? The running step is cancelled. y stop · n go on"
 	case m.run.stopping:
 		return "stopping…"
 	case m.run.running:

@@ -3,6 +3,7 @@ package tui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -148,10 +149,11 @@ func runTo(d *driver, text string) { toReview(d); d.keys("enter"); d.see(text) }
 
 func TestScreens(t *testing.T) {
 	cases := []struct {
-		name string
-		fail int
-		cfg  func(*Config)
-		path func(d *driver)
+		name    string
+		fail    int
+		cfg     func(*Config)
+		backend func(*memBackend)
+		path    func(d *driver)
 	}{
 		{name: "welcome", path: func(d *driver) { d.see("Install Cal.com") }},
 		{name: "welcome_existing_dryrun", cfg: func(c *Config) { c.Existing, c.DryRun = true, true }, path: func(d *driver) { d.see("already there") }},
@@ -200,6 +202,17 @@ func TestScreens(t *testing.T) {
 			d.see("not an http(s) URL")
 		}},
 		{name: "review", path: toReview},
+		{name: "review_plan_failed", backend: func(b *memBackend) {
+			b.planErr = fmt.Errorf("render: %w", installer.WithRemedy(errors.New("web.dockerfile docker/Dockerfile does not exist in the checkout"), "set web.dockerfile to a Dockerfile in the repository, or leave it empty"))
+		}, path: func(d *driver) {
+			toSite(d)
+			d.keys("https://cal.example.com", "enter", "enter")
+			d.see("SMTP host")
+			d.keys("enter", "enter", "enter", "enter")
+			d.see("deployment id")
+			d.keys("enter")
+			d.see("dry run failed")
+		}},
 		{name: "run_failed", fail: 1, path: func(d *driver) { runTo(d, "r retry") }},
 		{name: "run_done", path: func(d *driver) { runTo(d, "enter summary") }},
 		{name: "summary", path: func(d *driver) { runTo(d, "enter summary"); d.keys("enter"); d.see("Next:") }},
@@ -208,6 +221,9 @@ func TestScreens(t *testing.T) {
 		for _, sz := range sizes {
 			t.Run(fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1]), func(t *testing.T) {
 				b := &memBackend{failStart: tc.fail}
+				if tc.backend != nil {
+					tc.backend(b)
+				}
 				cfg := testConfig(b)
 				if tc.cfg != nil {
 					tc.cfg(&cfg)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/calctl/calctl/installer"
@@ -21,6 +22,7 @@ import (
 	"github.com/calctl/calctl/installer/tui"
 	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/secret"
+	"github.com/charmbracelet/x/term"
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -111,7 +113,7 @@ func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizar
 	var res tui.Result
 	var err error
 	if o.Accessible {
-		res, err = tui.RunAccessible(ctx, cfg, in, f.IO.Err)
+		res, err = runAccessible(ctx, cfg, in, f.IO.Err)
 	} else {
 		res, err = tui.Run(ctx, cfg, in, f.IO.Err)
 	}
@@ -182,6 +184,45 @@ func wizardEnv(a *installer.Answers, getenv func(string) string) installer.EnvSe
 		SMTPPassword:  secret.Secret(getenv(name(a.Email.PasswordEnv, "SMTP_PASSWORD"))),
 		BillingToken:  secret.Secret(getenv(name(a.Billing.TokenEnv, "CALCTL_BILLING_TOKEN"))),
 		SigningSecret: secret.Secret(getenv(name(a.Billing.SigningSecretEnv, "CALCTL_SIGNING_SECRET"))),
+	}
+}
+
+// runAccessible runs the accessible prompts. They read the terminal in
+// cooked mode, where Ctrl+C is a signal that cancels ctx but cannot end a
+// read that is waiting for a line: so when ctx ends while a prompt waits,
+// the terminal's state is restored (a password prompt turns echo off) and
+// the wizard is left at once; while the engine runs, ctx stops it and the
+// run ends as it does everywhere else.
+func runAccessible(ctx context.Context, cfg tui.Config, in *os.File, out io.Writer) (tui.Result, error) {
+	var running atomic.Bool
+	run := cfg.Backend.Run
+	cfg.Backend.Run = func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error {
+		running.Store(true)
+		return run(ctx, a, env, sink)
+	}
+	saved, _ := term.GetState(in.Fd())
+	type ended struct {
+		res tui.Result
+		err error
+	}
+	done := make(chan ended, 1)
+	go func() {
+		res, err := tui.RunAccessible(ctx, cfg, in, out)
+		done <- ended{res, err}
+	}()
+	select {
+	case e := <-done:
+		return e.res, e.err
+	case <-ctx.Done():
+		if running.Load() {
+			e := <-done
+			return e.res, e.err
+		}
+		if saved != nil {
+			_ = term.Restore(in.Fd(), saved)
+		}
+		fmt.Fprintln(out)
+		return tui.Result{Outcome: tui.Quit}, nil
 	}
 }
 
@@ -303,7 +344,7 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 func probeSource(ctx context.Context, a *installer.Answers, token secret.Secret) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	o := gitsource.Options{URL: a.Source.URL, Token: token}
+	o := gitsource.Options{URL: a.Source.URL, Token: token, SSHKeyPath: a.Source.SSHKey}
 	if err := gitsource.Probe(ctx, o, a.Source.URL); err != nil {
 		return "", err
 	}

@@ -44,7 +44,7 @@ func TestProbeSourceReal(t *testing.T) {
 		ok                           bool
 	}{
 		{"no token", withAPI, "skip", "", "authentication required", false},
-		{"wrong token", withAPI, "skip", "nope", "HTTP 401", false},
+		{"wrong token", withAPI, "skip", "nope", "the token does not grant access", false},
 		{"token, skip", withAPI, "skip", token, "is readable with the token", true},
 		{"token, resolve reaches api.git", withAPI, "resolve", token, "and the private API repository are readable", true},
 		{"token, resolve without api.git", withoutAPI, "resolve", token, "not the private API repository", false},
@@ -131,7 +131,7 @@ func TestProbeDatabaseReal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(info.Version, "15") && !strings.HasPrefix(info.Version, "1") || info.TLS != tc.tls {
+			if info.Version == "" || info.TLS != tc.tls {
 				t.Errorf("info = %+v, want a version and TLS %v", info, tc.tls)
 			}
 		})

@@ -31,16 +31,12 @@ type tmuxTerm struct {
 
 func startTmux(t *testing.T, w, h int, env []string, argv ...string) *tmuxTerm {
 	t.Helper()
-	// TEMPORARY until install.go calls the wizard (03:00 UTC hand-over).
-	if src, err := os.ReadFile("install.go"); err == nil && !bytes.Contains(src, []byte("installWizard(")) {
-		t.Skip("install.go does not call the wizard yet")
-	}
 	if _, err := exec.LookPath("tmux"); err != nil {
 		testenv.Unavailable(t, "tmux", err)
 	}
 	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("calctl-wizard-%d", time.Now().UnixNano()), name: "wizard"}
 	// the command's exit code is printed after it, and the pane stays
-	shell := "env -i " + strings.Join(quoteAll(env), " ") + " " + strings.Join(quoteAll(argv), " ") + "; echo EXIT=$?; sleep 600"
+	shell := "env -i " + strings.Join(quoteAll(env), " ") + " " + strings.Join(quoteAll(argv), " ") + "; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo' | sed 's/^/TTY=/'; sleep 600"
 	tm.run("new-session", "-d", "-s", tm.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), shell)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
 	return tm
@@ -257,7 +253,8 @@ func TestInstallWizardInTmux(t *testing.T) {
 
 	// 3 Target: preflight findings of this host, as found
 	tm.keys("Enter")
-	tm.waitFor("3/8 Target", "Run Cal.com with", "compose")
+	tm.waitFor("3/8 Target", "Run Cal.com with", "compose", "pm2")
+	tm.snap("3-target-form")
 	tm.keys("Enter")
 	tm.waitFor("Preflight (findings as they are found)", `re:(no problems found|warning\(s\)|error\(s\)|could not run)`)
 	tm.snap("3-target")
@@ -295,6 +292,12 @@ func TestInstallWizardInTmux(t *testing.T) {
 	tm.keys("Enter")
 	tm.waitFor("✓ saved to " + answers)
 	tm.snap("6-review")
+
+	// the terminal grows and shrinks: the wizard redraws to fit
+	tm.run("resize-window", "-t", tm.name, "-x", "120", "-y", "40")
+	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → verify → agent\n")
+	tm.run("resize-window", "-t", tm.name, "-x", "80", "-y", "24")
+	tm.waitFor("re:migrate → verify →\\s*\n\\s+agent")
 
 	// 7 Run: every step, dry run
 	tm.keys("Enter")
@@ -501,5 +504,36 @@ func TestSaveAnswersHeaderAndMode(t *testing.T) {
 	}
 	if err := back.Finish(); err != nil {
 		t.Errorf("saved answers do not validate: %v", err)
+	}
+}
+
+// TestInstallWizardAccessibleCtrlCInTmux: with --accessible, Ctrl+C at a prompt
+// (cooked mode: a signal) leaves at once, even at the masked token prompt,
+// with echo back on and nothing written.
+func TestInstallWizardAccessibleCtrlCInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		testenv.Unavailable(t, "tmux", err)
+	}
+	installDir := filepath.Join(t.TempDir(), "calcom")
+	bin := buildWizardBinary(t)
+	env := []string{"HOME=" + t.TempDir(), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}
+	tm := startTmux(t, 100, 30, env, bin, "install", "--accessible", "--install-dir", installDir)
+	tm.waitFor("Repository URL")
+	tm.keys("Enter")
+	tm.waitFor("Ref (branch")
+	tm.keys("Enter")
+	tm.waitFor("Private submodules")
+	tm.keys("Enter")
+	tm.waitFor("Git token")
+	tm.typeText("2")
+	tm.keys("Enter")
+	tm.waitFor("re:(?s)1 and 3: 2.*Git token") // the masked prompt: echo is off
+	tm.keys("C-c")
+	s := tm.waitFor("EXIT=130", "TTY=")
+	if !strings.Contains(s, "nothing was changed") || !strings.Contains(s, "TTY=echo") {
+		t.Errorf("after Ctrl+C at the token prompt:\n%s", s)
+	}
+	if _, err := os.Stat(installDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("install dir was created: %v", err)
 	}
 }
