@@ -3,18 +3,15 @@ package installer
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calctl/calctl/internal/testenv"
 )
 
 type fakeStep struct {
@@ -83,30 +80,6 @@ func TestEngineStopsOnCancel(t *testing.T) {
 	}
 }
 
-// treeHash hashes every file (path, mode, content) below dir.
-func treeHash(t *testing.T, dir string) string {
-	t.Helper()
-	var lines []string
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, _ := d.Info()
-		rel, _ := filepath.Rel(dir, p)
-		sum := ""
-		if !d.IsDir() {
-			b, _ := os.ReadFile(p)
-			h := sha256.Sum256(b)
-			sum = hex.EncodeToString(h[:])
-		}
-		lines = append(lines, fmt.Sprintf("%s %v %s", rel, info.Mode(), sum))
-		return nil
-	})
-	sort.Strings(lines)
-	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	return hex.EncodeToString(h[:])
-}
-
 func renderState(t *testing.T, c renderCase, dir string, dry bool, events *[]Event) (*State, *Engine) {
 	a, env := loadCase(t, c)
 	a.InstallDir = dir
@@ -133,7 +106,7 @@ func TestRenderPlanIdempotentAndKeepsSecrets(t *testing.T) {
 			if err != nil || st.Mode().Perm() != 0o600 {
 				t.Fatalf(".env: %v %v", st.Mode(), err)
 			}
-			before := treeHash(t, dir)
+			before := testenv.TreeHash(t, dir)
 			envBefore, _ := os.ReadFile(filepath.Join(dir, ".env"))
 
 			// second run: nothing changes, secrets kept byte for byte
@@ -142,7 +115,7 @@ func TestRenderPlanIdempotentAndKeepsSecrets(t *testing.T) {
 			if err := e2.Run(context.Background(), RenderPlan(), s2); err != nil {
 				t.Fatal(err)
 			}
-			if after := treeHash(t, dir); after != before {
+			if after := testenv.TreeHash(t, dir); after != before {
 				t.Errorf("re-render changed the tree")
 			}
 			if len(s2.Written) != 0 || len(s2.Backups) != 0 || len(s2.Secrets.GeneratedThisRun) != 0 {
@@ -199,7 +172,7 @@ func TestRenderDryRunWritesNothing(t *testing.T) {
 		}
 		before := "absent"
 		if existing {
-			before = treeHash(t, dir)
+			before = testenv.TreeHash(t, dir)
 		}
 		evs = nil
 		s, e := renderState(t, c, dir, true, &evs)
@@ -209,7 +182,7 @@ func TestRenderDryRunWritesNothing(t *testing.T) {
 		}
 		after := "absent"
 		if _, err := os.Stat(dir); err == nil {
-			after = treeHash(t, dir)
+			after = testenv.TreeHash(t, dir)
 		}
 		if before != after {
 			t.Errorf("existing=%v: dry run changed the tree", existing)

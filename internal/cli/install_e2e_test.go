@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -303,12 +302,12 @@ start: {timeout: 3m, project: %s}
 
 	// --dry-run over the running install with a changed answer: shows the
 	// diff (secrets masked) and leaves the tree byte for byte as it was.
-	before := installTreeHash(t, install)
+	before := testenv.TreeHash(t, install)
 	code, _, stderr = runCLI(t, nil, "install", "--non-interactive", "--answers", ans, "--dry-run", "--set", "database.name=other")
 	if code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", code, stderr)
 	}
-	if after := installTreeHash(t, install); after != before {
+	if after := testenv.TreeHash(t, install); after != before {
 		t.Errorf("dry run changed the install tree")
 	}
 	if !strings.Contains(stderr, "+ POSTGRES_DB=other") {
@@ -320,34 +319,6 @@ start: {timeout: 3m, project: %s}
 			t.Errorf("dry-run output leaks %s", k)
 		}
 	}
-}
-
-// installTreeHash hashes every path, mode and content below dir.
-func installTreeHash(t *testing.T, dir string) string {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(h, "%s %v\n", p, info.Mode())
-		if d.Type().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // TestInstallBadEnvironment: each bad input gives a clear error with a fix

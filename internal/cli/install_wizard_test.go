@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -139,35 +137,6 @@ func shows(s string, texts ...string) bool {
 	return true
 }
 
-// treeHash hashes every path, mode and content under dir.
-func treeHash(t *testing.T, dir string) string {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		fmt.Fprintf(h, "%s %v\n", rel, info.Mode())
-		if info.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			h.Write(b)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 var wizardBinary string
 
 // buildWizardBinary builds the real calctl binary once per test run.
@@ -208,7 +177,7 @@ func TestInstallWizardInTmux(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(installDir, "keep.txt"), []byte("untouched\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := treeHash(t, installDir)
+	before := testenv.TreeHash(t, installDir)
 	answers := filepath.Join(t.TempDir(), "saved", "answers.yaml")
 
 	bin := buildWizardBinary(t)
@@ -327,7 +296,7 @@ func TestInstallWizardInTmux(t *testing.T) {
 		t.Errorf("the summary is not printed after the wizard ends:\n%s", s)
 	}
 
-	if after := treeHash(t, installDir); after != before {
+	if after := testenv.TreeHash(t, installDir); after != before {
 		t.Errorf("the dry run changed %s", installDir)
 	}
 	data, err := os.ReadFile(answers)
