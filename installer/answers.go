@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/internal/buildinfo"
 	"gopkg.in/yaml.v3"
 )
 
@@ -281,7 +282,7 @@ func (a *Answers) ApplyDefaults() {
 	def(&a.Web.Memory, "4096")
 	def(&a.Images.Postgres, fmt.Sprintf("postgres:%d-alpine", a.Database.Version))
 	def(&a.Images.Caddy, "caddy:2-alpine")
-	def(&a.Images.Calctl, "ghcr.io/calctl/calctl:latest")
+	def(&a.Images.Calctl, DefaultCalctlImage())
 	def(&a.PM2.Node, "node")
 	if a.PM2.Instances == 0 {
 		a.PM2.Instances = 1
@@ -459,6 +460,17 @@ func (a *Answers) Validate() error {
 	}
 	sortProblems(ps)
 	return &AnswersError{Problems: ps}
+}
+
+// DefaultCalctlImage is the usage agent's image: the tag of this calctl's
+// own release, so the agent never drifts from the installer; "latest" only
+// for an unreleased development build.
+func DefaultCalctlImage() string {
+	tag := "latest"
+	if v := buildinfo.Version; v != "" && v != "dev" {
+		tag = "v" + strings.TrimPrefix(v, "v")
+	}
+	return "ghcr.io/calctl/calctl:" + tag
 }
 
 func lastSegment(image string) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/templates"
 )
 
@@ -175,6 +176,22 @@ func TestResolveEnv(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "u:p@") {
 			t.Errorf("error leaks the database URL: %v", err)
+		}
+	}
+}
+
+func TestDefaultCalctlImage(t *testing.T) {
+	old := buildinfo.Version
+	t.Cleanup(func() { buildinfo.Version = old })
+	tests := []struct{ version, want string }{
+		{"dev", "ghcr.io/calctl/calctl:latest"},
+		{"1.2.3", "ghcr.io/calctl/calctl:v1.2.3"},
+		{"v1.2.3", "ghcr.io/calctl/calctl:v1.2.3"},
+	}
+	for _, tt := range tests {
+		buildinfo.Version = tt.version
+		if got := DefaultCalctlImage(); got != tt.want {
+			t.Errorf("version %q: %q, want %q", tt.version, got, tt.want)
 		}
 	}
 }
