@@ -323,7 +323,7 @@ func TestTokenInURLIsNotStored(t *testing.T) {
 func TestUnreachableParent(t *testing.T) {
 	fx := newMonorepo(t)
 	fx.srv.Protect("calcom/cal.com.git", testenv.Credential{Password: apiToken})
-	closed := "http://127.0.0.1:" + itoa(testenv.FreePort(t)) + "/x.git"
+	closed := "http://127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) + "/x.git"
 	tests := []struct {
 		name, url string
 		token     string
@@ -440,5 +440,3 @@ func TestCancelledCloneLeavesNothing(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,8 +1,6 @@
 package gitsource
 
 import (
-	"bytes"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,21 +95,12 @@ func newMonorepo(t *testing.T) *monorepo {
 // assertNoToken fails if tok appears in any file under dir.
 func assertNoToken(t *testing.T, dir, tok string) {
 	t.Helper()
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(b, []byte(tok)) {
-			t.Errorf("token found in %s", p)
-		}
-		return nil
-	})
+	hits, err := testenv.FilesContaining(dir, tok)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range hits {
+		t.Errorf("token found in %s", p)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -70,7 +71,7 @@ func TestMaliciousRepositories(t *testing.T) {
 				p.AddGitlink(path, c)
 			}
 			p.Commit("hostile")
-			url := p.Publish(srv, "hostile"+itoa(i)+".git")
+			url := p.Publish(srv, "hostile"+strconv.Itoa(i)+".git")
 
 			base := t.TempDir()
 			sentinel := filepath.Join(base, "outside")

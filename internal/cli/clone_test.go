@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/calctl/calctl/internal/testenv"
@@ -52,38 +50,12 @@ func TestCloneScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// notoken DIR: fail if the token appears in any file under DIR.
 			"notoken": func(ts *testscript.TestScript, neg bool, args []string) {
-				dir := ts.MkAbs(args[0])
-				tok := ts.Getenv("TOKEN")
-				err := walkFiles(dir, func(p string, b []byte) {
-					if strings.Contains(string(b), tok) {
-						ts.Fatalf("token found in %s", p)
-					}
-				})
+				hits, err := testenv.FilesContaining(ts.MkAbs(args[0]), ts.Getenv("TOKEN"))
 				ts.Check(err)
+				if len(hits) > 0 {
+					ts.Fatalf("token found in %v", hits)
+				}
 			},
 		},
 	})
-}
-
-func walkFiles(dir string, fn func(string, []byte)) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		p := dir + "/" + e.Name()
-		switch {
-		case e.IsDir():
-			if err := walkFiles(p, fn); err != nil {
-				return err
-			}
-		case e.Type().IsRegular():
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			fn(p, b)
-		}
-	}
-	return nil
 }

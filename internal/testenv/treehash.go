@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +51,24 @@ func TreeHash(t testing.TB, dir string) string {
 		t.Fatalf("hash %s: %v", dir, err)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// FilesContaining returns the regular files below dir whose bytes contain
+// needle: the check that a token or password landed in no file.
+func FilesContaining(dir, needle string) ([]string, error) {
+	var hits []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), needle) {
+			hits = append(hits, p)
+		}
+		return nil
+	})
+	return hits, err
 }
