@@ -70,10 +70,12 @@ func HIPAAFor(id string) []string {
 	return append([]string(nil), HIPAATable[id]...)
 }
 
-// HIPAAID turns "164.312(e)(1)" into the machine form "164_312_e_1".
+// HIPAAID turns "164.312(e)(1)" into the machine form "164_312_e_1",
+// lower case throughout ("164.308(a)(7)(ii)(D)" is "164_308_a_7_ii_d"), as
+// the catalog and prowler's HIPAA compliance file write it.
 func HIPAAID(cite string) string {
 	r := strings.NewReplacer(".", "_", "(", "_", ")", "")
-	return r.Replace(cite)
+	return strings.ToLower(r.Replace(cite))
 }
 
 // HIPAAIDs maps HIPAAID over cites.
@@ -98,4 +100,51 @@ func HIPAASections() map[string][]string {
 		sort.Strings(ids)
 	}
 	return m
+}
+
+// HIPAASafeguards names each cited section (45 CFR 164; hardening-catalog.md
+// §1 "HIPAA citations used"). Reports group results under these names.
+var HIPAASafeguards = map[string]string{
+	"164.308(a)(1)(ii)(B)": "Risk management",
+	"164.308(a)(1)(ii)(D)": "Information system activity review",
+	"164.308(a)(3)(ii)(C)": "Termination procedures",
+	"164.308(a)(4)(ii)(B)": "Access authorization",
+	"164.308(a)(4)(ii)(C)": "Access establishment and modification",
+	"164.308(a)(5)(ii)(B)": "Protection from malicious software (patching)",
+	"164.308(a)(5)(ii)(C)": "Log-in monitoring",
+	"164.308(a)(5)(ii)(D)": "Password management",
+	"164.308(a)(7)(ii)(A)": "Data backup plan",
+	"164.308(a)(7)(ii)(B)": "Disaster recovery plan",
+	"164.308(a)(7)(ii)(C)": "Emergency mode operation plan",
+	"164.308(a)(7)(ii)(D)": "Testing and revision procedures",
+	"164.308(b)(1)":        "Business associate contracts",
+	"164.310(d)(1)":        "Device and media controls",
+	"164.310(d)(2)(i)":     "Disposal",
+	"164.310(d)(2)(ii)":    "Media re-use",
+	"164.310(d)(2)(iii)":   "Accountability",
+	"164.310(d)(2)(iv)":    "Data backup and storage",
+	"164.312(a)(1)":        "Access control",
+	"164.312(a)(2)(i)":     "Unique user identification",
+	"164.312(a)(2)(ii)":    "Emergency access procedure",
+	"164.312(a)(2)(iii)":   "Automatic logoff",
+	"164.312(a)(2)(iv)":    "Encryption and decryption",
+	"164.312(b)":           "Audit controls",
+	"164.312(c)(1)":        "Integrity",
+	"164.312(c)(2)":        "Mechanism to authenticate ePHI",
+	"164.312(d)":           "Person or entity authentication",
+	"164.312(e)(1)":        "Transmission security",
+	"164.312(e)(2)(i)":     "Integrity controls (transmission)",
+	"164.312(e)(2)(ii)":    "Encryption (transmission)",
+}
+
+// SortCites orders citations the way the CFR does: 308, 310, 312, then by
+// paragraph.
+func SortCites(cites []string) {
+	sort.Slice(cites, func(i, j int) bool { return citeKey(cites[i]) < citeKey(cites[j]) })
+}
+
+func citeKey(c string) string {
+	// Roman numerals sort wrongly as text only past (iv); pad them.
+	r := strings.NewReplacer("(i)", "(01)", "(ii)", "(02)", "(iii)", "(03)", "(iv)", "(04)", "(v)", "(05)")
+	return r.Replace(c)
 }

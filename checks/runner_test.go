@@ -189,8 +189,20 @@ func TestHIPAATableCoversIDs(t *testing.T) {
 			}
 		}
 	}
-	if got := checks.HIPAAID("164.308(a)(7)(ii)(A)"); got != "164_308_a_7_ii_A" {
-		t.Errorf("HIPAAID = %q", got)
+	if got := checks.HIPAAID("164.308(a)(7)(ii)(A)"); got != "164_308_a_7_ii_a" {
+		t.Errorf("HIPAAID = %q, want the catalog's lower-case form", got)
+	}
+	for id, cites := range checks.HIPAATable {
+		for _, c := range checks.HIPAAIDs(cites) {
+			if c != strings.ToLower(c) {
+				t.Errorf("%s: hipaa_id %q is not lower case", id, c)
+			}
+		}
+		for _, c := range cites {
+			if checks.HIPAASafeguards[c] == "" {
+				t.Errorf("%s cites %s, which has no safeguard name", id, c)
+			}
+		}
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/checks/output"
-	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/secret"
 )
@@ -97,6 +96,10 @@ type checkOptions struct {
 	Waivers    string
 	FailOn     string
 	FromBundle string
+	// AllowErrors keeps ERROR results from deciding the exit code.
+	AllowErrors bool
+	// All shows PASS results in the table too.
+	All bool
 }
 
 func newCheckCmd(f *Factory) *cobra.Command {
@@ -108,7 +111,13 @@ func newCheckCmd(f *Factory) *cobra.Command {
 engine, the public URL and the host, then judges them with the hardening
 catalog (PG, DK, CF, NET, BK). Every result, PASS included, is reported.
 
-Exit codes: 0 no unwaived FAIL at or above --fail-on; 3 findings; 1 calctl failed.`,
+Exit codes (docs/checks.md has the table):
+  0  every selected check ran and no unwaived FAIL is at or above --fail-on
+  1  calctl itself failed (bad waivers file, unwritable --out, ...)
+  2  command-line mistake, including --only/--skip selecting no check
+  3  unwaived findings at or above --fail-on
+  4  the audit did not run in full: a selected check is ERROR (its
+     collector failed); --allow-errors turns this into 0 (findings still 3)`,
 		Example: `  calctl check --dir /opt/calcom
   calctl check --dir /opt/calcom --only 'PG-*' -o sarif --out calctl.sarif
   calctl check --from-bundle support.tar.gz --waivers waivers.yaml`,
@@ -119,8 +128,10 @@ Exit codes: 0 no unwaived FAIL at or above --fail-on; 3 findings; 1 calctl faile
 		},
 	}
 	addTargetFlags(cmd.Flags(), &opts.Target)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table, json, sarif or junit")
-	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table, json, sarif, junit or html")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout (a regular file is replaced atomically; a device or pipe is written directly)")
+	cmd.Flags().BoolVar(&opts.AllowErrors, "allow-errors", false, "exit 0 even when a check is ERROR (its collector failed); findings still exit 3")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "table: show PASS results too")
 	cmd.Flags().StringSliceVar(&opts.Only, "only", nil, "run only checks matching these globs (e.g. 'PG-*,NET-001')")
 	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "skip checks matching these globs")
 	cmd.Flags().StringVar(&opts.Waivers, "waivers", "", "waivers.yaml of accepted risks")
@@ -169,6 +180,10 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err := sel.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if len(checkSelected(sel)) == 0 {
+		return usageErrorf("--only %q and --skip %q select no check (IDs look like PG-001, DK-*, NET-00[1-3]; see docs/checks.md)",
+			strings.Join(sel.Only, ","), strings.Join(sel.Skip, ","))
+	}
 	var w *checks.Waivers
 	if opts.Waivers != "" {
 		if w, err = checks.LoadWaivers(opts.Waivers); err != nil {
@@ -186,12 +201,12 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	}
 	rep := judge(facts, sel, w)
 	var buf bytes.Buffer
-	if err := output.Write(&buf, opts.Output, rep, checkSelected(sel)); err != nil {
+	if err := output.Write(&buf, opts.Output, rep, checkSelected(sel), output.Options{ShowPass: opts.All}); err != nil {
 		return err
 	}
 	if opts.Out != "" {
-		if err := atomicfile.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
-			return fmt.Errorf("write %s: %w", opts.Out, err)
+		if err := writeOut(opts.Out, buf.Bytes()); err != nil {
+			return err
 		}
 	} else if _, err := opts.IO.Out.Write(buf.Bytes()); err != nil {
 		return err
@@ -199,8 +214,34 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	for _, e := range rep.ExpiredWaivers {
 		fmt.Fprintf(opts.IO.Err, "calctl: waiver for %s expired on %s and was ignored\n", e.ID, e.Expires)
 	}
+	return checkExit(rep, failOn, opts.AllowErrors)
+}
+
+// checkExit turns a report into check's exit code (the table in
+// docs/checks.md): findings at or above failOn exit 3; otherwise any ERROR
+// result exits 4 (the audit did not run in full) unless allowErrors.
+func checkExit(rep *checks.Report, failOn checks.Severity, allowErrors bool) error {
 	if fs := checks.Findings(rep.Results, failOn, false); len(fs) > 0 {
 		return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d unwaived finding(s) at or above %s (first: %s %s)", len(fs), failOn, fs[0].ID, fs[0].Resource)}
+	}
+	if allowErrors {
+		return nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		if r.Status == checks.Error && !seen[r.ID] {
+			seen[r.ID] = true
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) > 0 {
+		more := ""
+		if len(ids) > 6 {
+			ids, more = ids[:6], fmt.Sprintf(" and %d more", len(seen)-6)
+		}
+		return &ExitError{Code: ExitIncomplete, Err: fmt.Errorf("the audit did not run in full: %s%s could not observe their subject (ERROR); fix the cause above or pass --allow-errors",
+			strings.Join(ids, ", "), more)}
 	}
 	return nil
 }

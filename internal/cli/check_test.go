@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/calctl/calctl/checks"
@@ -58,7 +59,11 @@ func TestCheckExitCodes(t *testing.T) {
 		{"missing env file", []string{"check", "--env-file", "/nonexistent/.env"}, ExitUsage, "--env-file"},
 		{"bad glob", []string{"check", "--dir", good, "--only", "["}, ExitUsage, "bad check pattern"},
 		{"missing waivers", []string{"check", "--dir", good, "--waivers", "/nonexistent.yaml"}, ExitFailure, "read waivers"},
-		{"db down is not a tool failure", []string{"check", "--dir", bad, "--only", "PG-001", "--timeout", "3s"}, ExitOK, "postgres collector failed"},
+		{"db down: the audit did not run", []string{"check", "--dir", bad, "--only", "PG-001", "--timeout", "3s"}, ExitIncomplete, "the audit did not run in full: PG-001"},
+		{"db down, errors allowed", []string{"check", "--dir", bad, "--only", "PG-001", "--timeout", "3s", "--allow-errors"}, ExitOK, "postgres collector failed"},
+		{"findings win over errors", []string{"check", "--dir", bad, "--only", "PG-001,CF-001", "--timeout", "3s"}, ExitFindings, "unwaived finding"},
+		{"only selects nothing", []string{"check", "--dir", good, "--only", "XX-*"}, ExitUsage, "select no check"},
+		{"skip selects away everything", []string{"check", "--dir", good, "--only", "CF-001", "--skip", "CF-*"}, ExitUsage, "select no check"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,5 +164,59 @@ func TestCheckFromBundleMatchesLive(t *testing.T) {
 		if code != 0 || !strings.Contains(text, want) {
 			t.Errorf("doctor text lacks %q (exit %d):\n%s", want, code, text)
 		}
+	}
+}
+
+// TestCheckOutNonRegular: --out writes a device or a FIFO directly and never
+// replaces it (as root, --out /dev/null once became a regular file), keeps
+// a symlink to a regular file, and replaces a regular file atomically.
+func TestCheckOutNonRegular(t *testing.T) {
+	dir := checkInstallDir(t, checkGoodEnv)
+	args := []string{"check", "--dir", dir, "--docker=false", "--host=false", "--only", "CF-001", "-o", "json"}
+	before, err := os.Stat("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCheckCLI(t, append(args, "--out", "/dev/null")...); code != ExitOK {
+		t.Fatalf("--out /dev/null: exit %d %s", code, errs)
+	}
+	after, err := os.Stat("/dev/null")
+	if err != nil || after.Mode() != before.Mode() || after.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("/dev/null was replaced: %v -> %v", before.Mode(), after.Mode())
+	}
+	fifo := filepath.Join(t.TempDir(), "report.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo) // blocks until the writer opens and closes it
+		got <- b
+	}()
+	if code, _, errs := runCheckCLI(t, append(args, "--out", fifo)...); code != ExitOK {
+		t.Fatalf("--out fifo: exit %d %s", code, errs)
+	}
+	if b := <-got; !bytes.Contains(b, []byte(`"schema_version"`)) {
+		t.Errorf("the FIFO reader got %q", b)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v", st.Mode())
+	}
+	// A symlink to a regular file stays a symlink; the target is replaced.
+	real := filepath.Join(t.TempDir(), "real.json")
+	os.WriteFile(real, []byte("old"), 0o600)
+	link := filepath.Join(t.TempDir(), "link.json")
+	os.Symlink(real, link)
+	if code, _, errs := runCheckCLI(t, append(args, "--out", link)...); code != ExitOK {
+		t.Fatalf("--out symlink: exit %d %s", code, errs)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symlink was replaced by a file")
+	}
+	if b, _ := os.ReadFile(real); !bytes.Contains(b, []byte(`"schema_version"`)) {
+		t.Errorf("the symlink's target holds %q", b)
+	}
+	if code, _, errs := runCheckCLI(t, append(args, "--out", t.TempDir())...); code != ExitFailure || !strings.Contains(errs, "is a directory") {
+		t.Errorf("--out dir: exit %d %s", code, errs)
 	}
 }

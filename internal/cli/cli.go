@@ -24,6 +24,9 @@ const (
 	ExitUsage = 2
 	// ExitFindings means a check found problems at or above --fail-on.
 	ExitFindings = 3
+	// ExitIncomplete means the audit did not run in full: a selected check
+	// is ERROR (its collector failed) and --allow-errors was not given.
+	ExitIncomplete = 4
 	// ExitInterrupted means calctl was stopped by a signal.
 	ExitInterrupted = 130
 )
