@@ -129,9 +129,15 @@ type PortBinding struct {
 	Line          int    `json:"line,omitempty"`
 }
 
-// ComposeFacts is a parsed docker-compose file.
+// ComposeFacts is a compose file as Compose itself loads it (compose-go:
+// merge keys, anchors, extends, profiles, interpolation from the .env).
 type ComposeFacts struct {
-	Path     string           `json:"path"`
+	Path string `json:"path"`
+	// Project is the compose project name (name:, COMPOSE_PROJECT_NAME, or
+	// the directory's name normalised) and Dir its working directory; the
+	// Docker collector finds the project's containers by them.
+	Project  string           `json:"project,omitempty"`
+	Dir      string           `json:"dir,omitempty"`
 	Services []ComposeService `json:"services"`
 }
 
@@ -150,15 +156,32 @@ type ComposeService struct {
 	Ports       []PortBinding     `json:"ports,omitempty"`
 	Env         map[string]EnvVar `json:"env,omitempty"`
 	Volumes     []string          `json:"volumes,omitempty"` // container targets
+	Mounts      []Mount           `json:"mounts,omitempty"`
+	Profiles    []string          `json:"profiles,omitempty"`
+	IpcMode     string            `json:"ipc_mode,omitempty"`
+	UTSMode     string            `json:"uts_mode,omitempty"`
+	Tmpfs       []string          `json:"tmpfs,omitempty"`
+	Limits      Limits            `json:"limits"`
+	LogOpts     map[string]string `json:"log_opts,omitempty"`
 	CapAdd      []string          `json:"cap_add,omitempty"`
 	CapDrop     []string          `json:"cap_drop,omitempty"`
 	SecurityOpt []string          `json:"security_opt,omitempty"`
 	NetworkMode string            `json:"network_mode,omitempty"`
 	PID         string            `json:"pid,omitempty"`
-	Command     string            `json:"command,omitempty"`
-	Healthcheck bool              `json:"healthcheck,omitempty"`
-	LogDriver   string            `json:"log_driver,omitempty"`
-	Secrets     bool              `json:"secrets,omitempty"` // uses compose secrets:
+	// Command is the service's command with secret-looking arguments
+	// replaced ("--password [REDACTED]"); checks only look for words like
+	// "prisma studio".
+	Command     string `json:"command,omitempty"`
+	Healthcheck bool   `json:"healthcheck,omitempty"`
+	LogDriver   string `json:"log_driver,omitempty"`
+	Secrets     bool   `json:"secrets,omitempty"` // uses compose secrets:
+}
+
+// Limits are a container's resource limits (0 = none).
+type Limits struct {
+	MemoryBytes int64   `json:"memory_bytes,omitempty"`
+	CPUs        float64 `json:"cpus,omitempty"`
+	Pids        int64   `json:"pids,omitempty"`
 }
 
 // PM2Facts is the pm2 ecosystem file plus `pm2 jlist` when available.
@@ -180,7 +203,9 @@ type PM2App struct {
 
 // PGFacts is what the Postgres collector saw, over read-only sessions.
 type PGFacts struct {
-	Host             string            `json:"host"`
+	Host string `json:"host"`
+	// Via says how a bundled Postgres was reached ("docker network <ip>").
+	Via              string            `json:"via,omitempty"`
 	Local            bool              `json:"local"`
 	AdminSession     bool              `json:"admin_session"`
 	ServerVersion    string            `json:"server_version"`
@@ -253,13 +278,26 @@ type Archiver struct {
 
 // DockerFacts is what the Docker collector saw.
 type DockerFacts struct {
-	EngineVersion   string      `json:"engine_version"`
-	APIVersion      string      `json:"api_version"`
-	Warnings        []string    `json:"warnings,omitempty"`
-	SecurityOptions []string    `json:"security_options,omitempty"`
-	LiveRestore     bool        `json:"live_restore"`
-	LoggingDriver   string      `json:"logging_driver"`
-	Containers      []Container `json:"containers"`
+	EngineVersion   string   `json:"engine_version"`
+	APIVersion      string   `json:"api_version"`
+	Warnings        []string `json:"warnings,omitempty"`
+	SecurityOptions []string `json:"security_options,omitempty"`
+	LiveRestore     bool     `json:"live_restore"`
+	LoggingDriver   string   `json:"logging_driver"`
+	// Scope says which containers were judged: "project <name>" (the
+	// install's compose project, by its labels), "label <k=v>" or "all".
+	Scope string `json:"scope,omitempty"`
+	// Other counts the engine's containers left out by Scope.
+	Other int `json:"other_containers,omitempty"`
+	// ICC is the default bridge's inter-container communication
+	// (com.docker.network.bridge.enable_icc); nil when not read.
+	ICC *bool `json:"icc,omitempty"`
+	// UserlandProxy is whether dockerd runs docker-proxy for published
+	// ports (daemon.json "userland-proxy", default true); nil when unknown.
+	UserlandProxy *bool `json:"userland_proxy,omitempty"`
+	// DaemonConfig is the daemon.json path read ("" when none).
+	DaemonConfig string      `json:"daemon_config,omitempty"`
+	Containers   []Container `json:"containers"`
 }
 
 // Mount is a container mount.
@@ -267,14 +305,21 @@ type Mount struct {
 	Type        string `json:"type"`
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
 }
 
 // Container is one inspected container (env values of secret keys dropped).
 type Container struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	Image          string            `json:"image"`
-	Role           string            `json:"role"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	Role  string `json:"role"`
+	// Project and Service are the compose labels (com.docker.compose.*).
+	Project        string            `json:"project,omitempty"`
+	Service        string            `json:"service,omitempty"`
+	Limits         Limits            `json:"limits"`
+	Tmpfs          []string          `json:"tmpfs,omitempty"`
+	AppArmor       string            `json:"apparmor_profile,omitempty"`
 	State          string            `json:"state"`
 	Health         string            `json:"health,omitempty"`
 	RestartCount   int               `json:"restart_count"`
@@ -291,7 +336,7 @@ type Container struct {
 	FileEnvKeys    []string          `json:"file_env_keys,omitempty"`
 	PlainEnv       map[string]string `json:"plain_env,omitempty"`
 	SecretsInImage []string          `json:"secrets_in_image,omitempty"`
-	Cmd            string            `json:"cmd,omitempty"`
+	Cmd            string            `json:"cmd,omitempty"` // secret-looking arguments replaced
 	Healthcheck    bool              `json:"healthcheck"`
 	CapAdd         []string          `json:"cap_add,omitempty"`
 	CapDrop        []string          `json:"cap_drop,omitempty"`

@@ -181,3 +181,55 @@ func LocalHost(h string) bool {
 	}
 	return !strings.Contains(h, ".") && !strings.Contains(h, ":")
 }
+
+// RedactArgv returns a command line fit for Facts: the value after a
+// secret-named flag (`--password X`, `--db-token=X`), `KEY=value` with a
+// secret-named KEY, and URL passwords are replaced by [REDACTED]. Words
+// inside a shell script argument (`sh -c "…"`) are treated the same way.
+// The checks only look for things like "prisma studio" in it.
+func RedactArgv(argv []string) []string {
+	out := make([]string, 0, len(argv))
+	next := false
+	for _, a := range argv {
+		if strings.ContainsAny(a, " \t\n") {
+			out = append(out, strings.Join(RedactArgv(strings.Fields(a)), " "))
+			next = false
+			continue
+		}
+		if next {
+			out = append(out, "[REDACTED]")
+			next = false
+			continue
+		}
+		out = append(out, redactWord(a, &next))
+	}
+	return out
+}
+
+func redactWord(a string, next *bool) string {
+	if strings.HasPrefix(a, "-") {
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if IsSecretKey(strings.ReplaceAll(name, "-", "_")) {
+			if hasVal {
+				return a[:len(a)-len(val)] + "[REDACTED]"
+			}
+			*next = true
+		}
+		if hasVal && hasURLPassword(val) {
+			return a[:len(a)-len(val)] + RedactURL(val)
+		}
+		return a
+	}
+	if k, v, ok := strings.Cut(a, "="); ok && validKey(k) && v != "" {
+		if IsSecretKey(k) {
+			return k + "=[REDACTED]"
+		}
+		if hasURLPassword(v) {
+			return k + "=" + RedactURL(v)
+		}
+	}
+	if hasURLPassword(a) {
+		return RedactURL(a)
+	}
+	return a
+}

@@ -57,7 +57,17 @@ func pgCode(err error) string {
 
 // collectPG reads settings, roles, pg_hba and counts. Views the role may not
 // read are recorded in Unreadable with the privilege they need.
-func collectPG(ctx context.Context, f *checks.Facts, url, admin secret.Secret) error {
+// pgTarget says how to reach the database: the URL to dial (for a bundled
+// Postgres, the container's address on its compose network), the host name
+// the install uses for it, and how it was reached.
+type pgTarget struct {
+	url, admin secret.Secret
+	host       string // as named in DATABASE_URL ("" = the URL's)
+	via        string // "docker network 172.18.0.2", or ""
+}
+
+func collectPG(ctx context.Context, f *checks.Facts, t pgTarget) error {
+	url, admin := t.url, t.admin
 	conn, err := ConnectPG(ctx, url)
 	if err != nil {
 		return err
@@ -68,6 +78,9 @@ func collectPG(ctx context.Context, f *checks.Facts, url, admin secret.Secret) e
 	cfg := conn.Config()
 	p.Host = cfg.Host
 	p.Local = LocalHost(cfg.Host)
+	if t.host != "" {
+		p.Host, p.Via, p.Local = t.host, t.via, true // a container on this host's Docker network
+	}
 
 	if err := readSettings(ctx, conn, p); err != nil {
 		return err

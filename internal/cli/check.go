@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ type targetOptions struct {
 	Docker, Host                       bool
 	dockerSet                          bool
 	ContainerLabel                     string
+	AllContainers                      bool
 	URL, HTTPURL, CAFile               string
 	BackupDir, Contingency, Profile    string
 	Timeout                            time.Duration
@@ -42,7 +44,8 @@ func addTargetFlags(fs *pflag.FlagSet, t *targetOptions) {
 	fs.StringVar(&t.DatabaseURL, "database-url", "", "Postgres URL (default: DATABASE_URL from the env file; or $CALCTL_DATABASE_URL)")
 	fs.StringVar(&t.AdminDatabaseURL, "admin-database-url", "", "optional superuser URL for pg_hba/pg_authid (or $CALCTL_ADMIN_DATABASE_URL)")
 	fs.BoolVar(&t.Docker, "docker", true, "inspect containers on the Docker engine (on when the daemon answers)")
-	fs.StringVar(&t.ContainerLabel, "container-label", "", "only containers with this label (key or key=value)")
+	fs.StringVar(&t.ContainerLabel, "container-label", "", "judge the containers with this label (key or key=value) instead of the install's compose project")
+	fs.BoolVar(&t.AllContainers, "all-containers", false, "judge every container on the engine, not only the install's compose project")
 	fs.StringVar(&t.URL, "url", "", "public URL (default NEXT_PUBLIC_WEBAPP_URL)")
 	fs.StringVar(&t.HTTPURL, "http-url", "", "plain-HTTP URL probed for a redirect (default http://<host>/)")
 	fs.StringVar(&t.CAFile, "ca-file", "", "PEM CA bundle to verify the public certificate (default: system roots)")
@@ -61,7 +64,7 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 	}
 	o := collect.Options{Dir: t.Dir, EnvFile: t.EnvFile, ComposeFile: t.ComposeFile, PM2File: t.PM2File,
 		DatabaseURL: secret.Secret(t.DatabaseURL), AdminDatabaseURL: secret.Secret(t.AdminDatabaseURL),
-		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, URL: t.URL, HTTPURL: t.HTTPURL,
+		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, AllContainers: t.AllContainers, URL: t.URL, HTTPURL: t.HTTPURL,
 		Host: t.Host, BackupDir: t.BackupDir, ContingencyFile: t.Contingency, Profile: t.Profile, Timeout: t.Timeout}
 	if o.DatabaseURL == "" && f.Getenv != nil {
 		o.DatabaseURL = secret.Secret(f.Getenv("CALCTL_DATABASE_URL"))
@@ -80,10 +83,36 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 		}
 		o.RootCAs = pool
 	}
+	if o.Dir == "" && !o.HasInstall() {
+		// No target given: $CALCTL_INSTALL_DIR, else the current directory
+		// when it holds an install.
+		if d := f.getenv("CALCTL_INSTALL_DIR"); d != "" {
+			o.Dir = d
+		} else if wd, err := os.Getwd(); err == nil && dirHasInstall(wd) {
+			o.Dir = wd
+		}
+	}
 	if err := o.Resolve(); err != nil {
 		return o, usageErrorf("%v", err)
 	}
+	if !o.HasInstall() {
+		where := "the current directory"
+		if o.Dir != "" {
+			where = o.Dir
+		}
+		return o, &ExitError{Code: ExitFailure, Err: fmt.Errorf("no Cal.com install in %s: no %s; pass --dir /path/to/install (or --env-file, --compose-file, --database-url, --url)",
+			where, strings.Join(collect.InstallFiles[:2], ", ")+" or ecosystem.config.js")}
+	}
 	return o, nil
+}
+
+func dirHasInstall(dir string) bool {
+	for _, n := range collect.InstallFiles {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 type checkOptions struct {

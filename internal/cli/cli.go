@@ -46,6 +46,13 @@ type Factory struct {
 	Getenv func(string) string
 }
 
+func (f *Factory) getenv(k string) string {
+	if f == nil || f.Getenv == nil {
+		return ""
+	}
+	return f.Getenv(k)
+}
+
 // DefaultFactory uses the process's stdin, stdout, stderr and environment.
 func DefaultFactory() *Factory {
 	return &Factory{

@@ -135,7 +135,11 @@ func buildDoctor(ctx context.Context, facts *checks.Facts, rep *checks.Report, o
 	switch {
 	case pgState.Collected && facts.PG != nil:
 		d.Versions["postgres"] = facts.PG.ServerVersion
-		d.Connectivity = append(d.Connectivity, doctorProbe{Name: "database", OK: true, Detail: "connected to " + facts.Target.Database})
+		detail := "connected to " + facts.Target.Database
+		if facts.PG.Via != "" {
+			detail += " (via " + facts.PG.Via + ")"
+		}
+		d.Connectivity = append(d.Connectivity, doctorProbe{Name: "database", OK: true, Detail: detail})
 		d.FailedMigrations = append(d.FailedMigrations, facts.PG.FailedMigrations...)
 	default:
 		d.Connectivity = append(d.Connectivity, probeFromState("database", pgState,
