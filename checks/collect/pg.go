@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -85,6 +86,19 @@ func collectPG(ctx context.Context, f *checks.Facts, t pgTarget) error {
 	if err := readSettings(ctx, conn, p); err != nil {
 		return err
 	}
+	// What a client can really negotiate, beside what the settings say.
+	probeDone := make(chan struct{})
+	if !strings.HasPrefix(cfg.Host, "/") {
+		addr := net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port))
+		go func() {
+			defer close(probeDone)
+			probePGTLS(ctx, addr, p)
+			p.PlaintextAccepted, p.PlaintextProbe = probePlaintext(ctx, url, addr)
+		}()
+	} else {
+		close(probeDone)
+	}
+	defer func() { <-probeDone }()
 	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('server_version_num')::int`).Scan(&p.ServerVersion, &p.ServerVersionNum); err != nil {
 		return fmt.Errorf("read server version: %w", err)
 	}
@@ -243,7 +257,7 @@ func strs(ctx context.Context, conn *pgx.Conn, q string) []string {
 }
 
 // restrictedSettings are hidden from roles without pg_read_all_settings.
-var restrictedSettings = []string{"ssl_min_protocol_version", "ssl_ciphers", "data_directory", "hba_file"}
+var restrictedSettings = []string{"ssl_min_protocol_version", "ssl_ciphers", "data_directory", "hba_file", "shared_preload_libraries"}
 
 func readSettings(ctx context.Context, conn *pgx.Conn, p *checks.PGFacts) error {
 	rows, err := conn.Query(ctx, `SELECT name, setting FROM pg_settings`)
