@@ -213,8 +213,8 @@ type PGFacts struct {
 	RDS              bool              `json:"rds"`
 	Settings         map[string]string `json:"settings"`
 	// Unreadable maps a view or setting to the privilege needed to read it.
-	Unreadable        map[string]string `json:"unreadable,omitempty"`
-	SessionSSL        bool              `json:"session_ssl"`
+	Unreadable map[string]string `json:"unreadable,omitempty"`
+	SessionSSL bool              `json:"session_ssl"`
 	// TLSVersions is what a TLS handshake with the server accepted (nil:
 	// the server offers no TLS or was not probed); WeakSuite a TLS 1.2
 	// suite it took from the weak list (no forward secrecy, RC4, 3DES, CBC).
@@ -223,8 +223,8 @@ type PGFacts struct {
 	// PlaintextAccepted says whether the server took a session request
 	// without TLS from this host (nil: not probed, e.g. a unix socket);
 	// PlaintextProbe is what it answered.
-	PlaintextAccepted *bool  `json:"plaintext_accepted,omitempty"`
-	PlaintextProbe    string `json:"plaintext_probe,omitempty"`
+	PlaintextAccepted *bool             `json:"plaintext_accepted,omitempty"`
+	PlaintextProbe    string            `json:"plaintext_probe,omitempty"`
 	SessionTLS        string            `json:"session_tls_version,omitempty"`
 	HBA               []HBARule         `json:"hba,omitempty"`
 	MD5Roles          []string          `json:"md5_roles,omitempty"`

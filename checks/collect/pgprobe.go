@@ -160,4 +160,3 @@ func pgMessage(err error) string {
 	}
 	return s
 }
-

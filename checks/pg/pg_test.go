@@ -228,7 +228,7 @@ func TestPGWrongAnswersFixed(t *testing.T) {
 		rsaLeaf := ca.RSA(t)
 		p := testenv.StartPostgres(t, testenv.PostgresOptions{SuperPassword: "Sup3r-pw-kex-73",
 			Files: map[string][]byte{"server.crt": rsaLeaf.CertPEM, "server.key": rsaLeaf.KeyPEM},
-			Conf: append(append([]string{}, tlsConf...), "ssl_ciphers = 'AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256'")})
+			Conf:  append(append([]string{}, tlsConf...), "ssl_ciphers = 'AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256'")})
 		got := results(t, p.URL("postgres", "Sup3r-pw-kex-73", "postgres", "sslmode=require"), "")["PG-002"]
 		if got.Status != checks.Warn || got.Evidence["weak_suite"] != "TLS_RSA_WITH_AES_128_GCM_SHA256" {
 			t.Errorf("PG-002 = %s %q %v, want WARN naming the RSA key-exchange suite", got.Status, got.Message, got.Evidence)
