@@ -305,6 +305,10 @@ type DockerFacts struct {
 	// UserlandProxy is whether dockerd runs docker-proxy for published
 	// ports (daemon.json "userland-proxy", default true); nil when unknown.
 	UserlandProxy *bool `json:"userland_proxy,omitempty"`
+	// LogShippers names what ships container logs off the host: a
+	// container of a known shipper image on the engine (any project) or a
+	// shipper process on the daemon's host.
+	LogShippers []string `json:"log_shippers,omitempty"`
 	// DaemonConfig is the daemon.json path read ("" when none).
 	DaemonConfig string      `json:"daemon_config,omitempty"`
 	Containers   []Container `json:"containers"`
@@ -360,14 +364,17 @@ type Container struct {
 
 // NetFacts is what the TLS/HTTP probes of the public URL saw.
 type NetFacts struct {
-	URL           string          `json:"url"`
-	TLS           *TLSFacts       `json:"tls,omitempty"`
-	HTTP          *HTTPProbe      `json:"http,omitempty"`
-	HTTPS         *HTTPProbe      `json:"https,omitempty"`
-	Cookies       []Cookie        `json:"cookies,omitempty"`
-	CookiesError  string          `json:"cookies_error,omitempty"`
-	Versions      map[string]bool `json:"versions,omitempty"` // "TLS1.0".. → accepted
-	InsecureSuite string          `json:"insecure_suite,omitempty"`
+	URL          string          `json:"url"`
+	TLS          *TLSFacts       `json:"tls,omitempty"`
+	HTTP         *HTTPProbe      `json:"http,omitempty"`
+	HTTPS        *HTTPProbe      `json:"https,omitempty"`
+	Cookies      []Cookie        `json:"cookies,omitempty"`
+	CookiesError string          `json:"cookies_error,omitempty"`
+	Versions     map[string]bool `json:"versions,omitempty"` // "TLS1.0".. → accepted
+	// HandshakeError is set when no TLS handshake succeeded at all
+	// (unresolvable host, refused, not TLS): nothing was observed.
+	HandshakeError string `json:"handshake_error,omitempty"`
+	InsecureSuite  string `json:"insecure_suite,omitempty"`
 }
 
 // TLSFacts describes the certificate chain.

@@ -14,8 +14,14 @@ import (
 // secretKeyRE matches variable names whose values are secrets.
 var secretKeyRE = regexp.MustCompile(`(?i)(SECRET|PASSWORD|PASSWD|_PASS$|TOKEN|API_?KEY|PRIVATE_KEY|ENCRYPTION_KEY|LICENSE_KEY|_KEY$|_KEY_|^KEY$|DSN|CREDENTIAL|DATABASE_.*URL|_SID$|AUTH_TOKEN|COOKIE)`)
 
+// publicKeyRE matches names that look secret but hold public values: a
+// release-signing key fingerprint (GPG_KEY in the official python/postgres
+// style images), public keys, and NEXT_PUBLIC_* (inlined into the browser
+// bundle by Next.js, so public by construction).
+var publicKeyRE = regexp.MustCompile(`(?i)^(GPG_KEYS?|.*_GPG_KEY|.*PUBLIC_KEY|NEXT_PUBLIC_.*|.*_FINGERPRINT|.*_KEY_ID)$`)
+
 // IsSecretKey reports whether a variable name holds a secret.
-func IsSecretKey(k string) bool { return secretKeyRE.MatchString(k) }
+func IsSecretKey(k string) bool { return secretKeyRE.MatchString(k) && !publicKeyRE.MatchString(k) }
 
 // defaultValues are published defaults and placeholders (lower case).
 var defaultValues = map[string]bool{

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -89,6 +90,13 @@ func collectDocker(ctx context.Context, f *checks.Facts, o Options, compose *che
 		return err
 	}
 	d.Scope = scope
+	engine := all
+	if o.ContainerLabel != "" {
+		if engine, err = ListContainers(ctx, cli, ""); err != nil {
+			return fmt.Errorf("list containers: %w", err)
+		}
+	}
+	d.LogShippers = logShippers(engine, cli.DaemonHost())
 	if o.ContainerLabel == "" {
 		d.Other = len(all) - len(list)
 	}
@@ -332,3 +340,65 @@ func secretsInImage(ctx context.Context, cli *client.Client, imageID string, sec
 // need them); every other value is dropped, secret-named or not.
 var plainEnvKeys = map[string]bool{"PGDATA": true, "NODE_VERSION": true, "POSTGRES_HOST_AUTH_METHOD": true, "NODE_ENV": true,
 	"POSTGRES_DB": true, "POSTGRES_USER": true, "PG_MAJOR": true, "PG_VERSION": true}
+
+// shipperNames are log shippers: images and process names (fluentd,
+// Fluent Bit, Vector, Promtail, Grafana Agent/Alloy, Filebeat, Logstash,
+// the Datadog and Splunk agents, the OpenTelemetry Collector, logspout).
+var shipperNames = []string{"fluentd", "fluent-bit", "td-agent", "vector", "promtail", "grafana-agent", "alloy", "filebeat",
+	"logstash", "datadog-agent", "splunk", "otelcol", "opentelemetry-collector", "logspout", "nxlog"}
+
+func isShipper(s string) string {
+	s = strings.ToLower(s)
+	for _, n := range shipperNames {
+		if strings.Contains(s, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// logShippers finds what ships logs off this host: running containers of
+// shipper images on the engine, and shipper processes when the daemon is
+// on this host.
+func logShippers(all []container.Summary, host string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, c := range all {
+		if c.State != "running" {
+			continue
+		}
+		if n := isShipper(c.Image); n != "" {
+			add(fmt.Sprintf("container %s (%s)", strings.TrimPrefix(firstName(c), "/"), c.Image))
+		}
+	}
+	if strings.HasPrefix(host, "unix://") {
+		ents, _ := os.ReadDir(procRoot)
+		for _, e := range ents {
+			if e.Name()[0] < '0' || e.Name()[0] > '9' {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "comm"))
+			if err != nil {
+				continue
+			}
+			if n := isShipper(strings.TrimSpace(string(b))); n != "" {
+				add("process " + strings.TrimSpace(string(b)))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func firstName(c container.Summary) string {
+	if len(c.Names) > 0 {
+		return c.Names[0]
+	}
+	return c.ID[:12]
+}
