@@ -270,6 +270,13 @@ type UserCounts struct {
 	AdminsWithout2FA   int `json:"admins_without_2fa"`
 	PasswordWithout2FA int `json:"password_users_without_2fa"`
 	Dormant            int `json:"dormant_90d"`
+	// Active are unlocked accounts; NoSessionTimeout of them have no
+	// metadata.sessionTimeout (NextAuth's 30-day default applies) and
+	// LongSessionTimeout one over 60 minutes.
+	Active             int  `json:"active"`
+	NoSessionTimeout   int  `json:"without_session_timeout"`
+	LongSessionTimeout int  `json:"session_timeout_over_60min"`
+	SessionsRead       bool `json:"sessions_read"`
 }
 
 // Migration is a Prisma migration that started and did not finish.
@@ -433,6 +440,12 @@ type HostFacts struct {
 	DockerSockGID      int        `json:"docker_sock_gid,omitempty"`
 	DockerGroupMembers []string   `json:"docker_group_members,omitempty"`
 	BackupJobs         []string   `json:"backup_jobs,omitempty"` // cron/systemd lines naming a backup tool
+	// AuditRules are the audit (auditd) watch rules on the host, from
+	// `auditctl -l` or the rules files (AuditSource says which);
+	// AuditdRunning whether an auditd process runs.
+	AuditRules    []string `json:"audit_rules,omitempty"`
+	AuditSource   string   `json:"audit_source,omitempty"`
+	AuditdRunning bool     `json:"auditd_running"`
 }
 
 // Swap is one swap area.

@@ -218,6 +218,14 @@ func collectUsers(ctx context.Context, conn *pgx.Conn, p *checks.PGFacts) {
 		count(*) FILTER (WHERE "identityProvider"::text = 'CAL' AND NOT "twoFactorEnabled" AND NOT locked),
 		count(*) FILTER (WHERE NOT locked AND ("lastActiveAt" IS NULL OR "lastActiveAt" < now() - interval '90 days'))
 		FROM users`).Scan(&u.AdminsWithout2FA, &u.PasswordWithout2FA, &u.Dormant)
+	if err == nil {
+		// Session timeouts live in users.metadata (JSON; minutes), read as
+		// counts. Older schemas have no metadata column: leave them at 0.
+		u.SessionsRead = nil == conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT locked),
+			count(*) FILTER (WHERE NOT locked AND coalesce(metadata::jsonb->>'sessionTimeout', '') !~ '^[0-9]+$'),
+			count(*) FILTER (WHERE NOT locked AND coalesce(metadata::jsonb->>'sessionTimeout', '') ~ '^[0-9]+$' AND (metadata::jsonb->>'sessionTimeout')::bigint > 60)
+			FROM users`).Scan(&u.Active, &u.NoSessionTimeout, &u.LongSessionTimeout)
+	}
 	switch {
 	case err == nil:
 		p.Users = u
