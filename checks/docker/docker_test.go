@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 
@@ -201,5 +202,62 @@ func TestDockerWrongAnswersFixed(t *testing.T) {
 	startContainer(t, cli, "calctl-dk-shipper-"+suffix, &container.Config{Image: shipImg}, &container.HostConfig{}, true)
 	if r := judge()[gpg]["DK-006"]; r.Status != checks.Pass || !strings.Contains(r.Message, "fluent-bit") {
 		t.Errorf("DK-006 with a shipper = %s %q, want PASS naming it", r.Status, r.Message)
+	}
+}
+
+// The checks added for limits, confinement, rotation and the daemon's
+// network posture, on real containers and the machine's engine.
+func TestDockerNewChecksAgainstRealContainers(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	bin := testenv.BuildStaticBinary(t, "./testdata/sleeper", t.TempDir(), "sleeper")
+	suffix := fmt.Sprint(time.Now().UnixNano())[10:]
+	label := "calctl.test.new=" + suffix
+	labels := map[string]string{"calctl.test.new": suffix}
+	img := "calctl-dk-new:" + suffix
+	testenv.BuildScratchImage(t, cli, img, map[string]string{"/sleeper": bin}, `ENTRYPOINT ["/sleeper"]`)
+	pids := int64(100)
+	limited := "calctl-dk-limited-" + suffix
+	startContainer(t, cli, limited, &container.Config{Image: img, Labels: labels}, &container.HostConfig{
+		Resources:   container.Resources{Memory: 256 << 20, NanoCPUs: 500_000_000, PidsLimit: &pids},
+		LogConfig:   container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "3"}},
+		SecurityOpt: []string{"apparmor=unconfined"}}, true)
+	bare := "calctl-dk-bare-" + suffix
+	startContainer(t, cli, bare, &container.Config{Image: img, Labels: labels}, &container.HostConfig{}, true)
+
+	f, err := collect.Collect(context.Background(), collect.Options{Docker: true, DockerClient: cli, ContainerLabel: label,
+		Only: []checks.Source{checks.SourceDocker}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]checks.Result{}
+	for _, r := range checks.Run(f, []checks.Check{docker.ICC, docker.UserlandProxy, docker.MACProfile, docker.MemoryLimit,
+		docker.CPULimit, docker.PidsLimit, docker.LogRotation}, checks.Selection{}, nil).Results {
+		got[r.ID+" "+r.Resource] = r
+	}
+	want := map[string]checks.Status{
+		"DK-018 " + limited: checks.Pass, "DK-019 " + limited: checks.Pass, "DK-020 " + limited: checks.Pass, "DK-021 " + limited: checks.Pass,
+		"DK-017 " + limited: checks.Fail,
+		"DK-018 " + bare:    checks.Warn, "DK-019 " + bare: checks.Warn, "DK-020 " + bare: checks.Warn,
+	}
+	for k, w := range want {
+		if got[k].Status != w {
+			t.Errorf("%s = %s %q, want %s", k, got[k].Status, got[k].Message, w)
+		}
+	}
+	if r := got["DK-018 "+limited]; r.Evidence["memory"] != "256 MiB" {
+		t.Errorf("DK-018 evidence %v", r.Evidence)
+	}
+	// DK-015 reports what the engine's default bridge really says.
+	nw, err := cli.NetworkInspect(context.Background(), "bridge", network.InspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	icc := nw.Options["com.docker.network.bridge.enable_icc"] != "false"
+	wantICC := map[bool]checks.Status{true: checks.Warn, false: checks.Pass}[icc]
+	if r := got["DK-015 docker-daemon"]; r.Status != wantICC || r.Evidence["enable_icc"] != fmt.Sprint(icc) {
+		t.Errorf("DK-015 = %s %v; the bridge says enable_icc=%v", r.Status, r.Evidence, icc)
+	}
+	if r := got["DK-016 docker-daemon"]; r.Status != checks.Warn && r.Status != checks.Pass {
+		t.Errorf("DK-016 = %s %q on a local daemon", r.Status, r.Message)
 	}
 }

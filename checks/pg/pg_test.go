@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/backup"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/checks/internal/testcert"
 	"github.com/calctl/calctl/checks/pg"
@@ -19,7 +20,8 @@ import (
 )
 
 var pgChecks = []checks.Check{pg.SSL, pg.TLSFloor, pg.HBATLS, pg.HBAAuth, pg.PasswordHashing, pg.AppRole, pg.PublicPrivileges,
-	pg.ConnectionLogging, pg.StatementAudit, pg.StorageIntegrity, pg.ServerVersion, pg.Extensions, pg.Timeouts, pg.AccountHygiene}
+	pg.ConnectionLogging, pg.StatementAudit, pg.StorageIntegrity, pg.ServerVersion, pg.Extensions, pg.Timeouts, pg.AccountHygiene,
+	pg.LogCollector, pg.LogRetention, pg.LogFileMode, pg.SocketMode, pg.DataDirMode, pg.SessionLifetime, backup.PITR}
 
 const usersTable = `CREATE TYPE "Role" AS ENUM ('USER', 'ADMIN');
 CREATE TYPE "IdentityProvider" AS ENUM ('CAL', 'GOOGLE', 'SAML');
@@ -234,4 +236,47 @@ func TestPGWrongAnswersFixed(t *testing.T) {
 			t.Errorf("PG-002 = %s %q %v, want WARN naming the RSA key-exchange suite", got.Status, got.Message, got.Evidence)
 		}
 	})
+}
+
+// The checks added for logging, file modes, sessions and PITR, on real
+// clusters configured each way.
+func TestPGNewChecksAgainstRealClusters(t *testing.T) {
+	const usersWithMeta = `CREATE TABLE users (id serial PRIMARY KEY, role text NOT NULL DEFAULT 'USER', "twoFactorEnabled" boolean NOT NULL DEFAULT true,
+  "identityProvider" text NOT NULL DEFAULT 'CAL', locked boolean NOT NULL DEFAULT false, "lastActiveAt" timestamp DEFAULT now(), metadata jsonb)`
+	archive := t.TempDir()
+	os.Chmod(archive, 0o777)
+	tests := []struct {
+		name  string
+		conf  []string
+		users []string
+		want  map[string]checks.Status
+	}{
+		{"defaults", nil, []string{`INSERT INTO users (metadata) VALUES (NULL), ('{"sessionTimeout": 30}')`}, map[string]checks.Status{
+			"PG-015": checks.Warn, "PG-016": checks.Skip, "PG-017": checks.Skip, "PG-018": checks.Warn, "PG-019": checks.Pass,
+			"PG-020": checks.Warn, "BK-006": checks.Warn}},
+		{"collector, loose modes, long sessions", []string{"logging_collector = on", "log_file_mode = 0644", "unix_socket_permissions = 0770",
+			"log_filename = 'postgresql-%Y-%m-%d_%H%M%S.log'", "archive_mode = on"},
+			[]string{`INSERT INTO users (metadata) VALUES ('{"sessionTimeout": 600}')`}, map[string]checks.Status{
+				"PG-015": checks.Pass, "PG-016": checks.Warn, "PG-017": checks.Fail, "PG-018": checks.Pass, "PG-020": checks.Warn, "BK-006": checks.Fail}},
+		{"hardened", []string{"logging_collector = on", "log_file_mode = 0600", "unix_socket_permissions = 0700",
+			"log_filename = 'postgresql-%a.log'", "log_truncate_on_rotation = on", "log_rotation_age = '1d'",
+			"archive_mode = on", "archive_command = 'cp %p " + archive + "/%f'"},
+			[]string{`INSERT INTO users (metadata) VALUES ('{"sessionTimeout": 15}'), ('{"sessionTimeout": 60}')`, `INSERT INTO users (locked) VALUES (true)`},
+			map[string]checks.Status{"PG-015": checks.Pass, "PG-016": checks.Pass, "PG-017": checks.Pass, "PG-018": checks.Pass,
+				"PG-019": checks.Pass, "PG-020": checks.Pass, "BK-006": checks.Pass}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := testenv.StartPostgres(t, testenv.PostgresOptions{SuperPassword: "Sup3r-pw-new-74", Conf: tt.conf})
+			p.CreateDatabase(t, "calendso", "")
+			p.Exec(t, "calendso", append([]string{usersWithMeta}, tt.users...)...)
+			got := results(t, p.URL("postgres", "Sup3r-pw-new-74", "calendso", "sslmode=disable"), "")
+			for id, want := range tt.want {
+				if got[id].Status != want {
+					t.Errorf("%s = %s %q %v, want %s", id, got[id].Status, got[id].Message, got[id].Evidence, want)
+				}
+			}
+		})
+	}
 }
