@@ -288,5 +288,25 @@ func readSettings(ctx context.Context, conn *pgx.Conn, p *checks.PGFacts) error 
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read pg_settings: %w", err)
 	}
+	rows.Close()
+	// The RDS parameters calctl judges, read by name as well: RDS defines
+	// them as real settings (they are in pg_settings there), and
+	// current_setting(name, true) also sees them when set as custom
+	// placeholders, e.g. on a cluster standing in for RDS in tests.
+	for _, n := range rdsParams {
+		if _, ok := p.Settings[n]; ok {
+			continue
+		}
+		var v *string
+		if err := conn.QueryRow(ctx, `SELECT current_setting($1, true)`, n).Scan(&v); err == nil && v != nil && *v != "" {
+			p.Settings[n] = *v
+			p.RDS = true
+		}
+	}
 	return nil
 }
+
+// rdsParams are the Amazon RDS for PostgreSQL parameters calctl reads
+// (AWS docs, "Working with parameters on your RDS for PostgreSQL DB
+// instance": rds.force_ssl, rds.extensions, rds.allowed_extensions).
+var rdsParams = []string{"rds.force_ssl", "rds.extensions", "rds.allowed_extensions", "rds.rds_superuser_reserved_connections"}

@@ -22,7 +22,10 @@ var HBATLS = checks.New(checks.Meta{
 	if p.PlaintextAccepted != nil {
 		ev["plaintext_probe"] = p.PlaintextProbe
 		if *p.PlaintextAccepted {
-			if p.Local {
+			if p.RDS {
+				fs, _ := setting(f, "rds.force_ssl")
+				is.Add(checks.Fail, "a plaintext session request was accepted (rds.force_ssl=%s): %s", fs, p.PlaintextProbe)
+			} else if p.Local {
 				is.Add(checks.Warn, "plaintext TCP is accepted on this host's own path to the database (%s)", p.PlaintextProbe)
 			} else {
 				is.Add(checks.Fail, "plaintext TCP is accepted: %s", p.PlaintextProbe)
