@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // maxComposeFile bounds a compose file calctl reads (a real one is a few KiB).
@@ -381,4 +382,11 @@ func readRegular(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is over the %d KiB limit for this kind of file", path, max>>10)
 	}
 	return b, nil
+}
+
+// RedactArgv returns a command line fit for Facts (issue 11 item 4: raw
+// compose `command:` and container Cmd once stored `--password X`):
+// redact.Argv's rules, without recording a report.
+func RedactArgv(argv []string) []string {
+	return redact.New(redact.Options{}).Argv("", argv)
 }

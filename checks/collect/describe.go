@@ -9,19 +9,8 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 )
-
-// secretKeyRE matches variable names whose values are secrets.
-var secretKeyRE = regexp.MustCompile(`(?i)(SECRET|PASSWORD|PASSWD|_PASS$|TOKEN|API_?KEY|PRIVATE_KEY|ENCRYPTION_KEY|LICENSE_KEY|_KEY$|_KEY_|^KEY$|DSN|CREDENTIAL|DATABASE_.*URL|_SID$|AUTH_TOKEN|COOKIE)`)
-
-// publicKeyRE matches names that look secret but hold public values: a
-// release-signing key fingerprint (GPG_KEY in the official python/postgres
-// style images), public keys, and NEXT_PUBLIC_* (inlined into the browser
-// bundle by Next.js, so public by construction).
-var publicKeyRE = regexp.MustCompile(`(?i)^(GPG_KEYS?|.*_GPG_KEY|.*PUBLIC_KEY|NEXT_PUBLIC_.*|.*_FINGERPRINT|.*_KEY_ID)$`)
-
-// IsSecretKey reports whether a variable name holds a secret.
-func IsSecretKey(k string) bool { return secretKeyRE.MatchString(k) && !publicKeyRE.MatchString(k) }
 
 // defaultValues are published defaults and placeholders (lower case).
 var defaultValues = map[string]bool{
@@ -98,18 +87,18 @@ func Describe(file string, line int, key, val string) checks.EnvVar {
 	v := checks.EnvVar{File: file, Line: line, Len: len(val)}
 	if u := ParseDBURL(val); u != nil {
 		v.URL = u
-		v.Secret = u.HasPassword || IsSecretKey(key)
+		v.Secret = u.HasPassword || redact.IsSecretKey(key)
 		v.Value = u.Redacted
 		v.Digest = Digest(val)
 		return v
 	}
-	if IsSecretKey(key) || hasURLPassword(val) {
+	if redact.IsSecretKey(key) || hasURLPassword(val) {
 		v.Secret = true
 		v.Entropy = EntropyBits(val)
 		v.Digest = Digest(val)
 		v.Default = val == "" || IsDefaultValue(val)
 		if hasURLPassword(val) {
-			v.Value = RedactURL(val)
+			v.Value = redact.URL(val)
 		}
 		return v
 	}
@@ -118,27 +107,8 @@ func Describe(file string, line int, key, val string) checks.EnvVar {
 	return v
 }
 
-func hasURLPassword(s string) bool {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.User == nil {
-		return false
-	}
-	_, ok := u.User.Password()
-	return ok
-}
-
-// RedactURL replaces the password of a URL with "REDACTED".
-func RedactURL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); !ok {
-		return s
-	}
-	u.User = url.UserPassword(u.User.Username(), "REDACTED")
-	return u.String()
-}
+// hasURLPassword reports whether s holds URL credentials, parseable or not.
+func hasURLPassword(s string) bool { return redact.URL(s) != s }
 
 // ParseDBURL parses a postgres URL; nil if s is not one.
 func ParseDBURL(s string) *checks.DBURL {
@@ -169,13 +139,7 @@ func ParseDBURL(s string) *checks.DBURL {
 		d.HasPassword, d.PasswordLen, d.PasswordDigest, d.PasswordWeak = true, len(p), Digest(p), IsDefaultValue(p)
 	}
 	d.Local = LocalHost(d.Host)
-	d.Redacted = RedactURL(s)
-	if d.Redacted == s && u.Query().Get("password") != "" {
-		q := u.Query()
-		q.Set("password", "REDACTED")
-		u.RawQuery = q.Encode()
-		d.Redacted = u.String()
-	}
+	d.Redacted = redact.URL(s)
 	return d
 }
 
@@ -186,56 +150,4 @@ func LocalHost(h string) bool {
 		return true
 	}
 	return !strings.Contains(h, ".") && !strings.Contains(h, ":")
-}
-
-// RedactArgv returns a command line fit for Facts: the value after a
-// secret-named flag (`--password X`, `--db-token=X`), `KEY=value` with a
-// secret-named KEY, and URL passwords are replaced by [REDACTED]. Words
-// inside a shell script argument (`sh -c "…"`) are treated the same way.
-// The checks only look for things like "prisma studio" in it.
-func RedactArgv(argv []string) []string {
-	out := make([]string, 0, len(argv))
-	next := false
-	for _, a := range argv {
-		if strings.ContainsAny(a, " \t\n") {
-			out = append(out, strings.Join(RedactArgv(strings.Fields(a)), " "))
-			next = false
-			continue
-		}
-		if next {
-			out = append(out, "[REDACTED]")
-			next = false
-			continue
-		}
-		out = append(out, redactWord(a, &next))
-	}
-	return out
-}
-
-func redactWord(a string, next *bool) string {
-	if strings.HasPrefix(a, "-") {
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if IsSecretKey(strings.ReplaceAll(name, "-", "_")) {
-			if hasVal {
-				return a[:len(a)-len(val)] + "[REDACTED]"
-			}
-			*next = true
-		}
-		if hasVal && hasURLPassword(val) {
-			return a[:len(a)-len(val)] + RedactURL(val)
-		}
-		return a
-	}
-	if k, v, ok := strings.Cut(a, "="); ok && validKey(k) && v != "" {
-		if IsSecretKey(k) {
-			return k + "=[REDACTED]"
-		}
-		if hasURLPassword(v) {
-			return k + "=" + RedactURL(v)
-		}
-	}
-	if hasURLPassword(a) {
-		return RedactURL(a)
-	}
-	return a
 }

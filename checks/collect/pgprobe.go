@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -141,7 +142,7 @@ func probePlaintext(ctx context.Context, url secret.Secret, addr string) (*bool,
 	case pgCode(err) == "28000":
 		return &no, "refused without TLS: " + oneLine(pgMessage(err))
 	}
-	return nil, oneLine(scrubPGError(err, url).Error())
+	return nil, oneLine(redact.Error(err, redact.URLPasswords(url.Reveal())...).Error())
 }
 
 func atoiPort(s string) int {
