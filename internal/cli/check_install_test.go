@@ -97,7 +97,7 @@ func TestCheckAimsAtComposeInstall(t *testing.T) {
 		if r.Resource == other {
 			t.Errorf("%s judged another project's container %s", r.ID, other)
 		}
-		if r.Group == "DK" && r.ID != "DK-013" && r.Resource != "containers" {
+		if r.Group == "DK" && r.Resource != "docker-daemon" && r.Resource != "host" && r.Resource != "auditd" && r.Resource != "containers" {
 			containers[r.Resource] = true
 			if !strings.HasPrefix(r.Resource, project) {
 				t.Errorf("%s judged %s, which is not in project %s", r.ID, r.Resource, project)
