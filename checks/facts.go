@@ -1,6 +1,9 @@
 package checks
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // FactsSchemaVersion is bumped when Facts changes incompatibly.
 const FactsSchemaVersion = 1
@@ -475,4 +478,82 @@ type BackupFile struct {
 	Format     string    `json:"format"` // pgdump-custom, sql, age, openpgp, unknown
 	Encrypted  bool      `json:"encrypted"`
 	SameDevice *bool     `json:"same_device_as_data,omitempty"`
+}
+
+// Limits on what Facts may hold. Live facts are far below them (a compose
+// install has a handful of containers); a bundle is untrusted input, and a
+// 600 KB one with 200,000 containers once took minutes to judge.
+const (
+	MaxContainers = 2000
+	MaxServices   = 2000
+	MaxListItems  = 20000 // HBA rules, listeners, audit rules, env vars, ...
+	MaxStringLen  = 64 << 10
+)
+
+// Validate checks facts read from a bundle: sizes within the limits above
+// (an error), and consistency — a source marked collected without its facts
+// is turned into a collector error, so its checks report ERROR instead of
+// panicking; nil maps the checks index are made empty.
+func (f *Facts) Validate() error {
+	if f.Docker != nil && len(f.Docker.Containers) > MaxContainers {
+		return fmt.Errorf("facts list %d containers (limit %d)", len(f.Docker.Containers), MaxContainers)
+	}
+	if f.Files != nil && f.Files.Compose != nil && len(f.Files.Compose.Services) > MaxServices {
+		return fmt.Errorf("facts list %d compose services (limit %d)", len(f.Files.Compose.Services), MaxServices)
+	}
+	lists := map[string]int{}
+	if f.PG != nil {
+		lists["pg_hba rules"] = len(f.PG.HBA)
+		lists["settings"] = len(f.PG.Settings)
+		lists["roles"] = len(f.PG.LoginSuperusers) + len(f.PG.MD5Roles) + len(f.PG.RoleIdleTimeouts)
+		lists["sessions"] = len(f.PG.PlaintextSessions)
+	}
+	if f.Host != nil {
+		lists["listeners"] = len(f.Host.Listeners)
+		lists["audit rules"] = len(f.Host.AuditRules)
+		lists["backup jobs"] = len(f.Host.BackupJobs)
+		lists["docker group members"] = len(f.Host.DockerGroupMembers)
+	}
+	if f.Files != nil {
+		lists["variables"] = len(f.Files.AppEnv)
+		if f.Files.Env != nil {
+			lists["env file variables"] = len(f.Files.Env.Vars)
+		}
+		if f.Files.PM2 != nil {
+			lists["pm2 apps"] = len(f.Files.PM2.Apps)
+		}
+	}
+	if f.Docker != nil {
+		n := 0
+		for _, c := range f.Docker.Containers {
+			n += len(c.Mounts) + len(c.Ports) + len(c.PlainEnv) + len(c.SecretEnvKeys)
+		}
+		lists["container mounts, ports and variables"] = n
+	}
+	for what, n := range lists {
+		if n > MaxListItems {
+			return fmt.Errorf("facts list %d %s (limit %d)", n, what, MaxListItems)
+		}
+	}
+	have := map[Source]bool{SourceFiles: f.Files != nil, SourcePG: f.PG != nil, SourceDocker: f.Docker != nil,
+		SourceNet: f.Net != nil, SourceHost: f.Host != nil, SourceBackup: f.Backup != nil}
+	for s, st := range f.Sources {
+		if st.Collected && !have[s] {
+			st.Collected = false
+			st.Error = fmt.Sprintf("the facts are inconsistent: %s is marked collected but holds no %s facts", s, s)
+			f.Sources[s] = st
+		}
+	}
+	if f.PG != nil {
+		if f.PG.Settings == nil {
+			f.PG.Settings = map[string]string{}
+		}
+		if f.PG.Unreadable == nil {
+			f.PG.Unreadable = map[string]string{}
+		}
+	}
+	if f.Files != nil && f.Files.AppEnv == nil {
+		f.Files.AppEnv = map[string]EnvVar{}
+	}
+	return nil
 }

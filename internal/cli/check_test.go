@@ -9,8 +9,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/bundle"
+	"github.com/calctl/calctl/checks/catalog"
 )
 
 func runCheckCLI(t *testing.T, args ...string) (int, string, string) {
@@ -218,5 +221,27 @@ func TestCheckOutNonRegular(t *testing.T) {
 	}
 	if code, _, errs := runCheckCLI(t, append(args, "--out", t.TempDir())...); code != ExitFailure || !strings.Contains(errs, "is a directory") {
 		t.Errorf("--out dir: exit %d %s", code, errs)
+	}
+}
+
+// Escape sequences planted in a bundle's facts (a container name, a
+// message) never reach the terminal through check or doctor (issue 11, Low).
+func TestBundleEscapesStripped(t *testing.T) {
+	f := &checks.Facts{SchemaVersion: checks.FactsSchemaVersion, CollectedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		Docker: &checks.DockerFacts{Containers: []checks.Container{{Name: "evil\x1b]0;pwned\x07\x1b[2J", Image: "img\x1b[31m", State: "running\x1b[1A"}}}}
+	f.SetSource(checks.SourceDocker, checks.SourceState{Collected: true})
+	rep := checks.Run(f, catalog.All(), checks.Selection{}, nil)
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	if _, err := bundle.Write(context.Background(), out, bundle.Inputs{Facts: f, Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "--from-bundle", out, "--all", "--allow-errors"}, {"doctor", "--from-bundle", out}} {
+		_, stdout, stderr := runCheckCLI(t, args...)
+		if strings.ContainsAny(stdout+stderr, "\x1b\x07") {
+			t.Errorf("%s printed control characters: %q", args[0], stdout)
+		}
+		if !strings.Contains(stdout, "evil") {
+			t.Errorf("%s lost the container: %q", args[0], stdout)
+		}
 	}
 }

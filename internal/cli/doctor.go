@@ -16,6 +16,7 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/output"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/reporter/agentconfig"
@@ -371,6 +372,17 @@ func writeDoctorText(w io.Writer, d *doctorReport) error {
 	if len(d.Findings) == 0 {
 		b.WriteString("  no open findings\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	// Everything above may come from a bundle or a collected system:
+	// control characters (escape sequences) never reach the terminal.
+	_, err := io.WriteString(w, cleanLines(b.String()))
 	return err
+}
+
+// cleanLines strips control characters from each line of s.
+func cleanLines(s string) string {
+	ls := strings.Split(s, "\n")
+	for i, l := range ls {
+		ls[i] = output.Clean(l)
+	}
+	return strings.Join(ls, "\n")
 }
