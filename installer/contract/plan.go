@@ -12,11 +12,12 @@ const (
 	StepStart     = "start"
 	StepMigrate   = "migrate"
 	StepVerify    = "verify"
+	StepCheck     = "check"
 	StepAgent     = "agent"
 )
 
 // InstallSteps are the steps of `calctl install`, in order.
-var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepAgent}
+var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepCheck, StepAgent}
 
 // RenderSteps are the steps of `calctl render`, in order.
 var RenderSteps = []string{StepSecrets, StepRender, StepWrite}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -22,6 +24,12 @@ import (
 // stand-in monorepo with a bundled Postgres (what is real and what stands
 // in: see TestInstallEndToEnd) and returns the install dir and project.
 func composeInstall(t testing.TB, cli *client.Client, name string) (dir, project string) {
+	dir, project, _ = composeInstallAnswers(t, cli, name)
+	return dir, project
+}
+
+// composeInstallAnswers is composeInstall that also returns the answers file.
+func composeInstallAnswers(t testing.TB, cli *client.Client, name string) (dir, project, answersFile string) {
 	t.Helper()
 	if _, err := preflight.DetectCompose(context.Background()); err != nil {
 		testenv.Unavailable(t, "docker compose", err)
@@ -48,10 +56,18 @@ start: {timeout: 3m, project: %s}
 	ans := filepath.Join(base, "answers.yaml")
 	os.WriteFile(ans, []byte(answers), 0o644)
 	t.Cleanup(func() { composeDown(t.(*testing.T), dir, project) })
-	if code, _, stderr := runCLI(t.(*testing.T), nil, "install", "--non-interactive", "--answers", ans); code != 0 {
+	code, _, stderr := runCLI(t.(*testing.T), nil, "install", "--non-interactive", "--answers", ans)
+	if code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, stderr)
 	}
-	return dir, project
+	// The install ends with the checks (issue 13 item 6): summary and top
+	// findings with their fix, in the text view.
+	for _, want := range []string{"check: done", "checks: ", "fix: ", "full report: calctl check --dir " + dir} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("install output lacks %q:\n%s", want, stderr)
+		}
+	}
+	return dir, project, ans
 }
 
 // TestCheckAimsAtComposeInstall: on a real compose install with a bundled
@@ -61,7 +77,37 @@ start: {timeout: 3m, project: %s}
 // for real; `doctor` says so too, and says when a directory holds no install.
 func TestCheckAimsAtComposeInstall(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	dir, project := composeInstall(t, cli, "chk")
+	dir, project, ans := composeInstallAnswers(t, cli, "chk")
+
+	// The check step in -o json: the plan names it, its event carries the
+	// summary as data, and --fail-on decides the exit code.
+	code, out, stderr := runCLI(t, nil, "install", "--non-interactive", "--answers", ans, "-o", "json", "--fail-on", "critical")
+	var sum *contract.CheckSummary
+	planned := false
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var e contract.Event
+		if json.Unmarshal([]byte(l), &e) != nil {
+			continue
+		}
+		if e.Type == contract.EventPlan && slices.Contains(e.Steps, contract.StepCheck) {
+			planned = true
+		}
+		if e.Check != nil {
+			sum = e.Check
+		}
+	}
+	if !planned || sum == nil || sum.Pass == 0 || len(sum.Top) == 0 || sum.Top[0].Fix == "" || sum.FailOn != "critical" {
+		t.Fatalf("check step in -o json: planned=%v summary=%+v\n%s", planned, sum, stderr)
+	}
+	if want := map[bool]int{true: ExitFindings, false: ExitOK}[sum.AtOrAbove > 0]; code != want {
+		t.Errorf("install --fail-on critical: exit %d with %d findings at or above, want %d", code, sum.AtOrAbove, want)
+	}
+	if sum.Fail > 0 {
+		code, _, stderr = runCLI(t, nil, "install", "--non-interactive", "--answers", ans, "--fail-on", "low")
+		if code != ExitFindings || !strings.Contains(stderr, "the hardening checks found") {
+			t.Errorf("install --fail-on low with %d FAIL: exit %d\n%s", sum.Fail, code, stderr)
+		}
+	}
 
 	// Another project's container on the same engine: privileged, with a
 	// database port on all interfaces. It is not the install's.
@@ -81,7 +127,7 @@ func TestCheckAimsAtComposeInstall(t *testing.T) {
 		cli.ContainerRemove(context.Background(), resp.ID, container.RemoveOptions{Force: true})
 	})
 
-	code, out, stderr := runCLI(t, nil, "check", "--dir", dir, "-o", "json", "--host=false", "--timeout", "20s")
+	code, out, stderr = runCLI(t, nil, "check", "--dir", dir, "-o", "json", "--host=false", "--timeout", "20s")
 	var rep checks.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("exit %d, not JSON: %v\n%s", code, err, stderr)

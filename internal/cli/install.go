@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/templates"
@@ -110,6 +111,9 @@ type installOptions struct {
 	NonInteractive  bool
 	PrintAnswers    bool
 	IgnorePreflight []string
+	// FailOn is the lowest severity of an unwaived check FAIL that makes the
+	// install exit 3 ("none": never).
+	FailOn string
 	// Sink, when set, receives events too (tests).
 	Sink contract.Sink
 }
@@ -139,6 +143,7 @@ variable that holds them.`,
 	cmd.Flags().BoolVar(&opts.PrintAnswers, "print-answers", false, "print a commented answers template and exit")
 	cmd.Flags().Bool("accessible", false, "wizard only: plain prompts for screen readers (also CALCTL_ACCESSIBLE=1)")
 	cmd.Flags().StringSliceVar(&opts.IgnorePreflight, "ignore-preflight", nil, "preflight checks to report as warnings instead of errors (NAME,...; 'all' for every check)")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "none", "exit 3 after the install when the final hardening checks find an unwaived FAIL at or above this severity (critical, high, medium, low; none: never)")
 	return cmd
 }
 
@@ -155,14 +160,44 @@ func runInstall(cmd *cobra.Command, opts *installOptions) error {
 		// the wizard (install_wizard.go) is a face on the same engine
 		return installWizard(cmd, opts)
 	}
+	if err := validFailOn(opts.FailOn); err != nil {
+		return err
+	}
 	a, env, err := opts.Answers.load(cmd, opts.Getenv)
 	if err != nil {
 		return err
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
-		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight}
+		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	return runEngine(cmd.Context(), e, installer.InstallPlan(a), s)
+	if err := runEngine(cmd.Context(), e, installer.InstallPlan(a), s); err != nil {
+		return err
+	}
+	return installCheckExit(s.Check)
+}
+
+func validFailOn(v string) error {
+	if v == "none" || v == "" {
+		return nil
+	}
+	if _, err := checks.ParseSeverity(v); err != nil {
+		return usageErrorf("--fail-on: %v (or none)", err)
+	}
+	return nil
+}
+
+// installCheckExit decides the install's exit code from its check step:
+// 3 when --fail-on is set and an unwaived FAIL is at or above it.
+func installCheckExit(c *contract.CheckSummary) error {
+	if c == nil || c.FailOn == "none" || c.AtOrAbove == 0 {
+		return nil
+	}
+	first := ""
+	if len(c.Top) > 0 {
+		first = fmt.Sprintf(" (first: %s %s)", c.Top[0].ID, c.Top[0].Resource)
+	}
+	return &ExitError{Code: ExitFindings, Err: fmt.Errorf("Cal.com is installed, but the hardening checks found %d unwaived finding(s) at or above %s%s; see %s",
+		c.AtOrAbove, c.FailOn, first, c.Command)}
 }
 
 func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, s *installer.State) error {

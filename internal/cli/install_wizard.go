@@ -42,6 +42,7 @@ type wizardOptions struct {
 	DryRun          bool
 	Accessible      bool
 	IgnorePreflight []string
+	FailOn          string
 }
 
 // installWizard is `calctl install` on a terminal without --non-interactive:
@@ -72,7 +73,10 @@ func installWizard(cmd *cobra.Command, opts *installOptions) error {
 			return answersErr(err)
 		}
 	}
-	wo := wizardOptions{DryRun: af.DryRun, IgnorePreflight: opts.IgnorePreflight}
+	if err := validFailOn(opts.FailOn); err != nil {
+		return err
+	}
+	wo := wizardOptions{DryRun: af.DryRun, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
 	if fl := cmd.Flags().Lookup("accessible"); fl != nil && fl.Value.String() == "true" {
 		wo.Accessible = true
 	}
@@ -133,7 +137,7 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 				fmt.Fprintf(f.IO.Err, "calctl: could not keep the answers for the next run: %v\n", err)
 			}
 		}
-		return nil
+		return installCheckExit(res.Check)
 	case tui.Failed:
 		return &ExitError{Code: ExitFailure, Err: res.Err}
 	case tui.Stopped:
@@ -239,7 +243,7 @@ func isZeroAnswers(a *contract.Answers) bool {
 func wizardBackend(getenv func(string) string, o wizardOptions) tui.Backend {
 	state := func(a *contract.Answers, env contract.EnvSecrets, dry bool) *installer.State {
 		return &installer.State{Answers: a, Env: env, Getenv: getenv, DryRun: dry,
-			IgnorePreflight: o.IgnorePreflight, Stdout: io.Discard, Stderr: io.Discard}
+			IgnorePreflight: o.IgnorePreflight, FailOn: o.FailOn, Stdout: io.Discard, Stderr: io.Discard}
 	}
 	return tui.Backend{
 		ProbeSource: probeSource,
