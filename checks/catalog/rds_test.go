@@ -8,7 +8,6 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/internal/testcert"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -19,7 +18,7 @@ import (
 // rds.force_ssl only when a plaintext session request is really refused.
 // The database is a real cluster carrying RDS's parameters.
 func TestProfileRDS(t *testing.T) {
-	ca := testcert.NewCA(t)
+	ca := testenv.NewCA(t)
 	leaf := ca.Valid(t)
 	files := map[string][]byte{"server.crt": leaf.CertPEM, "server.key": leaf.KeyPEM}
 	conf := []string{"ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'", "rds.force_ssl = 1", "rds.extensions = 'pgaudit,pg_stat_statements'"}

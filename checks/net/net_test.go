@@ -12,8 +12,8 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/internal/testcert"
 	cnet "github.com/calctl/calctl/checks/net"
+	"github.com/calctl/calctl/internal/testenv"
 )
 
 var netChecks = []checks.Check{cnet.Certificate, cnet.TLSVersions, cnet.HTTPSEnforcement}
@@ -28,7 +28,7 @@ type server struct {
 }
 
 // start runs an https server and a plain-http server on loopback.
-func (s server) start(t *testing.T, ca *testcert.CA) (httpsURL, httpURL string) {
+func (s server) start(t *testing.T, ca *testenv.CA) (httpsURL, httpURL string) {
 	t.Helper()
 	leaf := ca.Valid(t)
 	if s.expired {
@@ -66,7 +66,7 @@ func (s server) start(t *testing.T, ca *testcert.CA) (httpsURL, httpURL string) 
 }
 
 func TestNetChecksAgainstLoopbackServers(t *testing.T) {
-	ca := testcert.NewCA(t)
+	ca := testenv.NewCA(t)
 	tests := []struct {
 		name string
 		srv  server
@@ -145,8 +145,8 @@ func TestNetWrongAnswersFixed(t *testing.T) {
 	// NET-003 with a certificate this machine does not trust: HSTS missing is
 	// WARN (not ERROR) and the cookie check still runs; NET-001 says the
 	// certificate is untrusted.
-	other := testcert.NewCA(t) // the server's CA is not in RootCAs
-	ca := testcert.NewCA(t)
+	other := testenv.NewCA(t) // the server's CA is not in RootCAs
+	ca := testenv.NewCA(t)
 	httpsURL, httpURL := server{noHSTS: true, insecure: true}.start(t, other)
 	f, err = collect.Collect(context.Background(), collect.Options{URL: httpsURL, HTTPURL: httpURL, RootCAs: ca.Pool,
 		Only: []checks.Source{checks.SourceNet}})
@@ -223,7 +223,7 @@ func TestListenersAndHost(t *testing.T) {
 func TestHostCollectorSeesWildcardListener(t *testing.T) {
 	ln, err := (&netListen{}).listen()
 	if err != nil {
-		t.Skipf("cannot listen on 0.0.0.0: %v", err)
+		testenv.Unavailable(t, "a listener on 0.0.0.0", err)
 	}
 	defer ln.Close()
 	port := ln.Addr().(*tcpAddr).Port

@@ -132,7 +132,7 @@ func comparePNG(t *testing.T, got, golden string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	if testenv.Updating() {
 		if err := os.WriteFile(golden, gb, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,6 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/backup"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/internal/testcert"
 	"github.com/calctl/calctl/checks/pg"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
@@ -45,7 +44,7 @@ func insecure(t *testing.T) (app string) {
 // hardened: ssl on with a generated cert and TLS 1.2 floor, hostssl+scram
 // only, connection logging, DDL audit, non-superuser app role.
 func hardened(t *testing.T) (app, admin string) {
-	ca := testcert.NewCA(t)
+	ca := testenv.NewCA(t)
 	leaf := ca.Valid(t)
 	p := testenv.StartPostgres(t, testenv.PostgresOptions{
 		Conf: []string{"ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'",
@@ -186,7 +185,7 @@ func results(t *testing.T, app, admin string) map[string]checks.Result {
 // Wrong answers from the audit, each against the kind of cluster that
 // showed it (issue 13 item 3).
 func TestPGWrongAnswersFixed(t *testing.T) {
-	ca := testcert.NewCA(t)
+	ca := testenv.NewCA(t)
 	leaf := ca.Valid(t)
 	tlsConf := []string{"ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'", "ssl_min_protocol_version = 'TLSv1.2'"}
 	files := map[string][]byte{"server.crt": leaf.CertPEM, "server.key": leaf.KeyPEM}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/bundle"
@@ -36,7 +35,8 @@ type targetOptions struct {
 	Timeout                            time.Duration
 }
 
-func addTargetFlags(fs *pflag.FlagSet, t *targetOptions) {
+func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
+	fs := cmd.Flags()
 	fs.StringVar(&t.Dir, "dir", "", "Cal.com install dir (finds .env, the compose file and the pm2 file)")
 	fs.StringVar(&t.EnvFile, "env-file", "", ".env file to check")
 	fs.StringVar(&t.ComposeFile, "compose-file", "", "docker-compose file to check")
@@ -52,16 +52,11 @@ func addTargetFlags(fs *pflag.FlagSet, t *targetOptions) {
 	fs.BoolVar(&t.Host, "host", true, "inspect the local host (sockets, disks, clock, sshd)")
 	fs.StringVar(&t.BackupDir, "backup-dir", "", "directory holding database backups")
 	fs.StringVar(&t.Contingency, "contingency", "", "contingency.yaml recording restore tests (default <dir>/contingency.yaml)")
-	fs.StringVar(&t.Profile, "profile", "", "deployment profile: compose, pm2 or rds (detected when empty)")
+	enumFlag(cmd, &t.Profile, "profile", "", "", []string{"compose", "pm2", "rds"}, "deployment profile, detected when not given")
 	fs.DurationVar(&t.Timeout, "timeout", 10*time.Second, "time limit for each collector")
 }
 
 func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
-	switch t.Profile {
-	case "", "compose", "pm2", "rds":
-	default:
-		return collect.Options{}, usageErrorf("unknown --profile %q: use compose, pm2 or rds", t.Profile)
-	}
 	o := collect.Options{Dir: t.Dir, EnvFile: t.EnvFile, ComposeFile: t.ComposeFile, PM2File: t.PM2File,
 		DatabaseURL: secret.Secret(t.DatabaseURL), AdminDatabaseURL: secret.Secret(t.AdminDatabaseURL),
 		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, AllContainers: t.AllContainers, URL: t.URL, HTTPURL: t.HTTPURL,
@@ -156,15 +151,15 @@ Exit codes (docs/checks.md has the table):
 			return runCheck(cmd.Context(), opts)
 		},
 	}
-	addTargetFlags(cmd.Flags(), &opts.Target)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table, json, sarif, junit or html")
+	addTargetFlags(cmd, &opts.Target)
+	outputFlag(cmd, &opts.Output, "table", output.Formats)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout (a regular file is replaced atomically; a device or pipe is written directly)")
 	cmd.Flags().BoolVar(&opts.AllowErrors, "allow-errors", false, "exit 0 even when a check is ERROR (its collector failed); findings still exit 3")
 	cmd.Flags().BoolVar(&opts.All, "all", false, "table: show PASS results too")
 	cmd.Flags().StringSliceVar(&opts.Only, "only", nil, "run only checks matching these globs (e.g. 'PG-*,NET-001')")
 	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "skip checks matching these globs")
 	cmd.Flags().StringVar(&opts.Waivers, "waivers", "", "waivers.yaml of accepted risks")
-	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "high", "lowest severity of an unwaived FAIL that exits 3")
+	enumFlag(cmd, &opts.FailOn, "fail-on", "", "high", severityNames(), "lowest severity of an unwaived FAIL that exits 3")
 	cmd.Flags().StringVar(&opts.FromBundle, "from-bundle", "", "judge the facts in a support bundle instead of a live install")
 	return cmd
 }
@@ -198,9 +193,6 @@ func judge(facts *checks.Facts, sel checks.Selection, w *checks.Waivers) *checks
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	if !checkHasString(output.Formats, opts.Output) {
-		return usageErrorf("unknown --output %q: use %s", opts.Output, strings.Join(output.Formats, ", "))
-	}
 	failOn, err := checks.ParseSeverity(opts.FailOn)
 	if err != nil {
 		return usageErrorf("--fail-on: %v", err)
@@ -306,11 +298,11 @@ func checkSelected(sel checks.Selection) []checks.Check {
 	return out
 }
 
-func checkHasString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// severityNames lists checks.Severities, highest first, for --fail-on.
+func severityNames() []string {
+	var out []string
+	for _, s := range checks.Severities {
+		out = append(out, string(s))
 	}
-	return false
+	return out
 }

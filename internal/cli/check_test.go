@@ -14,6 +14,7 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/bundle"
 	"github.com/calctl/calctl/checks/catalog"
+	"github.com/calctl/calctl/checks/doctor"
 )
 
 func runCheckCLI(t *testing.T, args ...string) (int, string, string) {
@@ -41,41 +42,6 @@ func checkInstallDir(t *testing.T, env string) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func TestCheckExitCodes(t *testing.T) {
-	bad := checkInstallDir(t, checkDefaultsEnv)
-	good := checkInstallDir(t, checkGoodEnv)
-	base := []string{"--docker=false", "--host=false"}
-	tests := []struct {
-		name string
-		args []string
-		code int
-		err  string
-	}{
-		{"findings", []string{"check", "--dir", bad, "--only", "CF-*"}, ExitFindings, "unwaived finding"},
-		{"clean", []string{"check", "--dir", good, "--only", "CF-001,CF-002"}, ExitOK, ""},
-		{"below threshold", []string{"check", "--dir", bad, "--only", "CF-008", "--fail-on", "medium"}, ExitOK, ""},
-		{"skip the failing ones", []string{"check", "--dir", bad, "--only", "CF-*", "--skip", "CF-001,CF-002,CF-004,CF-011"}, ExitOK, ""},
-		{"bad output", []string{"check", "--dir", good, "-o", "xml"}, ExitUsage, "unknown --output"},
-		{"bad fail-on", []string{"check", "--dir", good, "--fail-on", "urgent"}, ExitUsage, "unknown severity"},
-		{"missing env file", []string{"check", "--env-file", "/nonexistent/.env"}, ExitUsage, "--env-file"},
-		{"bad glob", []string{"check", "--dir", good, "--only", "["}, ExitUsage, "bad check pattern"},
-		{"missing waivers", []string{"check", "--dir", good, "--waivers", "/nonexistent.yaml"}, ExitFailure, "read waivers"},
-		{"db down: the audit did not run", []string{"check", "--dir", bad, "--only", "PG-001", "--timeout", "3s"}, ExitIncomplete, "the audit did not run in full: PG-001"},
-		{"db down, errors allowed", []string{"check", "--dir", bad, "--only", "PG-001", "--timeout", "3s", "--allow-errors"}, ExitOK, "postgres collector failed"},
-		{"findings win over errors", []string{"check", "--dir", bad, "--only", "PG-001,CF-001", "--timeout", "3s"}, ExitFindings, "unwaived finding"},
-		{"only selects nothing", []string{"check", "--dir", good, "--only", "XX-*"}, ExitUsage, "select no check"},
-		{"skip selects away everything", []string{"check", "--dir", good, "--only", "CF-001", "--skip", "CF-*"}, ExitUsage, "select no check"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, out, errs := runCheckCLI(t, append(tt.args, base...)...)
-			if code != tt.code || !strings.Contains(errs, tt.err) {
-				t.Errorf("exit %d (want %d), stderr %q (want %q)\nstdout:\n%s", code, tt.code, errs, tt.err, out)
-			}
-		})
-	}
 }
 
 func TestCheckWaiversAndJSONOut(t *testing.T) {
@@ -155,7 +121,7 @@ func TestCheckFromBundleMatchesLive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("doctor: exit %d %s", code, errs)
 	}
-	var d doctorReport
+	var d doctor.Report
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		t.Fatal(err)
 	}
