@@ -117,21 +117,15 @@ func composeService(path, name string, svc types.ServiceConfig, lines composeLin
 			}
 		}
 	}
-	envLine := line("environment")
 	for _, k := range sortedKeys(svc.Environment) {
 		v := svc.Environment[k]
 		val := ""
 		if v != nil {
 			val = *v
 		}
-		l := lines.envKey(name, k)
-		if l == 0 {
-			l = envLine
-		}
-		if l == 0 {
-			l = line("env_file")
-		}
-		s.Env[k] = Describe(path, l, k, val)
+		// Written in the compose file (line > 0), or read from an env_file
+		// (line 0: the value is not in the compose file, which CF-006 asks).
+		s.Env[k] = Describe(path, lines.envKey(name, k), k, val)
 	}
 	portLines := lines.items(name, "ports")
 	for i, pc := range svc.Ports {

@@ -1,6 +1,8 @@
 package collect
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -215,5 +217,25 @@ func TestParseProcNetTCP(t *testing.T) {
 	}
 	if len(ls) != 2 || ls[0].Addr != "0.0.0.0" || ls[0].Port != 5432 || ls[1].Addr != "127.0.0.1" || ls[1].Port != 3306 {
 		t.Errorf("got %+v", ls)
+	}
+}
+
+// Values a service takes from env_file are not "in the compose file": CF-006
+// once failed a 0644 compose file that held no secret because compose-go
+// had merged db.env's password into the service.
+func TestComposeEnvFileValuesNotInline(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "db.env"), []byte("POSTGRES_PASSWORD=from-env-file-pw-1234\n"), 0o600)
+	yml := "services:\n  database:\n    image: postgres:16\n    env_file: [db.env]\n    environment:\n      POSTGRES_DB: calendso\n"
+	cf, err := ParseCompose(filepath.Join(dir, "docker-compose.yml"), []byte(yml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := cf.Services[0].Env
+	if pw := env["POSTGRES_PASSWORD"]; !pw.Secret || pw.Line != 0 || pw.Len != len("from-env-file-pw-1234") {
+		t.Errorf("env_file value = %+v, want secret with no compose line", pw)
+	}
+	if db := env["POSTGRES_DB"]; db.Line != 6 {
+		t.Errorf("inline value line = %d, want 6", db.Line)
 	}
 }

@@ -36,8 +36,8 @@ func composeInstallAnswers(t testing.TB, cli *client.Client, name string) (dir, 
 	}
 	suffix := randHex(4)
 	pgTag := "calctl-" + name + "-postgres-" + suffix + ":15"
-	buildPostgresImage(t.(*testing.T), cli, pgTag)
-	repoURL := publishFixture(t.(*testing.T))
+	buildPostgresImage(t, cli, pgTag)
+	repoURL := publishFixture(t)
 	base := t.TempDir()
 	dir = filepath.Join(base, "install")
 	port := testenv.FreePort(t)
@@ -55,8 +55,8 @@ start: {timeout: 3m, project: %s}
 `, dir, repoURL, port, port, pgTag, project)
 	ans := filepath.Join(base, "answers.yaml")
 	os.WriteFile(ans, []byte(answers), 0o644)
-	t.Cleanup(func() { composeDown(t.(*testing.T), dir, project) })
-	code, _, stderr := runCLI(t.(*testing.T), nil, "install", "--non-interactive", "--answers", ans)
+	t.Cleanup(func() { composeDown(t, dir, project) })
+	code, _, stderr := runCLI(t, nil, "install", "--non-interactive", "--answers", ans)
 	if code != 0 {
 		t.Fatalf("install: exit %d\n%s", code, stderr)
 	}
@@ -179,6 +179,22 @@ pgOK:
 		code, _, stderr = runCLI(t, nil, cmd, "--dir", empty)
 		if code == 0 || !strings.Contains(stderr, "no Cal.com install in "+empty) {
 			t.Errorf("%s on an empty dir: exit %d %q", cmd, code, stderr)
+		}
+	}
+}
+
+// BenchmarkCheckComposeInstall is a full live `calctl check --dir` on a
+// real compose install (bundled Postgres reached through Docker, the
+// project's containers, the public URL, the host): every collector, all
+// checks, the table. The goal is under a second per run on the 2-core
+// build machine (docs/checks.md, Performance).
+func BenchmarkCheckComposeInstall(b *testing.B) {
+	cli := testenv.RequireDocker(b)
+	dir, _ := composeInstall(b, cli, "bench")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if code, _, stderr := runCLI(b, nil, "check", "--dir", dir, "--allow-errors"); code != ExitOK && code != ExitFindings {
+			b.Fatalf("check: exit %d\n%s", code, stderr)
 		}
 	}
 }
