@@ -378,7 +378,9 @@ func completeJobs(t *testing.T, cl *kuberelease.Client, ns string) (stop func(),
 		defer close(done)
 		for ev := range w.ResultChan() {
 			j, ok := ev.Object.(*batchv1.Job)
-			if st, ok := ev.Object.(*metav1.Status); ok { t.Logf("watch error: %s", st.Message) }
+			if st, ok := ev.Object.(*metav1.Status); ok {
+				t.Logf("watch error: %s", st.Message)
+			}
 			if !ok || ev.Type != watch.Added {
 				continue
 			}
@@ -395,16 +397,16 @@ func completeJobs(t *testing.T, cl *kuberelease.Client, ns string) (stop func(),
 		}
 	}()
 	return func() { cancel(); w.Stop(); <-done }, func() []string {
-			var out []string
-			for {
-				select {
-				case n := <-names:
-					out = append(out, n)
-				default:
-					return out
-				}
+		var out []string
+		for {
+			select {
+			case n := <-names:
+				out = append(out, n)
+			default:
+				return out
 			}
 		}
+	}
 }
 
 // TestInstallUpgradeRollback installs the app chart with the Helm SDK
