@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -21,6 +20,7 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // ManifestVersion is the bundle format version.
@@ -99,35 +99,22 @@ func knownSecrets(o collect.Options) []string {
 	if o.EnvFile != "" {
 		if m, err := collect.ReadEnvFile(o.EnvFile); err == nil {
 			for k, e := range m {
-				if collect.IsSecretKey(k) {
+				if redact.IsSecretKey(k) {
 					out = append(out, e.Value)
 				}
 				if u := collect.ParseDBURL(e.Value); u != nil && u.HasPassword {
-					out = append(out, urlPassword(e.Value))
+					out = append(out, redact.URLPasswords(e.Value)...)
 				}
 			}
 		}
 	}
 	if v := o.DatabaseURL.Reveal(); v != "" {
-		out = append(out, v, urlPassword(v))
+		out = append(append(out, v), redact.URLPasswords(v)...)
 	}
 	if v := o.AdminDatabaseURL.Reveal(); v != "" {
-		out = append(out, v, urlPassword(v))
+		out = append(append(out, v), redact.URLPasswords(v)...)
 	}
 	return out
-}
-
-func urlPassword(s string) string {
-	at := strings.LastIndex(s, "@")
-	scheme := strings.Index(s, "://")
-	if at < 0 || scheme < 0 {
-		return ""
-	}
-	userinfo := s[scheme+3 : at]
-	if _, p, ok := strings.Cut(userinfo, ":"); ok {
-		return p
-	}
-	return ""
 }
 
 // Write builds the bundle in memory, redacting as it goes, and writes it
@@ -194,7 +181,7 @@ func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
 			b.omit("logs/", "container logs: "+err.Error())
 		}
 	}
-	b.m.Redactions = b.red.Log
+	b.m.Redactions = b.red.Log()
 	if b.m.Redactions == nil {
 		b.m.Redactions = []Redaction{}
 	}

@@ -244,7 +244,7 @@ func TestRedactorRules(t *testing.T) {
 	if !strings.Contains(cfg, "A=1") || !strings.Contains(cfg, `name: "calcom"`) {
 		t.Errorf("Config removed non-secrets:\n%s", cfg)
 	}
-	for _, red := range r.Log {
+	for _, red := range r.Log() {
 		if strings.Contains(red.Key+red.Rule+red.File, "hunter2") {
 			t.Errorf("redaction log holds a value: %+v", red)
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/reporter/sender"
 	"github.com/spf13/cobra"
 )
@@ -47,11 +48,13 @@ journald or a log shipper. See docs/usage-reporting.md.`,
 
 func newAgentLogger(w io.Writer, format string) (*slog.Logger, error) {
 	o := &slog.HandlerOptions{Level: slog.LevelInfo}
+	// Secrets are secret.Secret (masked in logs); redact.Handler also takes
+	// URL credentials out of messages and errors (a sender's Post "https://...").
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, o)), nil
+		return slog.New(redact.Handler(slog.NewTextHandler(w, o))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, o)), nil
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, o))), nil
 	default:
 		return nil, usageErrorf("--log-format must be text or json, not %q", format)
 	}

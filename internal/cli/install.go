@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/templates"
 	"github.com/spf13/cobra"
 )
@@ -49,57 +50,57 @@ func (af *answersFlags) bind(cmd *cobra.Command) {
 // load reads the answers file, applies flags and --set, defaults and
 // validation, then the secrets from the environment. Nothing on disk is
 // touched before this succeeds.
-func (af *answersFlags) load(cmd *cobra.Command, getenv func(string) string) (*installer.Answers, installer.EnvSecrets, error) {
+func (af *answersFlags) load(cmd *cobra.Command, getenv func(string) string) (*contract.Answers, contract.EnvSecrets, error) {
 	if af.Output != "text" && af.Output != "json" {
-		return nil, installer.EnvSecrets{}, usageErrorf("unknown output format %q: use text or json", af.Output)
+		return nil, contract.EnvSecrets{}, usageErrorf("unknown output format %q: use text or json", af.Output)
 	}
-	a := &installer.Answers{}
+	a := &contract.Answers{}
 	if af.File != "" {
 		var err error
-		if a, err = installer.LoadAnswersFile(af.File); err != nil {
-			return nil, installer.EnvSecrets{}, answersErr(err)
+		if a, err = contract.LoadAnswersFile(af.File); err != nil {
+			return nil, contract.EnvSecrets{}, answersErr(err)
 		}
 	}
 	for name, nf := range af.Named {
 		if cmd.Flags().Changed(name) {
 			if err := a.Set(nf.key, *nf.val); err != nil {
-				return nil, installer.EnvSecrets{}, answersErr(err)
+				return nil, contract.EnvSecrets{}, answersErr(err)
 			}
 		}
 	}
 	for _, kv := range af.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return nil, installer.EnvSecrets{}, usageErrorf("--set %q: want KEY.PATH=VALUE", kv)
+			return nil, contract.EnvSecrets{}, usageErrorf("--set %q: want KEY.PATH=VALUE", kv)
 		}
 		if err := a.Set(k, v); err != nil {
-			return nil, installer.EnvSecrets{}, answersErr(err)
+			return nil, contract.EnvSecrets{}, answersErr(err)
 		}
 	}
 	if err := a.Finish(); err != nil {
-		return nil, installer.EnvSecrets{}, answersErr(err)
+		return nil, contract.EnvSecrets{}, answersErr(err)
 	}
 	env, err := a.ResolveEnv(getenv)
 	if err != nil {
-		return nil, installer.EnvSecrets{}, answersErr(err)
+		return nil, contract.EnvSecrets{}, answersErr(err)
 	}
 	return a, env, nil
 }
 
 // answersErr turns bad answers into a usage error (exit 2).
 func answersErr(err error) error {
-	var ae *installer.AnswersError
+	var ae *contract.AnswersError
 	if errors.As(err, &ae) || errors.Is(err, fs.ErrNotExist) {
 		return usageError{err}
 	}
 	return err
 }
 
-func (af *answersFlags) sink(io IO) installer.Sink {
+func (af *answersFlags) sink(io IO) contract.Sink {
 	if af.Output == "json" {
-		return installer.JSONView(io.Out)
+		return contract.JSONView(io.Out)
 	}
-	return installer.TextView(io.Err)
+	return contract.TextView(io.Err)
 }
 
 type installOptions struct {
@@ -110,7 +111,7 @@ type installOptions struct {
 	PrintAnswers    bool
 	IgnorePreflight []string
 	// Sink, when set, receives events too (tests).
-	Sink installer.Sink
+	Sink contract.Sink
 }
 
 func newInstallCmd(f *Factory) *cobra.Command {
@@ -160,7 +161,7 @@ func runInstall(cmd *cobra.Command, opts *installOptions) error {
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight}
-	e := &installer.Engine{Sink: installer.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
+	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
 	return runEngine(cmd.Context(), e, installer.InstallPlan(a), s)
 }
 
@@ -171,7 +172,7 @@ func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, 
 		}
 		// the engine already reported the failure and its remedy as events:
 		// repeat only the headline
-		var sf *installer.StepFailure
+		var sf *contract.StepFailure
 		if errors.As(err, &sf) {
 			headline, _, _ := strings.Cut(sf.Err.Error(), "\n")
 			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("step %s failed: %s", sf.Step, headline)}

@@ -18,9 +18,11 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/gitsource"
 	"github.com/calctl/calctl/installer/tui"
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/charmbracelet/x/term"
 	"github.com/jackc/pgx/v5"
@@ -46,11 +48,11 @@ type wizardOptions struct {
 // it reads the answers file and flags as starting values (not validated
 // yet: the wizard asks for what is missing) and runs the wizard.
 func installWizard(cmd *cobra.Command, opts *installOptions) error {
-	base := &installer.Answers{}
+	base := &contract.Answers{}
 	af := &opts.Answers
 	if af.File != "" {
 		var err error
-		if base, err = installer.LoadAnswersFile(af.File); err != nil {
+		if base, err = contract.LoadAnswersFile(af.File); err != nil {
 			return answersErr(err)
 		}
 	}
@@ -80,7 +82,7 @@ func installWizard(cmd *cobra.Command, opts *installOptions) error {
 
 // runInstallWizard runs the install wizard with base as its starting
 // values; see runWizard.
-func runInstallWizard(ctx context.Context, f *Factory, base *installer.Answers, dryRun bool) error {
+func runInstallWizard(ctx context.Context, f *Factory, base *contract.Answers, dryRun bool) error {
 	return runWizard(ctx, f, base, wizardOptions{DryRun: dryRun})
 }
 
@@ -88,7 +90,7 @@ func runInstallWizard(ctx context.Context, f *Factory, base *installer.Answers, 
 // gitsource and preflight. Without a terminal on stdin and stderr it never
 // starts. CALCTL_ACCESSIBLE=1 (or --accessible) runs huh's accessible
 // prompts instead of the full-screen view; NO_COLOR turns colour off.
-func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizardOptions) error {
+func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizardOptions) error {
 	in, inTTY := f.IO.In.(*os.File)
 	if !f.IO.IsTerminal || !inTTY || !isTerminal(in) {
 		return usageErrorf("the install wizard needs a terminal: use --non-interactive --answers FILE (start from `calctl install --print-answers`)")
@@ -145,7 +147,7 @@ func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizar
 // install_dir. existing reports an install already there (its answers or
 // its .env): the wizard then offers upgrade/repair, and the engine keeps
 // the secrets it finds.
-func wizardStart(base *installer.Answers) (*installer.Answers, bool) {
+func wizardStart(base *contract.Answers) (*contract.Answers, bool) {
 	dir := base.InstallDir
 	if dir == "" {
 		d := *base
@@ -153,7 +155,7 @@ func wizardStart(base *installer.Answers) (*installer.Answers, bool) {
 		dir = d.InstallDir
 	}
 	existing := false
-	if prev, err := installer.LoadAnswersFile(filepath.Join(dir, wizardAnswersFile)); err == nil {
+	if prev, err := contract.LoadAnswersFile(filepath.Join(dir, wizardAnswersFile)); err == nil {
 		rest := *base
 		rest.InstallDir = ""
 		if isZeroAnswers(&rest) { // no answers file, flags or --set: start from the last run
@@ -170,7 +172,7 @@ func wizardStart(base *installer.Answers) (*installer.Answers, bool) {
 // wizardEnv reads the secrets already in the environment, under the names
 // the answers use (or their defaults), so the wizard need not ask again.
 // The wizard masks them; they are never shown.
-func wizardEnv(a *installer.Answers, getenv func(string) string) installer.EnvSecrets {
+func wizardEnv(a *contract.Answers, getenv func(string) string) contract.EnvSecrets {
 	name := func(n, def string) string {
 		if n != "" {
 			return n
@@ -178,7 +180,7 @@ func wizardEnv(a *installer.Answers, getenv func(string) string) installer.EnvSe
 		return def
 	}
 	tok := name(a.Source.TokenEnv, gitTokenEnv)
-	return installer.EnvSecrets{
+	return contract.EnvSecrets{
 		GitToken:      secret.Secret(getenv(tok)),
 		DatabaseURL:   secret.Secret(getenv(name(a.Database.URLEnv, "DATABASE_URL"))),
 		SMTPPassword:  secret.Secret(getenv(name(a.Email.PasswordEnv, "SMTP_PASSWORD"))),
@@ -196,7 +198,7 @@ func wizardEnv(a *installer.Answers, getenv func(string) string) installer.EnvSe
 func runAccessible(ctx context.Context, cfg tui.Config, in *os.File, out io.Writer) (tui.Result, error) {
 	var running atomic.Bool
 	run := cfg.Backend.Run
-	cfg.Backend.Run = func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error {
+	cfg.Backend.Run = func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error {
 		running.Store(true)
 		return run(ctx, a, env, sink)
 	}
@@ -226,43 +228,36 @@ func runAccessible(ctx context.Context, cfg tui.Config, in *os.File, out io.Writ
 	}
 }
 
-func isZeroAnswers(a *installer.Answers) bool {
+func isZeroAnswers(a *contract.Answers) bool {
 	b, _ := yaml.Marshal(a)
-	z, _ := yaml.Marshal(&installer.Answers{})
+	z, _ := yaml.Marshal(&contract.Answers{})
 	return bytes.Equal(b, z)
 }
 
 // wizardBackend wires the wizard's callbacks to the engine, gitsource,
 // preflight (through the engine's preflight step) and pgx.
 func wizardBackend(getenv func(string) string, o wizardOptions) tui.Backend {
-	state := func(a *installer.Answers, env installer.EnvSecrets, dry bool) *installer.State {
+	state := func(a *contract.Answers, env contract.EnvSecrets, dry bool) *installer.State {
 		return &installer.State{Answers: a, Env: env, Getenv: getenv, DryRun: dry,
 			IgnorePreflight: o.IgnorePreflight, Stdout: io.Discard, Stderr: io.Discard}
 	}
 	return tui.Backend{
 		ProbeSource: probeSource,
-		ProbeDatabase: func(ctx context.Context, a *installer.Answers, u secret.Secret) (tui.DBInfo, error) {
+		ProbeDatabase: func(ctx context.Context, a *contract.Answers, u secret.Secret) (tui.DBInfo, error) {
 			return probeDatabase(ctx, a, u)
 		},
-		Preflight: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, found func(tui.Finding)) error {
-			plan := stepsNamed(installer.InstallPlan(a), func(n string) bool { return n == "preflight" })
+		Preflight: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, found func(contract.Finding)) error {
+			plan := stepsNamed(installer.InstallPlan(a), func(n string) bool { return n == contract.StepPreflight })
 			n := 0
-			e := &installer.Engine{Sink: func(ev installer.Event) {
-				if ev.Type == installer.EventLog && (ev.Level == "warn" || ev.Level == "error") {
-					n++
-					check, msg, ok := strings.Cut(ev.Message, ": ")
-					if !ok {
-						check, msg = "preflight", ev.Message
-					}
-					if check == "dns" && a.PublicURL == "" {
-						return // public_url is asked on a later screen
-					}
-					sev := "warning"
-					if ev.Level == "error" {
-						sev = "error"
-					}
-					found(tui.Finding{Check: check, Severity: sev, Message: msg, Remedy: ev.Remedy})
+			e := &installer.Engine{Sink: func(ev contract.Event) {
+				if ev.Finding == nil {
+					return
 				}
+				n++
+				if ev.Finding.Check == "dns" && a.PublicURL == "" {
+					return // public_url is asked on a later screen
+				}
+				found(*ev.Finding)
 			}}
 			err := e.Run(ctx, plan, state(a, env, true))
 			if n > 0 {
@@ -270,7 +265,7 @@ func wizardBackend(getenv func(string) string, o wizardOptions) tui.Backend {
 			}
 			return err
 		},
-		Plan: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets) (tui.Plan, error) {
+		Plan: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets) (tui.Plan, error) {
 			full := installer.InstallPlan(a)
 			var p tui.Plan
 			for _, s := range full {
@@ -278,13 +273,13 @@ func wizardBackend(getenv func(string) string, o wizardOptions) tui.Backend {
 			}
 			// preflight ran on the Target screen; the rest dry-runs here
 			plan := stepsNamed(full, func(n string) bool { return n != "preflight" })
-			e := &installer.Engine{Sink: func(ev installer.Event) {
+			e := &installer.Engine{Sink: func(ev contract.Event) {
 				switch ev.Type {
-				case installer.EventChange:
-					p.Changes = append(p.Changes, installer.Change{Path: ev.Path, Action: ev.Action})
-				case installer.EventStepSkip:
+				case contract.EventChange:
+					p.Changes = append(p.Changes, contract.Change{Path: ev.Path, Action: ev.Action})
+				case contract.EventStepSkip:
 					p.Notes = append(p.Notes, ev.Step+": "+ev.Message)
-				case installer.EventLog:
+				case contract.EventLog:
 					if ev.Level == "warn" || ev.Level == "error" {
 						p.Notes = append(p.Notes, ev.Step+": "+ev.Message)
 					}
@@ -292,7 +287,7 @@ func wizardBackend(getenv func(string) string, o wizardOptions) tui.Backend {
 			}}
 			return p, e.Run(ctx, plan, state(a, env, true))
 		},
-		Run: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error {
+		Run: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error {
 			s := state(a, env, o.DryRun)
 			lw := &lineLogger{state: s}
 			s.Stdout, s.Stderr = lw, lw
@@ -341,7 +336,7 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 // probeSource is the Source screen's live check: the repository, and for
 // submodule modes that fetch them, Cal.com's private API repository next
 // to it (https://host/owner/api.git for https://host/owner/cal.com.git).
-func probeSource(ctx context.Context, a *installer.Answers, token secret.Secret) (string, error) {
+func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	o := gitsource.Options{URL: a.Source.URL, Token: token, SSHKeyPath: a.Source.SSHKey}
@@ -379,37 +374,30 @@ func siblingRepo(raw, name string) string {
 // probeDatabase is the Database screen's live check: connect as the app
 // will (TLS settings and CA file from the answers), read server_version.
 // Errors never show the URL or its password.
-func probeDatabase(ctx context.Context, a *installer.Answers, u secret.Secret) (tui.DBInfo, error) {
+func probeDatabase(ctx context.Context, a *contract.Answers, u secret.Secret) (tui.DBInfo, error) {
 	host := *a
-	host.Target = installer.TargetPM2 // connect from this host: CA at its host path
-	raw, err := installer.DatabaseURL(&host, installer.EnvSecrets{DatabaseURL: u}, installer.Secrets{})
+	host.Target = contract.TargetPM2 // connect from this host: CA at its host path
+	raw, err := installer.DatabaseURL(&host, contract.EnvSecrets{DatabaseURL: u}, installer.Secrets{})
 	if err != nil {
 		return tui.DBInfo{}, err
 	}
-	redact := func(err error) error {
-		msg := strings.ReplaceAll(err.Error(), raw, "(database URL)")
-		msg = strings.ReplaceAll(msg, u.Reveal(), "(database URL)")
-		if pu, perr := url.Parse(raw); perr == nil && pu.User != nil {
-			if pw, ok := pu.User.Password(); ok && pw != "" {
-				msg = strings.ReplaceAll(msg, pw, "********")
-			}
-		}
-		return errors.New(msg)
+	scrub := func(err error) error {
+		return redact.Error(err, append(redact.URLPasswords(raw), redact.URLPasswords(u.Reveal())...)...)
 	}
 	cfg, err := pgx.ParseConfig(raw)
 	if err != nil {
-		return tui.DBInfo{}, redact(err)
+		return tui.DBInfo{}, scrub(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return tui.DBInfo{}, redact(err)
+		return tui.DBInfo{}, scrub(err)
 	}
 	defer conn.Close(context.Background())
 	var info tui.DBInfo
 	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&info.Version); err != nil {
-		return tui.DBInfo{}, redact(err)
+		return tui.DBInfo{}, scrub(err)
 	}
 	_, info.TLS = conn.PgConn().Conn().(*tls.Conn)
 	return info, nil
@@ -417,7 +405,7 @@ func probeDatabase(ctx context.Context, a *installer.Answers, u secret.Secret) (
 
 // saveAnswers writes answers (which hold only the names of the variables
 // with the secrets, never a secret) as YAML, atomically.
-func saveAnswers(p string, a *installer.Answers) error {
+func saveAnswers(p string, a *contract.Answers) error {
 	if !filepath.IsAbs(p) {
 		abs, err := filepath.Abs(p)
 		if err != nil {
@@ -431,7 +419,7 @@ func saveAnswers(p string, a *installer.Answers) error {
 	}
 	var names []string
 	for _, n := range []string{a.Source.TokenEnv, a.Database.URLEnv, a.Email.PasswordEnv, a.Billing.TokenEnv, a.Billing.SigningSecretEnv} {
-		if n != "" && !(n == a.Database.URLEnv && a.Database.Mode == installer.DBBundled) {
+		if n != "" && !(n == a.Database.URLEnv && a.Database.Mode == contract.DBBundled) {
 			names = append(names, n)
 		}
 	}

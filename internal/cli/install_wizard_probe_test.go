@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -51,7 +51,7 @@ func TestProbeSourceReal(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &installer.Answers{Source: installer.Source{URL: tc.url, Submodules: tc.mode}}
+			a := &contract.Answers{Source: contract.Source{URL: tc.url, Submodules: tc.mode}}
 			got, err := probeSource(context.Background(), a, secret.Secret(tc.token))
 			msg := got
 			if err != nil {
@@ -117,7 +117,7 @@ func TestProbeDatabaseReal(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &installer.Answers{Database: installer.Database{Mode: installer.DBExternal, URLEnv: "DATABASE_URL", CAFile: tc.ca}}
+			a := &contract.Answers{Database: contract.Database{Mode: contract.DBExternal, URLEnv: "DATABASE_URL", CAFile: tc.ca}}
 			info, err := probeDatabase(context.Background(), a, secret.Secret(tc.url))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/testenv"
 )
 
@@ -306,7 +306,7 @@ func TestInstallWizardInTmux(t *testing.T) {
 	if bytes.Contains(data, []byte(token)) {
 		t.Fatalf("saved answers hold the token:\n%s", data)
 	}
-	a, err := installer.LoadAnswersFile(answers)
+	a, err := contract.LoadAnswersFile(answers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestInstallWizardCtrlCInTmux(t *testing.T) {
 func TestInstallWizardNeedsATerminal(t *testing.T) {
 	var out, errb bytes.Buffer
 	f := &Factory{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errb, IsTerminal: true}, Getenv: func(string) string { return "" }}
-	err := runInstallWizard(context.Background(), f, &installer.Answers{}, false)
+	err := runInstallWizard(context.Background(), f, &contract.Answers{}, false)
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--non-interactive --answers FILE") {
 		t.Fatalf("err = %v, want a usage error pointing to --non-interactive --answers", err)
@@ -418,7 +418,7 @@ func TestInstallWizardAccessibleInTmux(t *testing.T) {
 
 func TestWizardStartPrefillsFromTheLastRun(t *testing.T) {
 	withAnswers := t.TempDir()
-	prev := &installer.Answers{InstallDir: withAnswers, PublicURL: "https://cal.example.com", Target: "compose"}
+	prev := &contract.Answers{InstallDir: withAnswers, PublicURL: "https://cal.example.com", Target: "compose"}
 	prev.ApplyDefaults()
 	if err := saveAnswers(filepath.Join(withAnswers, wizardAnswersFile), prev); err != nil {
 		t.Fatal(err)
@@ -429,14 +429,14 @@ func TestWizardStartPrefillsFromTheLastRun(t *testing.T) {
 	}
 	cases := []struct {
 		name         string
-		base         installer.Answers
+		base         contract.Answers
 		wantURL      string
 		wantExisting bool
 	}{
-		{"fresh dir", installer.Answers{InstallDir: t.TempDir()}, "", false},
-		{"last run's answers", installer.Answers{InstallDir: withAnswers}, "https://cal.example.com", true},
-		{"flags win over the last run", installer.Answers{InstallDir: withAnswers, PublicURL: "https://other.example.com"}, "https://other.example.com", true},
-		{"install without answers", installer.Answers{InstallDir: withEnv}, "", true},
+		{"fresh dir", contract.Answers{InstallDir: t.TempDir()}, "", false},
+		{"last run's answers", contract.Answers{InstallDir: withAnswers}, "https://cal.example.com", true},
+		{"flags win over the last run", contract.Answers{InstallDir: withAnswers, PublicURL: "https://other.example.com"}, "https://other.example.com", true},
+		{"install without answers", contract.Answers{InstallDir: withEnv}, "", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -451,7 +451,7 @@ func TestWizardStartPrefillsFromTheLastRun(t *testing.T) {
 
 func TestSaveAnswersHeaderAndMode(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "a", "answers.yaml")
-	a := &installer.Answers{InstallDir: "/opt/calcom", PublicURL: "https://cal.example.com", Source: installer.Source{TokenEnv: gitTokenEnv}}
+	a := &contract.Answers{InstallDir: "/opt/calcom", PublicURL: "https://cal.example.com", Source: contract.Source{TokenEnv: gitTokenEnv}}
 	a.ApplyDefaults()
 	if err := saveAnswers(p, a); err != nil {
 		t.Fatal(err)
@@ -467,7 +467,7 @@ func TestSaveAnswersHeaderAndMode(t *testing.T) {
 	if !strings.Contains(string(b), "# Export CALCTL_GIT_TOKEN before:") {
 		t.Errorf("header does not name the variables to export:\n%s", b)
 	}
-	back, err := installer.LoadAnswersFile(p)
+	back, err := contract.LoadAnswersFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}

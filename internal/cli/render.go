@@ -2,6 +2,7 @@ package cli
 
 import (
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/spf13/cobra"
 )
 
@@ -10,7 +11,7 @@ type renderOptions struct {
 	Getenv  func(string) string
 	Answers answersFlags
 	Out     string
-	Sink    installer.Sink
+	Sink    contract.Sink
 }
 
 func newRenderCmd(f *Factory) *cobra.Command {
@@ -47,6 +48,6 @@ func runRender(cmd *cobra.Command, opts *renderOptions) error {
 		return err
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun}
-	e := &installer.Engine{Sink: installer.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
+	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
 	return runEngine(cmd.Context(), e, installer.RenderPlan(), s)
 }

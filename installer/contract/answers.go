@@ -1,10 +1,4 @@
-// Package installer is calctl's install engine: the answers that describe an
-// install, the plan of steps built from them, the engine that runs a plan and
-// the events it emits for the text, JSON-lines and (later) TUI views.
-//
-// The steps live one per file (step_*.go). The order of a plan lives in one
-// slice in plan.go.
-package installer
+package contract
 
 import (
 	"bytes"
@@ -20,8 +14,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calctl/calctl/internal/buildinfo"
 	"gopkg.in/yaml.v3"
+
+	"github.com/calctl/calctl/internal/buildinfo"
 )
 
 // Answers describe one install. They come from an answers file (YAML),
