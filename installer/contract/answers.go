@@ -51,6 +51,8 @@ type Answers struct {
 	Migrate Migrate `yaml:"migrate"`
 	// Start configures the start step.
 	Start Start `yaml:"start"`
+	// Kubernetes configures target kubernetes (answers_kubernetes.go).
+	Kubernetes Kubernetes `yaml:"kubernetes"`
 }
 
 // Source says where the Cal.com monorepo comes from.
@@ -303,6 +305,9 @@ func (a *Answers) ApplyDefaults() {
 	if a.PM2.LogDir == "" && a.InstallDir != "" {
 		a.PM2.LogDir = filepath.Join(a.InstallDir, "logs")
 	}
+	if a.Target == TargetKubernetes {
+		a.applyKubernetesDefaults()
+	}
 }
 
 var (
@@ -341,8 +346,10 @@ func (a *Answers) Validate() error {
 	}
 	switch a.Target {
 	case TargetCompose, TargetPM2:
+	case TargetKubernetes:
+		ps = append(ps, a.validateKubernetes()...)
 	default:
-		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose or pm2")
+		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
 	}
 	if err := checkPublicURL(a.PublicURL); err != nil {
 		bad("public_url", err.Error(), "an absolute http(s) URL such as https://cal.example.com (no path, query or fragment)")
