@@ -42,7 +42,9 @@ func TestBuildPushPin(t *testing.T) {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	local := "calctl-kubeimage-test-" + hex.EncodeToString(b) + ":" + ContentTag("0123456789abcdef", files)
-	t.Cleanup(func() { _, _ = cli.ImageRemove(context.Background(), local, image.RemoveOptions{Force: true, PruneChildren: true}) })
+	t.Cleanup(func() {
+		_, _ = cli.ImageRemove(context.Background(), local, image.RemoveOptions{Force: true, PruneChildren: true})
+	})
 	if err := Build(ctx, cli, Context(src, files), "build/web.Dockerfile", local, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,15 @@ metadata:
 	return err
 }
 
+// NamespaceExists reports whether the client's namespace exists.
+func (c *Client) NamespaceExists(ctx context.Context) (bool, error) {
+	_, err := c.cs.CoreV1().Namespaces().Get(ctx, c.Namespace, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // ObjectResult is the outcome of applying one object.
 type ObjectResult struct {
 	Kind, Name, Namespace string

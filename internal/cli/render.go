@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/spf13/cobra"
 )
 
@@ -49,5 +50,9 @@ func runRender(cmd *cobra.Command, opts *renderOptions) error {
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	return runEngine(cmd.Context(), e, installer.RenderPlan(), s)
+	plan := installer.RenderPlan()
+	if a.Target == contract.TargetKubernetes {
+		plan = kubeinstall.RenderPlan()
+	}
+	return runEngine(cmd.Context(), e, plan, s)
 }
