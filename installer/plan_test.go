@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/gitsource"
 )
 
 // TestPlanStepNames keeps the step names the contract publishes equal to
@@ -22,5 +23,15 @@ func TestPlanStepNames(t *testing.T) {
 	}
 	if got := names(RenderPlan()); !slices.Equal(got, contract.RenderSteps) {
 		t.Errorf("RenderPlan: %q, contract.RenderSteps: %q", got, contract.RenderSteps)
+	}
+}
+
+// TestSubmoduleModesAreGitsources: the modes the answers and flags accept
+// are the ones the clone understands.
+func TestSubmoduleModesAreGitsources(t *testing.T) {
+	for _, m := range contract.SubmoduleModes {
+		if got, err := gitsource.ParseMode(m); err != nil || string(got) != m {
+			t.Errorf("gitsource.ParseMode(%q) = %q, %v", m, got, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,6 +149,15 @@ const (
 
 	ProxyCaddy = "caddy"
 	ProxyNone  = "none"
+)
+
+// The values the answers accept, each list written once: Validate, the
+// command-line flags and their shell completion all use it.
+var (
+	Targets        = []string{TargetCompose, TargetPM2}
+	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
+	Proxies        = []string{ProxyCaddy, ProxyNone}
+	SubmoduleModes = []string{"resolve", "flatten", "skip"}
 )
 
 // DefaultPostgresMajor is the Postgres major of the bundled database.
@@ -330,9 +340,7 @@ func (a *Answers) Validate() error {
 	if err := checkGitURL(a.Source.URL); err != nil {
 		bad("source.url", err.Error(), "an https://, http://, ssh://, git@host:path or file:// URL of a git repository")
 	}
-	switch a.Source.Submodules {
-	case "resolve", "flatten", "skip":
-	default:
+	if !slices.Contains(SubmoduleModes, a.Source.Submodules) {
 		bad("source.submodules", fmt.Sprintf("%q is not a submodule mode", a.Source.Submodules), "one of resolve, flatten, skip")
 	}
 	if a.Source.TokenEnv != "" && !envName.MatchString(a.Source.TokenEnv) {
@@ -344,12 +352,13 @@ func (a *Answers) Validate() error {
 	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
 		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
-	switch a.Target {
-	case TargetCompose, TargetPM2:
-	case TargetKubernetes:
-		ps = append(ps, a.validateKubernetes()...)
-	default:
+	// TargetKubernetes is not in Targets (the wizard's choices) until the
+	// wizard has screens for the kubernetes block; answers files accept it.
+	if !slices.Contains(Targets, a.Target) && a.Target != TargetKubernetes {
 		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
+	}
+	if a.Target == TargetKubernetes {
+		ps = append(ps, a.validateKubernetes()...)
 	}
 	if err := checkPublicURL(a.PublicURL); err != nil {
 		bad("public_url", err.Error(), "an absolute http(s) URL such as https://cal.example.com (no path, query or fragment)")
@@ -384,9 +393,7 @@ func (a *Answers) Validate() error {
 	if !envName.MatchString(a.Database.User) {
 		bad("database.user", fmt.Sprintf("%q is not a plain user name", a.Database.User), "letters, digits and _")
 	}
-	switch a.Proxy {
-	case ProxyCaddy, ProxyNone:
-	default:
+	if !slices.Contains(Proxies, a.Proxy) {
 		bad("proxy", fmt.Sprintf("%q is not a proxy", a.Proxy), "caddy or none")
 	}
 	if a.Email.Host != "" || a.Email.From != "" || a.Email.User != "" {

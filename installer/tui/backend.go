@@ -5,7 +5,7 @@
 //
 // The package touches nothing outside the terminal. Every live check, the
 // plan, the run and the saving of answers come in as callbacks in Backend,
-// which internal/cli fills with the real engine, gitsource and preflight.
+// which installer/wizard fills with the real engine, gitsource and preflight.
 // Tests pass in-memory backends: that is not a mock of a service, because
 // the callbacks ARE this package's contract with the world.
 package tui

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 
 // memBackend is an in-memory Backend. The callbacks are the TUI's whole
 // contract with the world, so this is the world as the TUI sees it, not a
-// mock of a service: the real ones are wired in internal/cli and driven
+// mock of a service: the real ones are wired in installer/wizard and driven
 // end to end by internal/cli's tmux test.
 type memBackend struct {
 	mu        sync.Mutex

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/kubeinstall"
@@ -28,7 +30,7 @@ changed files are backed up to <name>.bak-<UTC timestamp>.`,
   DATABASE_URL=postgresql://... calctl render --answers answers.yaml --out /opt/calcom`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRender(cmd, opts)
+			return runRender(cmd.Context(), opts)
 		},
 	}
 	opts.Answers.bind(cmd)
@@ -36,7 +38,7 @@ changed files are backed up to <name>.bak-<UTC timestamp>.`,
 	return cmd
 }
 
-func runRender(cmd *cobra.Command, opts *renderOptions) error {
+func runRender(ctx context.Context, opts *renderOptions) error {
 	if opts.Out != "" {
 		abs, err := absPath(opts.Out)
 		if err != nil {
@@ -44,7 +46,7 @@ func runRender(cmd *cobra.Command, opts *renderOptions) error {
 		}
 		opts.Answers.Set = append([]string{"install_dir=" + abs}, opts.Answers.Set...)
 	}
-	a, env, err := opts.Answers.load(cmd, opts.Getenv)
+	a, env, err := opts.Answers.load(opts.Getenv)
 	if err != nil {
 		return err
 	}
@@ -54,5 +56,5 @@ func runRender(cmd *cobra.Command, opts *renderOptions) error {
 	if a.Target == contract.TargetKubernetes {
 		plan = kubeinstall.RenderPlan()
 	}
-	return runEngine(cmd.Context(), e, plan, s)
+	return runEngine(ctx, e, plan, s)
 }

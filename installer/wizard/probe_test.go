@@ -1,4 +1,4 @@
-package cli
+package wizard
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func TestProbeSourceReal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &contract.Answers{Source: contract.Source{URL: tc.url, Submodules: tc.mode}}
-			got, err := probeSource(context.Background(), a, secret.Secret(tc.token))
+			got, err := ProbeSource(context.Background(), a, secret.Secret(tc.token))
 			msg := got
 			if err != nil {
 				msg = err.Error()
@@ -118,7 +118,7 @@ func TestProbeDatabaseReal(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &contract.Answers{Database: contract.Database{Mode: contract.DBExternal, URLEnv: "DATABASE_URL", CAFile: tc.ca}}
-			info, err := probeDatabase(context.Background(), a, secret.Secret(tc.url))
+			info, err := ProbeDatabase(context.Background(), a, secret.Secret(tc.url))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
