@@ -3,6 +3,8 @@ package contract
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,6 +120,35 @@ func TestAnswersErrorHasLine(t *testing.T) {
 	var ae *AnswersError
 	if !errors.As(err, &ae) || ae.Problems[0].Line != 4 || ae.Problems[0].Path != "database.colour" {
 		t.Fatalf("got %#v", err)
+	}
+}
+
+// TestAnswersFileSizeCap: a 50 MB answers file (it used to take 2.6 GB to
+// refuse) is refused from its size, unread, as a problem with the file.
+func TestAnswersFileSizeCap(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "answers.yaml")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(50 << 20)
+	f.Close()
+	_, err = LoadAnswersFile(p)
+	var ae *AnswersError
+	if !errors.As(err, &ae) || ae.Source != p || !strings.Contains(err.Error(), "50.0 MiB is more than the 1.0 MiB") {
+		t.Fatalf("err = %v", err)
+	}
+	big := "install_dir: /x\n# " + strings.Repeat("x", MaxAnswersBytes) + "\n"
+	if _, err := DecodeAnswers([]byte(big)); !errors.As(err, &ae) || !strings.Contains(err.Error(), "refused, not cut off") {
+		t.Fatalf("DecodeAnswers over the cap: %v", err)
+	}
+}
+
+func TestAnswersKeyTwice(t *testing.T) {
+	_, err := DecodeAnswers([]byte("target: compose\ntarget: pm2\n"))
+	var ae *AnswersError
+	if !errors.As(err, &ae) || ae.Problems[0].Path != "target" || ae.Problems[0].Line != 2 {
+		t.Fatalf("got %v", err)
 	}
 }
 
