@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 )
@@ -68,7 +69,7 @@ func collectPG(ctx context.Context, f *checks.Facts, t pgTarget) error {
 	f.PG = p
 	cfg := conn.Config()
 	p.Host = cfg.Host
-	p.Local = LocalHost(cfg.Host)
+	p.Local = localhost.IsLocal(cfg.Host)
 	if t.host != "" {
 		p.Host, p.Via, p.Local = t.host, t.via, true // a container on this host's Docker network
 	}

@@ -14,7 +14,13 @@ const (
 	StepVerify    = "verify"
 	StepCheck     = "check"
 	StepAgent     = "agent"
+	// target kubernetes (installer/kubeinstall)
+	StepImage   = "image"
+	StepRelease = "release"
 )
+
+// KubernetesSteps are the steps of `calctl install` for target kubernetes.
+var KubernetesSteps = []string{StepClone, StepSecrets, StepImage, StepRender, StepWrite, StepRelease}
 
 // InstallSteps are the steps of `calctl install`, in order.
 var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepCheck, StepAgent}

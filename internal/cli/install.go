@@ -11,6 +11,7 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/calctl/calctl/templates"
 	"github.com/spf13/cobra"
 )
@@ -213,7 +214,11 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	if err := runEngine(ctx, e, installer.InstallPlan(a), s); err != nil {
+	plan := installer.InstallPlan(a)
+	if a.Target == contract.TargetKubernetes {
+		plan = kubeinstall.Plan()
+	}
+	if err := runEngine(ctx, e, plan, s); err != nil {
 		return err
 	}
 	return installCheckExit(s.Check)
