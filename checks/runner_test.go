@@ -251,7 +251,9 @@ func FuzzParseWaivers(f *testing.F) {
 // names its subject, so SARIF does not stack every one on line 1.
 func TestDefaultLocation(t *testing.T) {
 	c := checks.New(checks.Meta{ID: "PG-999", Title: "t", Severity: checks.Low, Needs: []checks.Source{checks.SourcePG}},
-		func(f *checks.Facts) []checks.Finding { return []checks.Finding{{Status: checks.Warn, Resource: "postgres:db"}} })
+		func(f *checks.Facts) []checks.Finding {
+			return []checks.Finding{{Status: checks.Warn, Resource: "postgres:db"}}
+		})
 	f := &checks.Facts{PG: &checks.PGFacts{}, Files: &checks.FileFacts{AppEnv: map[string]checks.EnvVar{
 		"DATABASE_URL": {File: "/opt/calcom/.env", Line: 7}}}}
 	f.SetSource(checks.SourcePG, checks.SourceState{Collected: true})
