@@ -49,6 +49,8 @@ type Answers struct {
 	Migrate Migrate `yaml:"migrate"`
 	// Start configures the start step.
 	Start Start `yaml:"start"`
+	// Kubernetes configures target kubernetes (answers_kubernetes.go).
+	Kubernetes Kubernetes `yaml:"kubernetes"`
 }
 
 // Source says where the Cal.com monorepo comes from.
@@ -346,6 +348,9 @@ func (a *Answers) ApplyDefaults() {
 	if a.PM2.LogDir == "" && a.InstallDir != "" {
 		a.PM2.LogDir = filepath.Join(a.InstallDir, "logs")
 	}
+	if a.Target == TargetKubernetes {
+		a.applyKubernetesDefaults()
+	}
 }
 
 var (
@@ -381,8 +386,13 @@ func (a *Answers) Validate() error {
 	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
 		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
-	if !slices.Contains(Targets, a.Target) {
-		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose or pm2")
+	// TargetKubernetes is not in Targets (the wizard's choices) until the
+	// wizard has screens for the kubernetes block; answers files accept it.
+	if !slices.Contains(Targets, a.Target) && a.Target != TargetKubernetes {
+		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
+	}
+	if a.Target == TargetKubernetes {
+		ps = append(ps, a.validateKubernetes()...)
 	}
 	if err := checkPublicURL(a.PublicURL); err != nil {
 		bad("public_url", err.Error(), "an absolute http(s) URL such as https://cal.example.com (no path, query or fragment)")

@@ -75,7 +75,7 @@ func TestAnswersRefused(t *testing.T) {
 		{"wrong type int", strings.Replace(goodAnswers, "port: 587", "port: lots", 1), "email.port", "an integer"},
 		{"wrong type mapping", strings.Replace(goodAnswers, "database: {mode: bundled}", "database: bundled", 1), "database", "a mapping"},
 		{"list for string", strings.Replace(goodAnswers, "target: compose", "target: [compose]", 1), "target", "a string"},
-		{"bad target", strings.Replace(goodAnswers, "target: compose", "target: kubernetes", 1), "target", "compose or pm2"},
+		{"bad target", strings.Replace(goodAnswers, "target: compose", "target: swarm", 1), "target", "compose, pm2 or kubernetes"},
 		{"bad url", strings.Replace(goodAnswers, "public_url: https://cal.example.com", "public_url: cal.example.com", 1), "public_url", "http(s)"},
 		{"url with path", strings.Replace(goodAnswers, "public_url: https://cal.example.com", "public_url: https://cal.example.com/cal", 1), "public_url", "path"},
 		{"bad git url", strings.Replace(goodAnswers, "url: https://github.com/calcom/cal.com.git", "url: not a url", 1), "source.url", "scheme"},
