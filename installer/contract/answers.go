@@ -200,7 +200,7 @@ const (
 // The values the answers accept, each list written once: Validate, the
 // command-line flags and their shell completion all use it.
 var (
-	Targets        = []string{TargetCompose, TargetPM2}
+	Targets        = []string{TargetCompose, TargetPM2, TargetKubernetes}
 	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
 	Proxies        = []string{ProxyCaddy, ProxyNone}
 	SubmoduleModes = []string{"resolve", "flatten", "skip"}
@@ -386,9 +386,10 @@ func (a *Answers) Validate() error {
 	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
 		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
-	// TargetKubernetes is not in Targets (the wizard's choices) until the
-	// wizard has screens for the kubernetes block; answers files accept it.
-	if !slices.Contains(Targets, a.Target) && a.Target != TargetKubernetes {
+	// Targets holds every target answers files and --target accept; the
+	// wizard offers compose and pm2 until it has screens for the
+	// kubernetes block.
+	if !slices.Contains(Targets, a.Target) {
 		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
 	}
 	if a.Target == TargetKubernetes {
