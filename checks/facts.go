@@ -224,9 +224,12 @@ type ComposeService struct {
 
 // Limits are a container's resource limits (0 = none).
 type Limits struct {
-	MemoryBytes int64   `json:"memory_bytes,omitempty"`
-	CPUs        float64 `json:"cpus,omitempty"`
-	Pids        int64   `json:"pids,omitempty"`
+	// MemoryBytes is the memory limit (mem_limit, HostConfig.Memory).
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+	// CPUs is the CPU limit in cores (cpus, NanoCPUs or quota/period).
+	CPUs float64 `json:"cpus,omitempty"`
+	// Pids is the process limit (pids_limit).
+	Pids int64 `json:"pids,omitempty"`
 }
 
 // PM2Facts is the pm2 ecosystem file plus `pm2 jlist` when available.

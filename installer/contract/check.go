@@ -9,12 +9,19 @@ import (
 // calctl's hardening checks against what was just installed. The check
 // step attaches it to its log Event, so views read it as data.
 type CheckSummary struct {
-	Pass   int `json:"pass"`
-	Warn   int `json:"warn"`
-	Fail   int `json:"fail"`
-	Skip   int `json:"skip"`
+	// Pass counts results whose safeguard is in place.
+	Pass int `json:"pass"`
+	// Warn counts weaknesses that may be acceptable with a waiver.
+	Warn int `json:"warn"`
+	// Fail counts missing safeguards.
+	Fail int `json:"fail"`
+	// Skip counts checks that do not apply here.
+	Skip int `json:"skip"`
+	// Manual counts checks that need a person's attestation.
 	Manual int `json:"manual"`
-	Error  int `json:"error"`
+	// Error counts checks that could not observe their subject.
+	Error int `json:"error"`
+	// Waived counts WARN/FAIL results covered by waivers.yaml.
 	Waived int `json:"waived"`
 	// FailOn is the lowest severity that makes the install exit non-zero
 	// ("none": never); AtOrAbove counts the unwaived FAILs at or above it.
@@ -28,12 +35,18 @@ type CheckSummary struct {
 
 // CheckFinding is one finding of the check step.
 type CheckFinding struct {
-	ID       string `json:"id"`
-	Status   string `json:"status"`
+	// ID is the check ("PG-006").
+	ID string `json:"id"`
+	// Status is FAIL, ERROR or WARN.
+	Status string `json:"status"`
+	// Severity is critical, high, medium, low or info.
 	Severity string `json:"severity"`
+	// Resource is what was judged (a container, a setting, a file).
 	Resource string `json:"resource"`
-	Message  string `json:"message"`
-	Fix      string `json:"fix"`
+	// Message says what is wrong.
+	Message string `json:"message"`
+	// Fix says what to do about it.
+	Fix string `json:"fix"`
 }
 
 // Text is the summary as lines for the text view and the wizard.
