@@ -254,3 +254,47 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestStaleRevisionNeverAfterNewer is finding 6 of issue 10: revision 1 was
+// backing off when revision 2 was enqueued; revision 2 was accepted, then
+// revision 1's backoff ended and it was accepted after it, so a receiver
+// keeping the latest received held the stale number.
+func TestStaleRevisionNeverAfterNewer(t *testing.T) {
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	ctx := context.Background()
+	e := setup(t, pg, "stale")
+	e.agent.LiveSince = e.cur.Start()
+	e.db.Book(t, e.cur.Start().Add(time.Hour))
+	e.rcv.RetryAfter = "1"
+	e.rcv.Set([]receiver.Fault{receiver.Unavailable}, 0)
+	if _, err := e.agent.Count(ctx, CountOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.agent.Deliver(ctx); err != nil || d.Retrying != 1 {
+		t.Fatalf("first delivery: %+v %v", d, err)
+	}
+	e.db.Book(t, e.cur.Start().Add(2*time.Hour))
+	res, err := e.agent.Count(ctx, CountOptions{})
+	if err != nil || res[0].Report.Revision != 2 {
+		t.Fatalf("second count: %+v %v", res, err)
+	}
+	if _, err := e.agent.DeliverUntil(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past revision 1's Retry-After
+	if _, err := e.agent.DeliverUntil(ctx, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if oo := e.rcv.OutOfOrder(); len(oo) > 0 {
+		t.Fatalf("a stale revision was accepted after a newer one: %v", oo)
+	}
+	billed := e.rcv.Billed()["dep_stale:"+e.cur.String()]
+	if billed.Revision != 2 || billed.Total != 2 {
+		t.Fatalf("billed revision %d total %d, want revision 2 total 2", billed.Revision, billed.Total)
+	}
+	for _, a := range e.rcv.Accepted() {
+		if a.Revision == 1 {
+			t.Fatalf("revision 1 was sent after revision 2 was enqueued")
+		}
+	}
+}

@@ -100,7 +100,7 @@ func TestResponseTable(t *testing.T) {
 		wantAfter  time.Duration
 	}{
 		{200, "", Acked, 0}, {201, "", Acked, 0}, {202, "", Acked, 0}, {409, "", Acked, 0},
-		{400, "", Parked, 0}, {401, "", Parked, 0}, {403, "", Parked, 0}, {404, "", Parked, 0}, {422, "", Parked, 0},
+		{400, "", Parked, 0}, {401, "", Parked, 0}, {403, "", Parked, 0}, {404, "", Parked, 0}, {422, "", Parked, 0}, // a 422 body other than idempotency_key_reused
 		{408, "", Retry, 0}, {425, "", Retry, 0}, {429, "7", Retry, 7 * time.Second}, {500, "", Retry, 0},
 		{502, "", Retry, 0}, {503, "120", Retry, 2 * time.Minute}, {504, "", Retry, 0},
 	}
