@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,11 @@ func TestReportParkedThenFixedToken(t *testing.T) {
 	if _, ok := billedTotal(t, e.rcv, "dep_cli:2026-11"); ok {
 		t.Fatal("billed with a wrong token")
 	}
+	code, out, stderr = runReportCLI(ctx, e.env, "report", "status", "--config", e.config)
+	if code != ExitFailure || !strings.Contains(out, "parked") || !strings.Contains(out, "fix") ||
+		!strings.Contains(out, "calctl report retry --period 2026-11 --config "+e.config) {
+		t.Fatalf("status of a parked month: exit %d\n%s%s", code, out, stderr)
+	}
 
 	// The user fixes the token and runs report again, as anyone would.
 	if err := os.WriteFile(token, []byte("tok_cli\n"), 0o600); err != nil {
@@ -79,8 +85,36 @@ func TestReportParkedThenFixedToken(t *testing.T) {
 		t.Fatalf("billed body: %s", r.Body)
 	}
 	code, out, _ = runReportCLI(ctx, e.env, "report", "status", "--config", e.config)
-	if code != 0 || !strings.Contains(out, "2026-11") {
-		t.Fatalf("status after delivery: exit %d\n%s", code, out)
+	if code != 0 || !regexp.MustCompile(`2026-11 +1 +acked +final +602 +19410 +\d+ +r1 602 +r1 602 final`).MatchString(out) {
+		t.Fatalf("status after delivery (latest, accepted, billing holds): exit %d\n%s", code, out)
+	}
+	t.Logf("report status:\n%s", out)
+}
+
+// TestReportStatesFallback: where an incremental count cannot be proven
+// exact (here a sequence with CACHE 20) the report's JSON and the log say
+// that the month was counted in full, and why.
+func TestReportStatesFallback(t *testing.T) {
+	e := newReportEnv(t, "")
+	ctx := context.Background()
+	e.db.PG.Exec(t, "calendso", `ALTER SEQUENCE "Booking_id_seq" CACHE 20`)
+	e.db.Book(t, time.Now().UTC().Add(-time.Hour))
+	cur := reporter.PeriodOf(time.Now())
+	code, out, stderr := runReportCLI(ctx, e.env, "report", "--config", e.config, "--period", cur.String(), "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, stderr)
+	}
+	var lines []reportJSONLine
+	if err := json.Unmarshal([]byte(out), &lines); err != nil || len(lines) != 1 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	c := lines[0].Counting
+	if c == nil || c.Method != "full" || !strings.Contains(c.Fallback, "CACHE 20") {
+		t.Fatalf("counting: %+v", c)
+	}
+	code, out, _ = runReportCLI(ctx, e.env, "report", "status", "--config", e.config, "--offline")
+	if code != 0 || !strings.Contains(out, "full: sequence") {
+		t.Fatalf("status does not show the full count: exit %d\n%s", code, out)
 	}
 }
 

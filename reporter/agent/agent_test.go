@@ -298,3 +298,98 @@ func TestStaleRevisionNeverAfterNewer(t *testing.T) {
 		}
 	}
 }
+
+// parkedAgent is an agent whose outbox holds one parked report (refused
+// with 401 when parkedWith was in effect) and whose last daily retry was
+// lastDaily.
+func parkedAgent(t *testing.T, rcv *receiver.Receiver, parkedWith func(*Agent) string, lastDaily time.Time) *Agent {
+	t.Helper()
+	ca, _ := rcv.WriteCAFile(t.TempDir())
+	client, _ := sender.NewClient(ca, time.Second)
+	a := &Agent{
+		DeploymentID: "dep_park", DatabaseURL: "postgres://u@127.0.0.1:1/x?sslmode=disable", StateDir: t.TempDir(), Interval: time.Hour,
+		Sender:  &sender.Sender{Endpoint: rcv.URL(), Token: "tok_1", SigningSecret: "whsec_1", UserAgent: "calctl/test", Client: client},
+		Backoff: sender.Backoff{Base: time.Millisecond, Cap: 10 * time.Millisecond}, WatchInterval: 50 * time.Millisecond,
+	}
+	box, _ := outbox.Open(a.StateDir)
+	p := reporter.PeriodOf(time.Now())
+	rep := reporter.NewReport("dep_park", 1, reporter.Snapshot{Period: p, Counts: reporter.NewCounts(), Live: true, GeneratedAt: time.Now()}, reporter.AgentInfo{})
+	body, _ := rep.Marshal()
+	if err := box.Put(outbox.Entry{Key: "dep_park:" + p.String() + ":1", DeploymentID: "dep_park", Period: p.String(), Revision: 1,
+		State: outbox.StateParked, LastStatus: 401, LastError: "401 Unauthorized", Body: string(body), ParkedWith: parkedWith(a)}); err != nil {
+		t.Fatal(err)
+	}
+	// The last count was just now: Run only watches and delivers.
+	if err := a.saveRunState(runState{LastCycle: time.Now(), LastParkedRetry: lastDaily}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func runFor(t *testing.T, a *Agent, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := a.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestParkedRetries: parked reports are retried once a day and when the
+// credentials changed since they were parked (noticed at start too), and
+// not otherwise.
+func TestParkedRetries(t *testing.T) {
+	same := func(a *Agent) string { return a.fingerprint() }
+	for _, tt := range []struct {
+		name       string
+		parkedWith func(*Agent) string
+		lastDaily  time.Time
+		want       int
+	}{
+		{"unchanged credentials, retried within the day", same, time.Now().Add(-time.Hour), 0},
+		{"daily retry", same, time.Now().Add(-25 * time.Hour), 1},
+		{"credentials changed while the agent was stopped", func(*Agent) string { return "credentials-before" }, time.Now(), 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rcv := receiver.Start("tok_1", "whsec_1")
+			defer rcv.Close()
+			a := parkedAgent(t, rcv, tt.parkedWith, tt.lastDaily)
+			runFor(t, a, 400*time.Millisecond)
+			if n := len(rcv.Accepted()); n != tt.want {
+				t.Fatalf("%d accepted, want %d", n, tt.want)
+			}
+			sum, _ := outbox.Summarize(a.StateDir)
+			if sum.Parked != 1-tt.want || sum.Acked != tt.want {
+				t.Fatalf("after Run: %+v", sum)
+			}
+			if st := a.loadRunState(); tt.name == "daily retry" && time.Since(st.LastParkedRetry) > time.Minute {
+				t.Fatalf("daily retry not recorded: %+v", st)
+			}
+		})
+	}
+}
+
+func TestFixAdvice(t *testing.T) {
+	c := Commands{Flags: "--config /etc/calctl/x.yaml", TokenSource: "/etc/calctl/token"}
+	for _, tt := range []struct {
+		ps   outbox.PeriodStatus
+		want string
+	}{
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateParked, LastStatus: 401}, "/etc/calctl/token (and check signing_secret_file); a running agent retries within seconds of the change; or run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateParked, LastStatus: 404}, "check endpoint and deployment_id in the config, then run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateParked, LastStatus: 400}, "once the cause is fixed run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StatePending}, "to send it now run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateAcked, Revision: 2, Total: 10,
+			Billing: &outbox.BillingView{Found: true, LatestRevision: 3, Total: 12}}, "billing holds revision 3 with total 12, not this state dir's 10: run: calctl report --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateAcked, Revision: 3, Total: 12,
+			Billing: &outbox.BillingView{Found: true, LatestRevision: 3, Total: 12}}, ""},
+	} {
+		got := c.Fix(tt.ps)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("Fix(%s %d) = %q, want it to contain %q", tt.ps.State, tt.ps.LastStatus, got, tt.want)
+		}
+	}
+	if q := ShellQuote("/tmp/my dir/x.yaml"); q != "'/tmp/my dir/x.yaml'" {
+		t.Fatalf("ShellQuote = %s", q)
+	}
+}
