@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -35,21 +36,18 @@ Exits 1 when a report is still parked or undelivered after --wait.`,
   calctl report retry --config /etc/calctl/agent.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReportRetry(cmd, opts)
+			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
+			return runReportRetry(cmd.Context(), opts)
 		},
 	}
 	opts.Setup.bind(cmd)
 	cmd.Flags().StringVar(&opts.Period, "period", "", "only this month, YYYY-MM (default: every parked or waiting report)")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	cmd.Flags().DurationVar(&opts.Wait, "wait", time.Minute, "how long to keep retrying transient failures")
 	return cmd
 }
 
-func runReportRetry(cmd *cobra.Command, opts *reportRetryOptions) error {
-	ctx := cmd.Context()
-	if opts.Output != "text" && opts.Output != "json" {
-		return usageErrorf("--output must be text or json, not %q", opts.Output)
-	}
+func runReportRetry(ctx context.Context, opts *reportRetryOptions) error {
 	var periods []reporter.Period
 	if opts.Period != "" {
 		p, err := reporter.ParsePeriod(opts.Period)
@@ -58,7 +56,7 @@ func runReportRetry(cmd *cobra.Command, opts *reportRetryOptions) error {
 		}
 		periods = []reporter.Period{p}
 	}
-	cfg, err := opts.Setup.config(cmd, false)
+	cfg, err := opts.Setup.config(false)
 	if err != nil {
 		return err
 	}

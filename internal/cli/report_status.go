@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,20 +35,18 @@ Exits 1 when a report is parked, an outbox file is corrupt, or billing holds
 a total this host did not send.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReportStatus(cmd, opts)
+			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
+			return runReportStatus(cmd.Context(), opts)
 		},
 	}
 	opts.Setup.bind(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	cmd.Flags().BoolVar(&opts.Offline, "offline", false, "do not ask the billing endpoint; show the last answers seen")
 	return cmd
 }
 
-func runReportStatus(cmd *cobra.Command, opts *reportStatusOptions) error {
-	if opts.Output != "text" && opts.Output != "json" {
-		return usageErrorf("--output must be text or json, not %q", opts.Output)
-	}
-	cfg, err := opts.Setup.config(cmd, true)
+func runReportStatus(ctx context.Context, opts *reportStatusOptions) error {
+	cfg, err := opts.Setup.config(true)
 	if err != nil {
 		return err
 	}
@@ -70,7 +69,7 @@ func runReportStatus(cmd *cobra.Command, opts *reportStatusOptions) error {
 		}
 		live = false
 	}
-	sum, errs, err := a.Status(cmd.Context(), live)
+	sum, errs, err := a.Status(ctx, live)
 	if err != nil {
 		return err
 	}

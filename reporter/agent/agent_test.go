@@ -326,40 +326,90 @@ func parkedAgent(t *testing.T, rcv *receiver.Receiver, parkedWith func(*Agent) s
 	return a
 }
 
-func runFor(t *testing.T, a *Agent, d time.Duration) {
+// runAgent runs a.Run until stop is closed or the test ends.
+func runAgent(t *testing.T, a *Agent) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if err := a.Run(ctx); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func waitAccepted(t *testing.T, rcv *receiver.Receiver, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rcv.Accepted()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d accepted after 10s, want %d", what, len(rcv.Accepted()), n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// TestParkedRetries: parked reports are retried once a day and when the
-// credentials changed since they were parked (noticed at start too), and
-// not otherwise.
+// TestParkedRetries: parked reports are retried when the credential files
+// change (while the agent runs, or while it was stopped) and once a day,
+// and not otherwise.
 func TestParkedRetries(t *testing.T) {
 	same := func(a *Agent) string { return a.fingerprint() }
+
+	t.Run("token file changes while running", func(t *testing.T) {
+		rcv := receiver.Start("tok_1", "whsec_1")
+		defer rcv.Close()
+		token := filepath.Join(t.TempDir(), "token")
+		os.WriteFile(token, []byte("tok_1"), 0o600)
+		var logs syncBuf
+		a := parkedAgent(t, rcv, func(a *Agent) string {
+			a.Credentials = &Credentials{Files: []string{token}, Load: func() (secret.Secret, secret.Secret, error) {
+				b, err := os.ReadFile(token)
+				return secret.Secret(strings.TrimSpace(string(b))), "whsec_1", err
+			}}
+			return a.fingerprint()
+		}, time.Now().Add(-time.Hour))
+		a.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+		stop := runAgent(t, a)
+		for !strings.Contains(logs.String(), `"agent started"`) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(5 * a.WatchInterval) // several watch ticks with nothing changed
+		if n := len(rcv.Accepted()); n != 0 {
+			t.Fatalf("a parked report was resent with unchanged credentials within the day (%d accepted)", n)
+		}
+		later := time.Now().Add(2 * time.Second)
+		os.Chtimes(token, later, later) // a rewrite of the file
+		waitAccepted(t, rcv, 1, "after the token file changed")
+		stop()
+		if !strings.Contains(logs.String(), "credential files changed") {
+			t.Fatalf("no log line about the change:\n%s", logs.String())
+		}
+	})
+
 	for _, tt := range []struct {
 		name       string
 		parkedWith func(*Agent) string
 		lastDaily  time.Time
-		want       int
 	}{
-		{"unchanged credentials, retried within the day", same, time.Now().Add(-time.Hour), 0},
-		{"daily retry", same, time.Now().Add(-25 * time.Hour), 1},
-		{"credentials changed while the agent was stopped", func(*Agent) string { return "credentials-before" }, time.Now(), 1},
+		{"daily retry", same, time.Now().Add(-25 * time.Hour)},
+		{"credentials changed while the agent was stopped", func(*Agent) string { return "credentials-before" }, time.Now()},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rcv := receiver.Start("tok_1", "whsec_1")
 			defer rcv.Close()
 			a := parkedAgent(t, rcv, tt.parkedWith, tt.lastDaily)
-			runFor(t, a, 400*time.Millisecond)
-			if n := len(rcv.Accepted()); n != tt.want {
-				t.Fatalf("%d accepted, want %d", n, tt.want)
-			}
+			stop := runAgent(t, a)
+			waitAccepted(t, rcv, 1, tt.name)
+			stop()
 			sum, _ := outbox.Summarize(a.StateDir)
-			if sum.Parked != 1-tt.want || sum.Acked != tt.want {
+			if sum.Parked != 0 || sum.Acked != 1 {
 				t.Fatalf("after Run: %+v", sum)
 			}
 			if st := a.loadRunState(); tt.name == "daily retry" && time.Since(st.LastParkedRetry) > time.Minute {
