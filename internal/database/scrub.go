@@ -5,34 +5,16 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/internal/redact"
 )
-
-// scrubbedError carries a message with the secrets taken out, and the
-// original error for errors.Is / errors.As (context.Canceled,
-// *pgconn.PgError, *pgconn.ConnectError ...). Code that prints the chain
-// prints Error(), which is clean.
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
 
 // Scrub returns err with the URL's password (in every spelling the URL
 // holds it), any sslpassword and the URL itself masked, keeping the error
-// chain. A nil err gives nil.
+// chain (errors.Is / errors.As still find context.Canceled,
+// *pgconn.PgError, ...). A nil err gives nil. The masking is
+// internal/redact's: calctl's one redaction rule.
 func (u *URL) Scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	clean := scrubString(msg, u.secrets)
-	if clean == msg {
-		return err
-	}
-	return &scrubbedError{msg: clean, err: err}
+	return redact.Error(err, u.secrets...)
 }
 
 // Scrub is URL.Scrub for a raw URL that may not even parse.
@@ -61,6 +43,9 @@ func secretsOf(raw string) []string {
 		return nil
 	}
 	set[raw] = true
+	for _, p := range redact.URLPasswords(raw) {
+		add(p)
+	}
 	if rest, ok := strings.CutPrefix(raw, "postgresql://"); ok || strings.HasPrefix(raw, "postgres://") {
 		if !ok {
 			rest = strings.TrimPrefix(raw, "postgres://")
@@ -104,13 +89,4 @@ func secretsOf(raw string) []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
-}
-
-// scrubString masks each secret in msg.
-// TODO(merge): replace with internal/redact once branch seams lands it.
-func scrubString(msg string, secrets []string) string {
-	for _, s := range secrets {
-		msg = strings.ReplaceAll(msg, s, secret.Mask)
-	}
-	return msg
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // Form says which reader a database URL was written for. Cal.com's .env
@@ -237,7 +239,7 @@ func (u *URL) describe() error {
 
 // Redacted returns the URL as calctl uses it with the password masked, for
 // messages and reports.
-func (u *URL) Redacted() string { return scrubString(u.dsn, u.secrets) }
+func (u *URL) Redacted() string { return redact.String(u.dsn, u.secrets...) }
 
 // escapeUserInfoAts makes a password with an unescaped '@' mean what it
 // means to Prisma's engine (WHATWG URL parsing: the user info ends at the
