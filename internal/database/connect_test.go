@@ -2,17 +2,9 @@ package database
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -23,56 +15,16 @@ import (
 	"github.com/calctl/calctl/internal/testenv"
 )
 
-// testCA is a throwaway CA and a server certificate it signed.
-// TODO(merge): replace with the test kit's certificates (branch seams).
-type testCA struct {
-	caPEM, certPEM, keyPEM []byte
-}
-
-func newTestCA(t *testing.T, hosts ...string) testCA {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "calctl test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: hosts[0]},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	return testCA{
-		caPEM:   pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		keyPEM:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}),
-	}
-}
-
 // TestConnectTLS connects to a TLS-only server in both forms a rendered
 // .env carries (branch deploy): the Prisma engine form of
 // DATABASE_DIRECT_URL and the driver form of DATABASE_URL. Each must verify
 // the server: a wrong CA or a wrong host name must fail.
 func TestConnectTLS(t *testing.T) {
-	ca := newTestCA(t, "localhost", "127.0.0.1")
-	other := newTestCA(t, "localhost", "127.0.0.1")
+	ca, other := testenv.NewCA(t), testenv.NewCA(t)
+	leaf := ca.Valid(t) // for localhost and 127.0.0.1, not 127.0.0.2
 	pg := testenv.StartPostgres(t, testenv.PostgresOptions{
 		Conf:          []string{"ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'", "listen_addresses = '127.0.0.1, 127.0.0.2'"},
-		Files:         map[string][]byte{"server.crt": ca.certPEM, "server.key": ca.keyPEM},
+		Files:         map[string][]byte{"server.crt": leaf.CertPEM, "server.key": leaf.KeyPEM},
 		HBA:           []string{"local all all trust", "hostssl all all 127.0.0.0/8 scram-sha-256", "host all all 127.0.0.0/8 reject"},
 		AuthMethod:    "scram-sha-256",
 		SuperPassword: "pw with space+plus",
@@ -82,8 +34,8 @@ func TestConnectTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	caFile, otherFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "other.pem")
-	os.WriteFile(caFile, ca.caPEM, 0o644)
-	os.WriteFile(otherFile, other.caPEM, 0o644)
+	os.WriteFile(caFile, ca.PEM, 0o644)
+	os.WriteFile(otherFile, other.PEM, 0o644)
 	pw := url.UserPassword("postgres", pg.SuperPassword).String() // percent-encoded user info
 	base := func(host string) string { return fmt.Sprintf("postgresql://%s@%s:%d/postgres", pw, host, pg.Port) }
 	pathEnc := strings.ReplaceAll(caFile, " ", "%20")

@@ -200,9 +200,7 @@ func (r *crashRig) check(states ...string) {
 // period, with every key accepted once with one body and no stale revision
 // accepted after a newer one.
 func TestCrashKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds calctl and kills it 45 times")
-	}
+	testenv.Slow(t, "it builds calctl and kills it 45 times")
 	r := &crashRig{t: t, rng: rand.New(rand.NewSource(time.Now().UnixNano()))}
 	r.bin = testenv.BuildStaticBinary(t, "github.com/calctl/calctl/cmd/calctl", t.TempDir(), "calctl")
 	r.db = fixture.Start(t, testenv.PostgresOptions{})

@@ -1,6 +1,8 @@
-// Package testcert makes throwaway X.509 certificates for tests: a CA and
-// leaf certificates for loopback servers (TLS test servers, Postgres ssl=on).
-package testcert
+package testenv
+
+// This file makes throwaway X.509 certificates for tests: a CA and leaf
+// certificates for loopback servers (TLS test servers, Postgres ssl=on).
+// It is calctl's one test-certificate generator.
 
 import (
 	"crypto/ecdsa"
@@ -18,6 +20,7 @@ import (
 
 // CA is a test certificate authority.
 type CA struct {
+	// Cert and Key sign leaves; PEM is Cert encoded (a CA file); Pool trusts it.
 	Cert *x509.Certificate
 	Key  *ecdsa.PrivateKey
 	PEM  []byte
@@ -26,6 +29,8 @@ type CA struct {
 
 // Leaf is a server certificate and key in PEM and tls form.
 type Leaf struct {
+	// CertPEM and KeyPEM are what a server reads from files (server.crt,
+	// server.key); TLS is the same pair for a Go server.
 	CertPEM, KeyPEM []byte
 	TLS             tls.Certificate
 }
