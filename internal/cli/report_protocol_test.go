@@ -60,6 +60,12 @@ func TestReportParkedThenFixedToken(t *testing.T) {
 		!strings.Contains(out, "calctl report retry --period 2026-11 --config "+e.config) {
 		t.Fatalf("status of a parked month: exit %d\n%s%s", code, out, stderr)
 	}
+	// doctor has a line for the month and the same command.
+	_, out, stderr = runReportCLI(ctx, e.env, "doctor", "--config", e.config, "--docker=false")
+	if !strings.Contains(out, "2026-11  latest r1 parked final 602") || !strings.Contains(out, "billing holds unknown") ||
+		!strings.Contains(out, "next: the endpoint refused the credentials (401)") || !strings.Contains(out, "calctl report retry --period 2026-11 --config "+e.config) {
+		t.Fatalf("doctor does not show the parked month and its fix:\n%s%s", out, stderr)
+	}
 
 	// The user fixes the token and runs report again, as anyone would.
 	if err := os.WriteFile(token, []byte("tok_cli\n"), 0o600); err != nil {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/calctl/calctl/reporter/agentconfig"
 	"github.com/calctl/calctl/reporter/outbox"
 	"github.com/spf13/cobra"
 )
@@ -46,43 +47,9 @@ a total this host did not send.`,
 }
 
 func runReportStatus(ctx context.Context, opts *reportStatusOptions) error {
-	cfg, err := opts.Setup.config(true)
+	sum, cfg, problems, err := usageStatus(ctx, &opts.Setup, !opts.Offline, opts.IO.Err)
 	if err != nil {
 		return err
-	}
-	live := !opts.Offline && cfg.Endpoint != ""
-	// Status needs no database: give the agent a placeholder URL when none
-	// is configured rather than failing.
-	if opts.Setup.DatabaseURL == "" {
-		if _, err := cfg.DatabaseURL(opts.Setup.Getenv); err != nil {
-			opts.Setup.DatabaseURL = "postgresql://unused/unused"
-		}
-	}
-	a, err := opts.Setup.agent(cfg, live, false)
-	if err != nil {
-		if !live {
-			return err
-		}
-		fmt.Fprintf(opts.IO.Err, "calctl: not asking billing (%v); showing the last answers seen\n", err)
-		if a, err = opts.Setup.agent(cfg, false, false); err != nil {
-			return err
-		}
-		live = false
-	}
-	sum, errs, err := a.Status(ctx, live)
-	if err != nil {
-		return err
-	}
-	for _, e := range errs {
-		fmt.Fprintf(opts.IO.Err, "calctl: could not ask billing: %v\n", e)
-	}
-	problems := 0
-	for i := range sum.Periods {
-		ps := &sum.Periods[i]
-		ps.Fix = a.Commands.Fix(*ps)
-		if ps.Fix != "" && ps.State != outbox.StatePending {
-			problems++
-		}
 	}
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
@@ -101,6 +68,52 @@ func runReportStatus(ctx context.Context, opts *reportStatusOptions) error {
 			problems, sum.Corrupt, outbox.Dir(cfg.StateDir))}
 	}
 	return nil
+}
+
+// usageStatus summarizes the usage outbox of setup's config for `report
+// status` and `doctor`: per period the newest and last accepted revisions,
+// what billing holds (asked now when live and the config has an endpoint
+// and token, else the last answer seen) and each problem's fix command.
+// problems counts periods that need action (parked, or billing holding a
+// total this host did not send). Messages about billing go to errw.
+func usageStatus(ctx context.Context, setup *agentSetup, live bool, errw io.Writer) (outbox.Summary, agentconfig.Config, int, error) {
+	cfg, err := setup.config(true)
+	if err != nil {
+		return outbox.Summary{}, cfg, 0, err
+	}
+	live = live && cfg.Endpoint != ""
+	if setup.DatabaseURL == "" {
+		if _, err := cfg.DatabaseURL(setup.Getenv); err != nil {
+			setup.DatabaseURL = "postgresql://unused/unused" // status needs no database
+		}
+	}
+	a, err := setup.agent(cfg, live, false)
+	if err != nil {
+		if !live {
+			return outbox.Summary{}, cfg, 0, err
+		}
+		fmt.Fprintf(errw, "calctl: not asking billing (%v); showing the last answers seen\n", err)
+		if a, err = setup.agent(cfg, false, false); err != nil {
+			return outbox.Summary{}, cfg, 0, err
+		}
+		live = false
+	}
+	sum, errs, err := a.Status(ctx, live)
+	if err != nil {
+		return sum, cfg, 0, err
+	}
+	for _, e := range errs {
+		fmt.Fprintf(errw, "calctl: could not ask billing: %v\n", e)
+	}
+	problems := 0
+	for i := range sum.Periods {
+		ps := &sum.Periods[i]
+		ps.Fix = a.Commands.Fix(*ps)
+		if ps.Fix != "" && ps.State != outbox.StatePending {
+			problems++
+		}
+	}
+	return sum, cfg, problems, nil
 }
 
 func printReportStatus(w io.Writer, sum outbox.Summary, now time.Time) {
@@ -140,7 +153,7 @@ func printReportStatus(w io.Writer, sum outbox.Summary, now time.Time) {
 		if p.Accepted != nil {
 			accepted = fmt.Sprintf("r%d %d", p.Accepted.Revision, p.Accepted.Total)
 		}
-		billing := "not asked"
+		billing := "unknown"
 		if b := p.Billing; b != nil {
 			switch {
 			case !b.Found:
