@@ -161,16 +161,22 @@ func (c *Counter) Count(ctx context.Context, p Period, prev Watermark) (Result, 
 	if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&at); err != nil {
 		return Result{}, fmt.Errorf("read database clock: %w", err)
 	}
+	// Rows above the watermark; a full count (no watermark) has no id
+	// predicate, so that it reads the table exactly as a plain count(*).
+	idAbove := "AND id > $4"
+	args := []any{p.Start().Format("2006-01-02 15:04:05"), p.End().Format("2006-01-02 15:04:05"), settleTo, prev.ID}
+	if prev.ID == 0 {
+		idAbove, args = "", args[:3]
+	}
 	rows, err := tx.Query(ctx, `
 SELECT status::text,
        count(*),
        count(*) FILTER (WHERE "fromReschedule" IS NOT NULL),
-       count(*) FILTER (WHERE id <= $4),
-       count(*) FILTER (WHERE id <= $4 AND "fromReschedule" IS NOT NULL)
+       count(*) FILTER (WHERE id <= $3),
+       count(*) FILTER (WHERE id <= $3 AND "fromReschedule" IS NOT NULL)
 FROM `+sch.Table+`
-WHERE "createdAt" >= $1::timestamp AND "createdAt" < $2::timestamp AND id > $3
-GROUP BY 1`,
-		p.Start().Format("2006-01-02 15:04:05"), p.End().Format("2006-01-02 15:04:05"), prev.ID, settleTo)
+WHERE "createdAt" >= $1::timestamp AND "createdAt" < $2::timestamp `+idAbove+`
+GROUP BY 1`, args...)
 	if err != nil {
 		return Result{}, fmt.Errorf("count bookings of %s: %w", p, err)
 	}
