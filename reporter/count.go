@@ -222,6 +222,16 @@ GROUP BY 1`, args...)
 // provable returns "" when the incremental argument holds on this database
 // (a primary, ids from a sequence with CACHE 1), else the reason it does
 // not. Read each count: a standby can be promoted, a cache altered.
+//
+// Sources: with a cache above 1 "each session will allocate and cache
+// successive sequence values" and "you should only assume that the nextval
+// values are all distinct, not that they are generated purely
+// sequentially" (PostgreSQL 15 docs, CREATE SEQUENCE, Notes;
+// TestCountSequenceCache shows a session using an id 90 below max(id)). A
+// standby learns of a primary transaction only from the WAL, and nextval is
+// WAL-logged once per 32 values (postgres src/backend/commands/sequence.c,
+// SEQ_LOG_VALS), so a transaction holding a low id can be invisible there
+// (TestCountHotStandby).
 func (c *Counter) provable(ctx context.Context, sch BookingSchema) (string, error) {
 	var recovery bool
 	var seq *string
