@@ -392,21 +392,25 @@ func (a *Agent) countPeriod(ctx context.Context, counter *reporter.Counter, box 
 	case latest == nil:
 	case latestFinal != nil: // explicit recount of a month that has its final
 		fr := bodyOf(latestFinal)
+		ar := bodyOf(latestAcked)
 		switch {
-		case latestFinal.State == outbox.StateParked && fr != nil && fr.Bookings.Equal(cnt.Counts):
+		case fr != nil && fr.Bookings.Equal(cnt.Counts) && latestFinal.State == outbox.StateParked:
 			res.Action, res.Entry, res.Report = Parked, latestFinal, *fr
 			res.Note = "the final report is parked; it is unchanged and waits for a retry"
 			return res, nil
-		case latestAcked == nil || !latestAcked.Final || fr == nil || fr.Bookings.Equal(cnt.Counts):
-			res.Action, res.Entry = Unchanged, latestFinal
-			if fr != nil {
-				res.Report = *fr
-			}
+		case fr != nil && fr.Bookings.Equal(cnt.Counts):
+			res.Action, res.Entry, res.Report = Unchanged, latestFinal, *fr
 			return res, nil
+		case ar != nil && ar.Final:
+			// Billing accepted a final with another count: a correction.
+			snap.Final, snap.Correction = true, true
+			snap.Reason = fmt.Sprintf("recount of closed month: total %d, was %d in acked final revision %d", cnt.Counts.Total, ar.Bookings.Total, ar.Revision)
+		default:
+			// No final was accepted yet (it is parked or waiting): this
+			// count replaces it as the month's final.
+			snap.Final = true
+			res.Note = fmt.Sprintf("replaces final revision %d (%s, never accepted) with this count", latestFinal.Revision, latestFinal.State)
 		}
-		ar := bodyOf(latestAcked)
-		snap.Final, snap.Correction = true, true
-		snap.Reason = fmt.Sprintf("recount of closed month: total %d, was %d in acked final revision %d", cnt.Counts.Total, ar.Bookings.Total, ar.Revision)
 	case latestReport == nil || !latestReport.Bookings.Equal(cnt.Counts) || latestReport.Live != snap.Live || (finalDue && !latestReport.Final):
 	case latest.State == outbox.StateParked:
 		res.Action, res.Entry, res.Report = Parked, latest, *latestReport

@@ -443,3 +443,40 @@ func TestFixAdvice(t *testing.T) {
 		t.Fatalf("ShellQuote = %s", q)
 	}
 }
+
+// TestExplicitRecountOfParkedFinal: a closed month whose final was refused
+// (parked) and whose count changed since is not "unchanged" for
+// `report --period`: the new count replaces the parked final, which is
+// superseded, and once the credentials are right it is delivered.
+func TestExplicitRecountOfParkedFinal(t *testing.T) {
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	ctx := context.Background()
+	e := setup(t, pg, "parkedfinal")
+	e.db.InsertMany(t, 10, e.prv.Start(), e.prv.End())
+	e.agent.Sender.Token = "tok_wrong"
+	only := CountOptions{Periods: []reporter.Period{e.prv}}
+	if _, err := e.agent.Count(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.agent.DeliverUntil(ctx, 5*time.Second); err != nil || d.Parked != 1 {
+		t.Fatalf("first delivery: %+v %v", d, err)
+	}
+	res, err := e.agent.Count(ctx, only)
+	if err != nil || res[0].Action != Parked {
+		t.Fatalf("unchanged count of a parked final: %+v %v", res, err)
+	}
+	e.db.Book(t, e.prv.Start().Add(time.Hour))
+	e.agent.Sender.Token = "tok_1"
+	res, err = e.agent.Count(ctx, only)
+	if err != nil || res[0].Action != Enqueued || !res[0].Report.Final || res[0].Report.Correction || res[0].Report.Revision != 2 || res[0].Report.Bookings.Total != 11 {
+		t.Fatalf("changed count of a parked final: %+v %v", res, err)
+	}
+	if _, err := e.agent.DeliverUntil(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	billed := e.rcv.Billed()["dep_parkedfinal:"+e.prv.String()]
+	sum, _ := outbox.Summarize(e.agent.StateDir)
+	if billed.Revision != 2 || billed.Total != 11 || !billed.Final || sum.Parked != 0 || sum.Superseded != 1 {
+		t.Fatalf("billed %+v; outbox %+v", billed, sum)
+	}
+}
