@@ -209,6 +209,7 @@ func Build(ctx context.Context, facts *checks.Facts, rep *checks.Report, opts Op
 		d.Findings = append(d.Findings, Finding{ID: r.ID, Status: string(r.Status), Severity: string(r.Severity),
 			Resource: r.Resource, Message: r.Message, Next: nextCommand(r)})
 	}
+	d.scrub()
 	return d
 }
 
@@ -247,6 +248,32 @@ func (d *Report) RunPreflight(ctx context.Context, facts *checks.Facts, co colle
 	if d.Preflight == nil {
 		d.Preflight = []preflight.Finding{}
 	}
+	d.scrub()
+}
+
+// scrub removes URL credentials from every string doctor prints, encodes
+// or hands to a bundle (internal/redact): a public URL, an image reference
+// or a probe's error may hold one.
+func (d *Report) scrub() {
+	for k, v := range d.Versions {
+		d.Versions[k] = redact.URL(v)
+	}
+	for i := range d.Connectivity {
+		p := &d.Connectivity[i]
+		p.Detail, p.Next = redact.URL(p.Detail), redact.URL(p.Next)
+	}
+	for i := range d.Containers {
+		d.Containers[i].Image = redact.URL(d.Containers[i].Image)
+	}
+	for i := range d.Preflight {
+		f := &d.Preflight[i]
+		f.Message, f.Remedy = redact.URL(f.Message), redact.URL(f.Remedy)
+	}
+	for i := range d.Findings {
+		f := &d.Findings[i]
+		f.Resource, f.Message, f.Next = redact.URL(f.Resource), redact.URL(f.Message), redact.URL(f.Next)
+	}
+	d.PreflightNote, d.OutboxNote = redact.URL(d.PreflightNote), redact.URL(d.OutboxNote)
 }
 
 func probeFromState(name string, st checks.SourceState, next string) Probe {

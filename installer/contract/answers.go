@@ -1,13 +1,10 @@
 package contract
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/strictyaml"
 )
 
 // Answers describe one install. They come from an answers file (YAML),
@@ -52,6 +49,8 @@ type Answers struct {
 	Migrate Migrate `yaml:"migrate"`
 	// Start configures the start step.
 	Start Start `yaml:"start"`
+	// Kubernetes configures target kubernetes (answers_kubernetes.go).
+	Kubernetes Kubernetes `yaml:"kubernetes"`
 }
 
 // Source says where the Cal.com monorepo comes from.
@@ -166,24 +165,13 @@ const DefaultPostgresMajor = 16
 // DefaultMigrateCommand runs Prisma's production migration in the web container.
 var DefaultMigrateCommand = []string{"npx", "prisma", "migrate", "deploy", "--schema", "packages/prisma/schema.prisma"}
 
-// Problem is one thing wrong with the answers: where, and what is expected.
-type Problem struct {
-	Path     string `json:"path"`
-	Line     int    `json:"line,omitempty"`
-	Message  string `json:"message"`
-	Expected string `json:"expected,omitempty"`
-}
+// Problem is one thing wrong with the answers: where, and what is expected
+// (internal/strictyaml's, which finds most of them).
+type Problem = strictyaml.Problem
 
-func (p Problem) String() string {
-	s := p.Path + ": " + p.Message
-	if p.Line > 0 {
-		s = fmt.Sprintf("%s (line %d): %s", p.Path, p.Line, p.Message)
-	}
-	if p.Expected != "" {
-		s += "; expected " + p.Expected
-	}
-	return s
-}
+// MaxAnswersBytes caps an answers file: one is a few KB. A larger file is
+// refused unread (a 50 MB one used to take 2.6 GB to refuse).
+const MaxAnswersBytes = 1 << 20
 
 // AnswersError lists every problem found in the answers; nothing has been
 // changed on disk when it is returned.
@@ -208,7 +196,11 @@ func (e *AnswersError) Error() string {
 // LoadAnswersFile reads and decodes an answers file. Defaults are NOT applied
 // and values are NOT validated; call Finish for that.
 func LoadAnswersFile(path string) (*Answers, error) {
-	b, err := os.ReadFile(path)
+	b, err := strictyaml.ReadFile(path, MaxAnswersBytes)
+	var se *strictyaml.Error
+	if errors.As(err, &se) {
+		return nil, &AnswersError{Source: path, Problems: se.Problems}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read answers: %w", err)
 	}
@@ -220,28 +212,19 @@ func LoadAnswersFile(path string) (*Answers, error) {
 	return a, err
 }
 
-// DecodeAnswers decodes YAML answers. Unknown keys and wrong types are
-// refused with their key path and line.
+// DecodeAnswers decodes YAML answers with internal/strictyaml: unknown keys,
+// repeated keys and wrong types are refused with their key path and line,
+// and more than MaxAnswersBytes is refused unread.
 func DecodeAnswers(b []byte) (*Answers, error) {
 	a := &Answers{}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return a, nil
+	_, err := strictyaml.Decode(b, a, strictyaml.Options{MaxBytes: MaxAnswersBytes,
+		Expected: "a YAML mapping like the one `calctl install --print-answers` prints"})
+	var se *strictyaml.Error
+	if errors.As(err, &se) {
+		return nil, &AnswersError{Problems: se.Problems}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, &AnswersError{Problems: []Problem{{Path: "(file)", Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Expected: "a YAML mapping like the one `calctl install --print-answers` prints"}}}
-	}
-	var probs []Problem
-	if len(root.Content) > 0 {
-		probs = checkNode(root.Content[0], typeOf(a), "")
-	}
-	if len(probs) > 0 {
-		return nil, &AnswersError{Problems: probs}
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(a); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &AnswersError{Problems: []Problem{{Path: "(file)", Message: err.Error()}}}
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -313,6 +296,9 @@ func (a *Answers) ApplyDefaults() {
 	if a.PM2.LogDir == "" && a.InstallDir != "" {
 		a.PM2.LogDir = filepath.Join(a.InstallDir, "logs")
 	}
+	if a.Target == TargetKubernetes {
+		a.applyKubernetesDefaults()
+	}
 }
 
 var (
@@ -327,7 +313,8 @@ var (
 func (a *Answers) Validate() error {
 	var ps []Problem
 	bad := func(path, msg, expected string) {
-		ps = append(ps, Problem{Path: path, Message: msg, Expected: expected})
+		// messages quote the value: never a URL's password (issue 11.7)
+		ps = append(ps, Problem{Path: path, Message: redact.URL(msg), Expected: expected})
 	}
 	if !filepath.IsAbs(a.InstallDir) {
 		bad("install_dir", fmt.Sprintf("%q is not an absolute path", a.InstallDir), "an absolute directory such as /opt/calcom")
@@ -347,8 +334,13 @@ func (a *Answers) Validate() error {
 	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
 		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
-	if !slices.Contains(Targets, a.Target) {
-		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose or pm2")
+	// TargetKubernetes is not in Targets (the wizard's choices) until the
+	// wizard has screens for the kubernetes block; answers files accept it.
+	if !slices.Contains(Targets, a.Target) && a.Target != TargetKubernetes {
+		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
+	}
+	if a.Target == TargetKubernetes {
+		ps = append(ps, a.validateKubernetes()...)
 	}
 	if err := checkPublicURL(a.PublicURL); err != nil {
 		bad("public_url", err.Error(), "an absolute http(s) URL such as https://cal.example.com (no path, query or fragment)")
