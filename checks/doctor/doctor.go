@@ -90,7 +90,9 @@ type Probe struct {
 
 // Container is one container of the install.
 type Container struct {
-	Name  string `json:"name"`
+	// Name is the container's name.
+	Name string `json:"name"`
+	// Image is the image reference it runs.
 	Image string `json:"image"`
 	// State is Docker's state: running, exited, restarting, ...
 	State string `json:"state"`
@@ -102,9 +104,15 @@ type Container struct {
 
 // Outbox counts the usage outbox's reports by state and lists its periods.
 type Outbox struct {
-	Pending    int `json:"pending"`
-	Parked     int `json:"parked"`
-	Acked      int `json:"acked"`
+	// Pending counts months whose newest report waits to be sent or retried.
+	Pending int `json:"pending"`
+	// Parked counts months whose newest report the endpoint refused (each
+	// period says the command that sends it again).
+	Parked int `json:"parked"`
+	// Acked counts reports the endpoint accepted.
+	Acked int `json:"acked"`
+	// Superseded counts reports replaced by a newer revision before they
+	// were accepted (never sent again).
 	Superseded int `json:"superseded"`
 	// Corrupt counts files that cannot be read back.
 	Corrupt int `json:"corrupt"`
@@ -121,11 +129,13 @@ type Finding struct {
 	// ID is the check's ID (PG-001, ...).
 	ID string `json:"id"`
 	// Status is FAIL, WARN or ERROR.
-	Status   string `json:"status"`
+	Status string `json:"status"`
+	// Severity is the check's severity: critical, high, medium, low, info.
 	Severity string `json:"severity"`
 	// Resource is what the result is about (a container, a key, a host).
 	Resource string `json:"resource"`
-	Message  string `json:"message"`
+	// Message says what the check found.
+	Message string `json:"message"`
 	// Next is the remedy's first sentence and the command that re-checks.
 	Next string `json:"next"`
 }

@@ -31,8 +31,11 @@ const (
 
 // IO is where a command reads and writes: data to Out, talk to Err.
 type IO struct {
-	In  io.Reader
+	// In is standard input (the wizard reads the terminal through it).
+	In io.Reader
+	// Out receives data: reports, JSON, the printed answers.
 	Out io.Writer
+	// Err receives talk: progress, events, warnings and errors.
 	Err io.Writer
 	// IsTerminal reports whether Err is a terminal (live progress lines).
 	IsTerminal bool
@@ -40,7 +43,9 @@ type IO struct {
 
 // Factory carries what every command needs; tests build their own.
 type Factory struct {
-	IO     IO
+	// IO is where commands read and write.
+	IO IO
+	// Getenv reads the environment (tests pass their own).
 	Getenv func(string) string
 }
 
@@ -59,8 +64,10 @@ func isTerminal(f *os.File) bool {
 
 // ExitError is an error that carries its own exit code.
 type ExitError struct {
+	// Code is the process exit code (one of the Exit* constants).
 	Code int
-	Err  error
+	// Err is printed as calctl's last line; nil prints nothing.
+	Err error
 }
 
 func (e *ExitError) Error() string {

@@ -20,19 +20,22 @@ import (
 
 // CA is a test certificate authority.
 type CA struct {
-	// Cert and Key sign leaves; PEM is Cert encoded (a CA file); Pool trusts it.
+	// Cert and Key sign leaves.
 	Cert *x509.Certificate
 	Key  *ecdsa.PrivateKey
-	PEM  []byte
+	// PEM is Cert encoded, for a CA file (sslrootcert, database.ca_file).
+	PEM []byte
+	// Pool trusts Cert, for a Go client.
 	Pool *x509.CertPool
 }
 
 // Leaf is a server certificate and key in PEM and tls form.
 type Leaf struct {
 	// CertPEM and KeyPEM are what a server reads from files (server.crt,
-	// server.key); TLS is the same pair for a Go server.
+	// server.key).
 	CertPEM, KeyPEM []byte
-	TLS             tls.Certificate
+	// TLS is the same pair for a Go server.
+	TLS tls.Certificate
 }
 
 // NewCA makes a CA valid for a year.
