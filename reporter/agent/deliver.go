@@ -20,6 +20,9 @@ const MaxRenumbers = 5
 
 // Delivery sums up one delivery pass.
 type Delivery struct {
+	// Acked, Parked and Retrying count the outcomes of this pass; Pending
+	// the reports still waiting at its end; Renumbered the reports given a
+	// new revision after idempotency_key_reused.
 	Acked, Parked, Retrying, Pending, Renumbered int
 	// NextRetry is the earliest retry time of a pending entry (zero: none).
 	NextRetry time.Time

@@ -17,6 +17,7 @@ import (
 // (GET {endpoint}/v1/usage-reports/{deployment_id}/{period}), as last seen.
 // It is kept in state_dir/billing/YYYY-MM.json.
 type BillingView struct {
+	// Period is the month; CheckedAt when the endpoint was asked.
 	Period    string    `json:"period"`
 	CheckedAt time.Time `json:"checked_at"`
 	// Found is false when the endpoint answered 404 or 405: nothing

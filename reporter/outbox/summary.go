@@ -10,16 +10,22 @@ var readDir = os.ReadDir
 
 // Accepted is a revision the endpoint acknowledged.
 type Accepted struct {
-	Revision   int       `json:"revision"`
-	Final      bool      `json:"final"`
-	Total      int64     `json:"total"`
-	TotalCents int64     `json:"total_cents"`
-	AckedAt    time.Time `json:"acked_at,omitzero"`
-	Receipt    string    `json:"receipt,omitempty"`
+	// Revision is the accepted revision; Final whether it was the final.
+	Revision int  `json:"revision"`
+	Final    bool `json:"final"`
+	// Total and TotalCents are its billed count and estimate.
+	Total      int64 `json:"total"`
+	TotalCents int64 `json:"total_cents"`
+	// AckedAt is when the endpoint accepted it; Receipt its answer.
+	AckedAt time.Time `json:"acked_at,omitzero"`
+	Receipt string    `json:"receipt,omitempty"`
 }
 
 // Superseded is a revision replaced before it was acknowledged.
 type Superseded struct {
+	// Revision was replaced by revision By; Note says why (a newer
+	// revision enqueued, renumbered after idempotency_key_reused, billing
+	// already holding the count).
 	Revision int    `json:"revision"`
 	By       int    `json:"by"`
 	Note     string `json:"note,omitempty"`
@@ -29,22 +35,31 @@ type Superseded struct {
 // newest revision billing acknowledged to this state dir, the revisions
 // superseded, and what billing was last seen to hold.
 type PeriodStatus struct {
-	Period     string `json:"period"`
-	Revision   int    `json:"revision"`
-	Key        string `json:"idempotency_key"`
-	State      string `json:"state"`
-	Final      bool   `json:"final"`
-	Correction bool   `json:"correction"`
-	Total      int64  `json:"total"`
-	TotalCents int64  `json:"total_cents"`
-	Attempts   int    `json:"attempts"`
+	// Period is the month, YYYY-MM.
+	Period string `json:"period"`
+	// Revision, Key and State are the period's newest revision, its
+	// Idempotency-Key and its state (0, "" and "" when only billing's view
+	// is known).
+	Revision int    `json:"revision"`
+	Key      string `json:"idempotency_key"`
+	State    string `json:"state"`
+	// Final and Correction are the newest revision's flags.
+	Final      bool `json:"final"`
+	Correction bool `json:"correction"`
+	// Total and TotalCents are its billed count and estimate.
+	Total      int64 `json:"total"`
+	TotalCents int64 `json:"total_cents"`
+	// Attempts is how often it was sent.
+	Attempts int `json:"attempts"`
 	// Counting says how the newest revision's count was made.
 	Counting string `json:"counting,omitempty"`
 	// Receipt is the endpoint's answer when acked.
 	Receipt string    `json:"receipt,omitempty"`
 	AckedAt time.Time `json:"acked_at,omitzero"`
 	// NextRetry is when a pending entry is tried again (zero: now).
-	NextRetry  time.Time `json:"next_retry,omitzero"`
+	NextRetry time.Time `json:"next_retry,omitzero"`
+	// LastStatus and LastError are the last attempt's HTTP status and
+	// error; ParkedAt is when it was parked.
 	LastStatus int       `json:"last_status,omitempty"`
 	LastError  string    `json:"last_error,omitempty"`
 	ParkedAt   time.Time `json:"parked_at,omitzero"`

@@ -49,6 +49,7 @@ const (
 
 // Report is an accepted report as the receiver decoded it.
 type Report struct {
+	// Key is the Idempotency-Key; Body the exact bytes; Doc the decoded body.
 	Key  string
 	Body []byte
 	Doc  map[string]any

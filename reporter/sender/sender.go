@@ -185,8 +185,11 @@ func keyReused(body []byte, latest *int) bool {
 type Billing struct {
 	// Found is false when nothing was accepted (404), or the endpoint does
 	// not offer the lookup (405): both mean "nothing accepted".
-	Found          bool
-	Status         int
+	Found bool
+	// Status is the HTTP status of the answer.
+	Status int
+	// LatestRevision is the highest accepted revision (the billed one);
+	// Final, Total and BodySHA256 describe that report.
 	LatestRevision int
 	Final          bool
 	Total          int64
