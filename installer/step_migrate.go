@@ -10,10 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/database"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -48,9 +47,9 @@ type Migration struct {
 // PendingProblems reads _prisma_migrations and returns migrations that
 // failed or never finished. A database without the table has none.
 func PendingProblems(ctx context.Context, dbURL string) (applied int, bad []Migration, err error) {
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := database.Connect(ctx, dbURL, database.Options{AppName: "calctl-migrate-guard"})
 	if err != nil {
-		return 0, nil, fmt.Errorf("connect to the database: %w", redact.Error(err, redact.URLPasswords(dbURL)...))
+		return 0, nil, fmt.Errorf("read _prisma_migrations: %w", err)
 	}
 	defer conn.Close(context.Background())
 	err = conn.QueryRow(ctx, `SELECT count(*) FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).Scan(&applied)

@@ -17,6 +17,7 @@ import (
 	"github.com/calctl/calctl/reporter"
 	"github.com/calctl/calctl/reporter/fixture"
 	"github.com/calctl/calctl/reporter/receiver"
+	"github.com/jackc/pgx/v5"
 )
 
 func rows() int {
@@ -32,10 +33,84 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// BenchmarkUsageCount builds the table in two stages (10% then all of it),
+// target is one way of reaching the table: the role and server calctl
+// counts through, and how 1,000 new bookings become visible to it.
+type target struct {
+	label string
+	conn  *pgx.Conn
+	// insert adds n bookings created in the last hour and waits until they
+	// are visible through conn.
+	insert func(n int)
+}
+
+// measure prints, for t, calctl's first full count of the current month
+// against a plain count(*) with the same predicate on the same server
+// (medians of 5 alternating runs after a warm-up), and calctl's count after
+// 1,000 new rows (median of 5) against the same plain count(*).
+func measure(b *testing.B, size int, t target, cur reporter.Period) {
+	ctx := context.Background()
+	c := &reporter.Counter{Conn: t.conn}
+	plain := func() time.Duration {
+		s := time.Now()
+		var n int64
+		if err := t.conn.QueryRow(ctx, `SELECT count(*) FROM "Booking" WHERE "createdAt" >= $1::timestamp AND "createdAt" < $2::timestamp`,
+			fixture.TS(cur.Start()), fixture.TS(cur.End())).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(s)
+	}
+	var wm reporter.Watermark
+	var last reporter.Result
+	full := func() time.Duration {
+		s := time.Now()
+		r, err := c.Count(ctx, cur, reporter.Watermark{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wm, last = r.Watermark, r
+		return time.Since(s)
+	}
+	plain()
+	full() // warm the cache for both
+	var tp, tf []time.Duration
+	for i := 0; i < 5; i++ {
+		tp = append(tp, plain())
+		tf = append(tf, full())
+	}
+	mp, mf := median(tp), median(tf)
+	b.Logf("%s rows=%d month=%s: first full count %v, plain count(*) %v, ratio %.3f", t.label, size, cur, mf, mp, float64(mf)/float64(mp))
+
+	var ti []time.Duration
+	for i := 0; i < 5; i++ {
+		t.insert(1000)
+		s := time.Now()
+		r, err := c.Count(ctx, cur, wm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ti = append(ti, time.Since(s))
+		if r.Fallback == "" && r.Scanned != 1000 {
+			b.Fatalf("%s: incremental read %d rows, want 1000", t.label, r.Scanned)
+		}
+		wm, last = r.Watermark, r
+	}
+	mi := median(ti)
+	how := "incremental"
+	if last.Fallback != "" {
+		how = "full count (fallback: " + last.Fallback + ")"
+	}
+	b.Logf("%s rows=%d after 1,000 new rows: %s, median %v, ratio to plain count(*) %.3f (runs %v)", t.label, size, how, mi, float64(mi)/float64(mp), ti)
+	b.ReportMetric(float64(mf)/float64(mp), fmt.Sprintf("ratio_first_%s@%d", t.label, size))
+	b.ReportMetric(float64(mi)/float64(mp), fmt.Sprintf("ratio_after1000_%s@%d", t.label, size))
+}
+
+// BenchmarkUsageCount builds the table in two stages (10% then all of it)
 // and at each size measures the first full count against a plain count(*)
-// with the same predicate, and an incremental count after 1,000 new rows.
-// Figures are printed with b.Logf and as custom metrics.
+// with the same predicate, and the count after 1,000 new rows, for the
+// default role. At the full size it does the same for a SELECT-only role
+// and on a streaming replica built with pg_basebackup, and last the idle
+// RSS of a real `calctl agent`. Figures are printed with b.Logf and as
+// custom metrics.
 func BenchmarkUsageCount(b *testing.B) {
 	ctx := context.Background()
 	db := fixture.Start(b, testenv.PostgresOptions{Conf: []string{"max_wal_size = 8GB", "checkpoint_timeout = 30min"}})
@@ -48,6 +123,9 @@ func BenchmarkUsageCount(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer conn.Close(ctx)
+	insertRecent := func(n int) {
+		db.InsertMany(b, n, time.Now().UTC().Add(-30*time.Minute), time.Now().UTC().Add(-20*time.Minute))
+	}
 	inserted := 0
 	for _, size := range []int{total / 10, total} {
 		t0 := time.Now()
@@ -62,36 +140,7 @@ func BenchmarkUsageCount(b *testing.B) {
 		}
 		db.PG.Exec(b, "calendso", `VACUUM ANALYZE "Booking"`)
 		b.Logf("rows=%d inserted in %v", size, time.Since(t0).Round(time.Second))
-
-		c := &reporter.Counter{Conn: conn}
-		plain := func() time.Duration {
-			t := time.Now()
-			var n int64
-			if err := conn.QueryRow(ctx, `SELECT count(*) FROM "Booking" WHERE "createdAt" >= $1::timestamp AND "createdAt" < $2::timestamp`,
-				fixture.TS(cur.Start()), fixture.TS(cur.End())).Scan(&n); err != nil {
-				b.Fatal(err)
-			}
-			return time.Since(t)
-		}
-		var wm reporter.Watermark
-		full := func() time.Duration {
-			t := time.Now()
-			r, err := c.Count(ctx, cur, reporter.Watermark{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			wm = r.Watermark
-			return time.Since(t)
-		}
-		plain()
-		full() // warm the cache for both
-		var tp, tf []time.Duration
-		for i := 0; i < 5; i++ {
-			tp = append(tp, plain())
-			tf = append(tf, full())
-		}
-		mp, mf := median(tp), median(tf)
-		b.Logf("rows=%d month=%s: full count %v, plain count(*) %v, ratio %.3f", size, cur, mf, mp, float64(mf)/float64(mp))
+		measure(b, size, target{label: "default", conn: conn, insert: insertRecent}, cur)
 
 		// psql \timing for the plain query, as the issue names psql.
 		if out, err := exec.Command("psql", db.URL, "-X", "-q", "-c", `\timing on`, "-c",
@@ -99,26 +148,30 @@ func BenchmarkUsageCount(b *testing.B) {
 			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 			b.Logf("rows=%d psql: %s", size, lines[len(lines)-1])
 		}
-
-		var ti []time.Duration
-		for i := 0; i < 5; i++ {
-			db.InsertMany(b, 1000, time.Now().UTC().Add(-30*time.Minute), time.Now().UTC().Add(-20*time.Minute))
-			inserted += 1000
-			t := time.Now()
-			r, err := c.Count(ctx, cur, wm)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ti = append(ti, time.Since(t))
-			if r.Scanned != 1000 {
-				b.Fatalf("incremental read %d rows, want 1000", r.Scanned)
-			}
-			wm = r.Watermark
-		}
-		b.Logf("rows=%d incremental count after 1,000 new rows: median %v (runs %v)", size, median(ti), ti)
-		b.ReportMetric(float64(mf)/float64(mp), fmt.Sprintf("ratio@%d", size))
-		b.ReportMetric(float64(median(ti).Microseconds())/1000, fmt.Sprintf("incr_ms@%d", size))
 	}
+
+	// A SELECT-only role (no pg_read_all_stats): calctl's least privilege.
+	db.PG.Exec(b, "calendso", `CREATE ROLE reader LOGIN`, `GRANT SELECT ON "Booking" TO reader`)
+	rconn, err := reporter.Connect(ctx, db.PG.URL("reader", "", "calendso", ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rconn.Close(ctx)
+	measure(b, total, target{label: "select-only", conn: rconn, insert: insertRecent}, cur)
+
+	// A hot standby built with pg_basebackup from the primary.
+	t0 := time.Now()
+	sb := db.PG.StartStandby(b)
+	b.Logf("standby built with pg_basebackup in %v", time.Since(t0).Round(time.Second))
+	sconn, err := reporter.Connect(ctx, sb.URL(sb.SuperUser, sb.SuperPassword, "calendso", ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sconn.Close(ctx)
+	measure(b, total, target{label: "standby", conn: sconn, insert: func(n int) {
+		insertRecent(n)
+		sb.WaitReplay(b, db.PG, 5*time.Minute)
+	}}, cur)
 
 	// Idle RSS of the agent process (after its first cycle over this table).
 	bin := testenv.BuildStaticBinary(b, "github.com/calctl/calctl/cmd/calctl", b.TempDir(), "calctl")

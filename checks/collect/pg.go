@@ -12,31 +12,19 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/database"
 	"github.com/calctl/calctl/internal/localhost"
-	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 )
 
-// ConnectPG opens a read-only, time-limited session: every transaction is
-// read-only and each statement is capped at 5 s.
+// ConnectPG opens a read-only, time-limited session through
+// internal/database (Cal.com's URL forms, TLS, password-free errors): every
+// transaction is read-only and each statement is capped at 5 s.
 func ConnectPG(ctx context.Context, url secret.Secret) (*pgx.Conn, error) {
-	cfg, err := pgx.ParseConfig(url.Reveal())
-	if err != nil {
-		// pgx errors can echo the URL; say only what is wrong.
-		return nil, errors.New("the database URL cannot be parsed (expected postgres://user:pass@host:port/db)")
-	}
-	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > 5*time.Second {
-		cfg.ConnectTimeout = 5 * time.Second
-	}
-	cfg.RuntimeParams["default_transaction_read_only"] = "on"
-	cfg.RuntimeParams["statement_timeout"] = "5000"
-	cfg.RuntimeParams["lock_timeout"] = "1000"
-	cfg.RuntimeParams["application_name"] = "calctl-check"
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s:%d as %s: %w", cfg.Host, cfg.Port, cfg.User, redact.Error(err, append(redact.URLPasswords(url.Reveal()), cfg.Password)...))
-	}
-	return conn, nil
+	return database.Connect(ctx, url.Reveal(), database.Options{
+		AppName: "calctl-check", ConnectTimeout: 5 * time.Second,
+		StatementTimeout: 5 * time.Second, LockTimeout: time.Second, ReadOnly: true,
+	})
 }
 
 func pgCode(err error) string {

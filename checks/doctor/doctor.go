@@ -37,6 +37,10 @@ type Options struct {
 	// FromBundle names the bundle the facts came from: the outbox and the
 	// preflight are not read then (the bundle has its own copies).
 	FromBundle string
+	// Usage, when set, is the usage outbox already summarized by the caller
+	// (reporter/agent.Status: with what billing holds now and each period's
+	// fix command); otherwise the outbox in StateDir is read as it is.
+	Usage *outbox.Summary
 }
 
 // Report is what doctor prints; -o json encodes it and a support bundle
@@ -99,18 +103,26 @@ type Container struct {
 	Restarts int `json:"restarts"`
 }
 
-// Outbox counts the usage outbox's reports by state.
+// Outbox counts the usage outbox's reports by state and lists its periods.
 type Outbox struct {
-	// Pending counts reports waiting to be sent or retried.
+	// Pending counts months whose newest report waits to be sent or retried.
 	Pending int `json:"pending"`
-	// Parked counts reports the endpoint refused (need a human).
+	// Parked counts months whose newest report the endpoint refused (each
+	// period says the command that sends it again).
 	Parked int `json:"parked"`
 	// Acked counts reports the endpoint accepted.
 	Acked int `json:"acked"`
+	// Superseded counts reports replaced by a newer revision before they
+	// were accepted (never sent again).
+	Superseded int `json:"superseded"`
 	// Corrupt counts files that cannot be read back.
 	Corrupt int `json:"corrupt"`
 	// LastAck is when the billing endpoint last accepted a report.
 	LastAck time.Time `json:"last_ack,omitempty"`
+	// Periods are the months reported: the newest revision and its state,
+	// the last accepted revision, what billing holds, superseded revisions
+	// and the command that fixes a problem.
+	Periods []outbox.PeriodStatus `json:"periods,omitempty"`
 }
 
 // Finding is one open check result and what to run next.
@@ -181,14 +193,14 @@ func Build(ctx context.Context, facts *checks.Facts, rep *checks.Report, opts Op
 	// Outbox (reporter/outbox).
 	if opts.FromBundle != "" {
 		d.OutboxNote = "not read from a bundle (see outbox.json in the bundle)"
-	} else if s, err := outbox.Summarize(opts.StateDir); err != nil {
+	} else if s, err := usage(opts); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			d.OutboxNote = "no outbox in " + opts.StateDir + " (usage reporting not set up)"
 		} else {
 			d.OutboxNote = "cannot read the outbox: " + err.Error()
 		}
 	} else {
-		d.Outbox = &Outbox{Pending: s.Pending, Parked: s.Parked, Acked: s.Acked, Corrupt: s.Corrupt, LastAck: s.LastAck}
+		d.Outbox = &Outbox{Pending: s.Pending, Parked: s.Parked, Acked: s.Acked, Superseded: s.Superseded, Corrupt: s.Corrupt, LastAck: s.LastAck, Periods: s.Periods}
 		d.OutboxSummary = &s
 	}
 	// Findings, worst first.
@@ -388,8 +400,11 @@ func (d *Report) WriteText(w io.Writer) error {
 		if !d.Outbox.LastAck.IsZero() {
 			last = d.Outbox.LastAck.Format(time.RFC3339)
 		}
-		fmt.Fprintf(&b, "%d pending, %d parked, %d acked, last ack %s\n", d.Outbox.Pending, d.Outbox.Parked, d.Outbox.Acked, last)
-		if d.Outbox.Parked > 0 || d.Outbox.Corrupt > 0 {
+		fmt.Fprintf(&b, "%d pending, %d parked, %d acked, %d superseded, last ack %s\n", d.Outbox.Pending, d.Outbox.Parked, d.Outbox.Acked, d.Outbox.Superseded, last)
+		for _, p := range d.Outbox.Periods {
+			writeUsagePeriod(&b, p)
+		}
+		if d.Outbox.Corrupt > 0 {
 			b.WriteString("        next: calctl report status\n")
 		}
 	} else {
@@ -417,4 +432,58 @@ func cleanLines(s string) string {
 		ls[i] = output.Clean(l)
 	}
 	return strings.Join(ls, "\n")
+}
+
+// usage is the outbox summary: the caller's (with billing's view and fix
+// commands) or the outbox as it is on disk.
+func usage(opts Options) (outbox.Summary, error) {
+	if opts.Usage != nil {
+		return *opts.Usage, nil
+	}
+	return outbox.Summarize(opts.StateDir)
+}
+
+// writeUsagePeriod prints one reported month: newest revision and state,
+// the last accepted revision, what billing holds, superseded revisions and,
+// for a problem, the command that fixes it.
+func writeUsagePeriod(b *strings.Builder, p outbox.PeriodStatus) {
+	latest := "-"
+	if p.Revision > 0 {
+		kind := ""
+		if p.Final {
+			kind = " final"
+		}
+		latest = fmt.Sprintf("r%d %s%s %d", p.Revision, p.State, kind, p.Total)
+	}
+	accepted := "none"
+	if p.Accepted != nil {
+		accepted = fmt.Sprintf("r%d %d", p.Accepted.Revision, p.Accepted.Total)
+	}
+	billing := "unknown"
+	if v := p.Billing; v != nil && !v.Found {
+		billing = "nothing"
+	} else if v != nil {
+		billing = fmt.Sprintf("r%d %d", v.LatestRevision, v.Total)
+		if v.Final {
+			billing += " final"
+		}
+	}
+	fmt.Fprintf(b, "  %s  latest %-24s accepted %-10s billing holds %s\n", p.Period, latest, accepted, billing)
+	if p.State == outbox.StateParked {
+		fmt.Fprintf(b, "        parked: %s\n", redact.String(oneLine(p.LastError)))
+	}
+	for _, s := range p.Superseded {
+		fmt.Fprintf(b, "        superseded r%d by r%d: %s\n", s.Revision, s.By, oneLine(s.Note))
+	}
+	if p.Fix != "" {
+		fmt.Fprintf(b, "        next: %s\n", p.Fix)
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/reporter/outbox"
 )
 
 func TestBuildAndWriteText(t *testing.T) {
@@ -51,6 +52,44 @@ func TestProbeBillingRedactsTheURL(t *testing.T) {
 	p = probeBilling(context.Background(), "http://user:s3cret-pw@127.0.0.1:1/x")
 	if p.OK || strings.Contains(p.Detail+p.Next, "s3cret-pw") {
 		t.Errorf("failed probe %+v", p)
+	}
+}
+
+// Doctor shows each reported month: the newest revision, the last accepted
+// one, what billing holds, superseded revisions and the fix command.
+func TestUsagePeriods(t *testing.T) {
+	sum := &outbox.Summary{Parked: 1, Acked: 1, Superseded: 1, Periods: []outbox.PeriodStatus{
+		{Period: "2026-10", Revision: 3, State: outbox.StateAcked, Final: true, Total: 601,
+			Accepted:   &outbox.Accepted{Revision: 3, Total: 601},
+			Billing:    &outbox.BillingView{Found: true, LatestRevision: 3, Total: 601, Final: true},
+			Superseded: []outbox.Superseded{{Revision: 2, By: 3, Note: "renumbered to 3"}}},
+		{Period: "2026-11", Revision: 1, State: outbox.StateParked, Final: true, Total: 602, LastStatus: 401,
+			LastError: "401 Unauthorized: bad token", Billing: &outbox.BillingView{},
+			Fix: "the endpoint refused the credentials (401): ...; or run: calctl report retry --period 2026-11"},
+	}}
+	d := Build(context.Background(), &checks.Facts{}, &checks.Report{}, Options{Usage: sum})
+	var b strings.Builder
+	if err := d.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"1 parked, 1 acked, 1 superseded",
+		"2026-10  latest r3 acked final 601",
+		"accepted r3 601",
+		"billing holds r3 601 final",
+		"superseded r2 by r3: renumbered to 3",
+		"2026-11  latest r1 parked final 602",
+		"accepted none",
+		"billing holds nothing",
+		"parked: 401 Unauthorized: bad token",
+		"next: the endpoint refused the credentials (401): ...; or run: calctl report retry --period 2026-11",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("doctor text lacks %q:\n%s", want, b.String())
+		}
+	}
+	if len(d.Outbox.Periods) != 2 || d.Outbox.Periods[1].Fix == "" {
+		t.Fatalf("doctor JSON periods: %+v", d.Outbox.Periods)
 	}
 }
 

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
-	"github.com/calctl/calctl/internal/redact"
-	"github.com/jackc/pgx/v5"
+	"github.com/calctl/calctl/internal/database"
 )
 
 // postgresCheck: an external or RDS server answers over TLS (as the URL
@@ -15,20 +15,20 @@ var postgresCheck = Check{
 	Name:    "postgres",
 	Applies: func(in *Input) bool { return in.DBMode == "external" || in.DBMode == "rds" },
 	Run: func(ctx context.Context, in *Input) []Finding {
-		cfg, err := pgx.ParseConfig(in.DatabaseURL.Reveal())
+		// internal/database: the Cal.com URL forms, TLS as the URL asks,
+		// errors without the password.
+		u, err := database.Parse(in.DatabaseURL.Reveal())
 		if err != nil {
-			// pgx errors can quote the connection string: never show it.
-			return []Finding{{Severity: Error, Message: "DATABASE_URL cannot be parsed: " + scrub(err, in.DatabaseURL.Reveal()),
+			return []Finding{{Severity: Error, Message: "DATABASE_URL cannot be parsed: " + err.Error(),
 				Remedy: "check the URL and the CA file (database.ca_file) it names"}}
 		}
-		host := cfg.Host
-		conn, err := pgx.ConnectConfig(ctx, cfg)
+		conn, err := u.Connect(ctx, database.Options{AppName: "calctl-preflight", ConnectTimeout: 15 * time.Second})
 		if err != nil {
-			msg := scrub(err, in.DatabaseURL.Reveal())
-			f := Finding{Severity: Error, Message: fmt.Sprintf("cannot connect to Postgres at %s:%d: %s", host, cfg.Port, msg),
+			msg := err.Error()
+			f := Finding{Severity: Error, Message: fmt.Sprintf("cannot connect to Postgres at %s:%d: %s", u.Host, u.Port, msg),
 				Remedy: "check the host, port, user, password and firewall (security group for RDS)"}
 			if strings.Contains(msg, "refused TLS") || strings.Contains(msg, "server does not support TLS") || strings.Contains(msg, "SSL") && strings.Contains(msg, "not") {
-				f.Message = fmt.Sprintf("Postgres at %s:%d refused TLS: %s", host, cfg.Port, msg)
+				f.Message = fmt.Sprintf("Postgres at %s:%d refused TLS: %s", u.Host, u.Port, msg)
 				f.Remedy = "turn on ssl on the server (RDS: it is on by default; check rds.force_ssl and the parameter group), or for a server on this host only, use sslmode=disable"
 			}
 			if strings.Contains(msg, "x509") || strings.Contains(msg, "certificate") {
@@ -49,14 +49,4 @@ var postgresCheck = Check{
 		}
 		return fs
 	},
-}
-
-// scrub removes the URL's password from a driver error message
-// (internal/redact's rules).
-func scrub(err error, url string) string {
-	secrets := redact.URLPasswords(url)
-	if cfg, perr := pgx.ParseConfig(url); perr == nil {
-		secrets = append(secrets, cfg.Password)
-	}
-	return redact.Error(err, secrets...).Error()
 }

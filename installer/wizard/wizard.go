@@ -25,9 +25,9 @@ import (
 	"github.com/calctl/calctl/installer/gitsource"
 	"github.com/calctl/calctl/installer/tui"
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/database"
 	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
-	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 )
 
@@ -254,16 +254,11 @@ func ProbeDatabase(ctx context.Context, a *contract.Answers, u secret.Secret) (t
 	if err != nil {
 		return tui.DBInfo{}, err
 	}
-	scrub := func(err error) error {
-		return redact.Error(err, append(redact.URLPasswords(raw), redact.URLPasswords(u.Reveal())...)...)
-	}
-	cfg, err := pgx.ParseConfig(raw)
-	if err != nil {
-		return tui.DBInfo{}, scrub(err)
-	}
+	scrub := func(err error) error { return redact.Error(err, redact.URLPasswords(u.Reveal())...) }
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	// internal/database: the Cal.com URL forms, TLS, password-free errors.
+	conn, err := database.Connect(ctx, raw, database.Options{AppName: "calctl-install-probe"})
 	if err != nil {
 		return tui.DBInfo{}, scrub(err)
 	}

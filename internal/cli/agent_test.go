@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/calctl/calctl/reporter/outbox"
 )
 
 // syncBuffer is a bytes.Buffer safe for the agent's logger and the test.
@@ -64,5 +68,47 @@ func TestAgentCommandJSONLogs(t *testing.T) {
 	}
 	if !delivered {
 		t.Fatalf("no 'report delivered' log line:\n%s", errb.String())
+	}
+}
+
+// TestAgentRetriesParkedWhenTokenFileChanges: a running agent whose report
+// was refused with 401 sends it by itself once the token file is fixed.
+func TestAgentRetriesParkedWhenTokenFileChanges(t *testing.T) {
+	e := newReportEnv(t, "interval: 1h\nlive_since: 2026-12-01\n")
+	token := filepath.Join(e.dir, "token")
+	if err := os.WriteFile(token, []byte("tok_wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.db.Book(t, time.Now().UTC().Add(-time.Hour))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	f := &Factory{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errb}, Getenv: func(k string) string { return e.env[k] }}
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, f, []string{"agent", "--config", e.config, "--log-format", "json"}) }()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s; agent log:\n%s", what, errb.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("the report to be parked", func() bool {
+		s, err := outbox.Summarize(filepath.Join(e.dir, "state"))
+		return err == nil && s.Parked > 0
+	})
+	if err := os.WriteFile(token, []byte("tok_cli\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("delivery after the token file was fixed", func() bool { return len(e.rcv.Accepted()) > 0 })
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("agent exit %d:\n%s", code, errb.String())
+	}
+	if strings.Contains(errb.String(), "tok_cli") || strings.Contains(errb.String(), "tok_wrong") {
+		t.Fatal("a token reached the log")
 	}
 }

@@ -20,10 +20,13 @@ type doctorOptions struct {
 	StateDir   string
 	BillingURL string
 	Top        int
+	// Usage reads the usage agent's config (--config) for the per-period
+	// reporting state; a missing default config means defaults.
+	Usage agentSetup
 }
 
 func newDoctorCmd(f *Factory) *cobra.Command {
-	opts := &doctorOptions{IO: f.IO, Factory: f}
+	opts := &doctorOptions{IO: f.IO, Factory: f, Usage: agentSetup{Getenv: f.Getenv}}
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "One-screen diagnosis of a Cal.com install, with the next command for each problem",
@@ -33,13 +36,18 @@ outbox and the most severe check findings, each with the command to run next.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Target.dockerSet = cmd.Flags().Changed("docker")
+			opts.Usage.ConfigSet = cmd.Flags().Changed("config")
+			if cmd.Flags().Changed("state-dir") {
+				opts.Usage.StateDir = opts.StateDir
+			}
 			return runDoctor(cmd.Context(), opts)
 		},
 	}
 	addTargetFlags(cmd, &opts.Target)
 	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	cmd.Flags().StringVar(&opts.FromBundle, "from-bundle", "", "diagnose from a support bundle")
-	cmd.Flags().StringVar(&opts.StateDir, "state-dir", agentconfig.DefaultStateDir, "calctl state directory (usage outbox)")
+	cmd.Flags().StringVar(&opts.StateDir, "state-dir", agentconfig.DefaultStateDir, "calctl state directory (usage outbox); default: the agent config's state_dir")
+	cmd.Flags().StringVar(&opts.Usage.ConfigPath, "config", agentconfig.DefaultPath, "usage agent config, for the reporting state per month (optional)")
 	cmd.Flags().StringVar(&opts.BillingURL, "billing-url", "", "billing endpoint to probe (optional)")
 	cmd.Flags().IntVar(&opts.Top, "top", 8, "how many findings to show")
 	return cmd
@@ -51,7 +59,16 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		return err
 	}
 	rep := judge(facts, checks.Selection{}, nil)
-	d := doctor.Build(ctx, facts, rep, doctor.Options{StateDir: opts.StateDir, BillingURL: opts.BillingURL, Top: opts.Top, FromBundle: opts.FromBundle})
+	dopts := doctor.Options{StateDir: opts.StateDir, BillingURL: opts.BillingURL, Top: opts.Top, FromBundle: opts.FromBundle}
+	if opts.FromBundle == "" {
+		// Per month: what was sent, what billing holds now, and the fix.
+		if sum, cfg, _, err := usageStatus(ctx, &opts.Usage, true, opts.IO.Err); err == nil {
+			dopts.Usage, dopts.StateDir = &sum, cfg.StateDir
+		} else if opts.Usage.ConfigSet {
+			return err
+		}
+	}
+	d := doctor.Build(ctx, facts, rep, dopts)
 	if opts.FromBundle == "" {
 		d.RunPreflight(ctx, facts, co, opts.Factory.Getenv)
 	} else {

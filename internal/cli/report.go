@@ -36,6 +36,31 @@ type agentSetup struct {
 	// Backoff and HTTPTimeout are fixed by the commands; tests shorten them.
 	Backoff     sender.Backoff
 	HTTPTimeout time.Duration
+	// WatchInterval is how often the agent looks at the credential files
+	// (0: agent.DefaultWatchInterval).
+	WatchInterval time.Duration
+	// stateDirSet records --state-dir, for the advice commands.
+	stateDirSet bool
+}
+
+// commands spells calctl's commands as they must be typed for this config,
+// for advice: --config when it is not the default, --state-dir when given.
+func (s *agentSetup) commands(c agentconfig.Config) agent.Commands {
+	var flags []string
+	if c.Path != "" && c.Path != agentconfig.DefaultPath {
+		flags = append(flags, "--config "+agent.ShellQuote(c.Path))
+	}
+	if s.stateDirSet {
+		flags = append(flags, "--state-dir "+agent.ShellQuote(c.StateDir))
+	}
+	src := c.TokenFile
+	if src == "" {
+		src = "$" + agentconfig.TokenEnv
+		if c.TokenEnv != "" {
+			src = "$" + c.TokenEnv
+		}
+	}
+	return agent.Commands{Flags: strings.Join(flags, " "), TokenSource: src}
 }
 
 func (s *agentSetup) bind(cmd *cobra.Command) {
@@ -59,6 +84,7 @@ func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 	}
 	if s.StateDir != "" {
 		c.StateDir = s.StateDir
+		s.stateDirSet = true
 	}
 	return c, nil
 }
@@ -77,6 +103,11 @@ func (s *agentSetup) agent(c agentconfig.Config, withSender, withSigning bool) (
 	a := &agent.Agent{
 		DeploymentID: c.DeploymentID, DatabaseURL: dbURL, StateDir: c.StateDir, LiveSince: c.LiveSince,
 		Grace: c.Grace, Interval: c.Interval, Backoff: s.Backoff, Hostname: host, Version: buildinfo.Version,
+		Commands: s.commands(c), WatchInterval: s.WatchInterval,
+		Credentials: &agent.Credentials{
+			Files: []string{c.TokenFile, c.SigningSecretFile},
+			Load:  func() (secret.Secret, secret.Secret, error) { return c.Secrets(s.Getenv) },
+		},
 	}
 	if withSender || withSigning {
 		snd := &sender.Sender{Endpoint: c.Endpoint, UserAgent: buildinfo.UserAgent()}
@@ -120,13 +151,16 @@ func newReportCmd(f *Factory) *cobra.Command {
 		Short: "Count bookings as the Infrastructure Plan bills them and report them",
 		Long: `Count the bookings in Cal.com's database per UTC month (every row of "Booking"
 created in the month, any status, reschedules included), print the count, the
-breakdown and the estimate, then queue the report in the outbox and send it,
-signed, to the billing endpoint.
+breakdown and the estimate, compare it with what billing holds, then queue the
+report in the outbox and send it, signed, to the billing endpoint.
 
 Without --period it counts the current month and every closed month that has
 no final report yet. A closed month gets its final report once the grace
 period after its end has passed; --period on a month whose final was accepted
 recounts it in full and sends a correction if the count changed.
+
+A month whose report the endpoint refused stays parked (exit 1) until
+'calctl report retry' sends it again; report prints the command.
 
 --dry-run only counts. --export FILE writes the signed document for an
 air-gapped upload instead of sending; its Idempotency-Key is the one the online
@@ -135,7 +169,8 @@ outbox for 'calctl agent' (or the next run). See docs/usage-reporting.md.`,
 		Example: `  calctl report --dry-run --database-url "$DATABASE_URL"
   calctl report --period 2026-10 -o json
   calctl report --export /media/usb/usage-2026-10.json --period 2026-10
-  calctl report status`,
+  calctl report status
+  calctl report retry --period 2026-10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
@@ -149,18 +184,32 @@ outbox for 'calctl agent' (or the next run). See docs/usage-reporting.md.`,
 	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	fl.StringVar(&opts.Export, "export", "", "write the signed report(s) to FILE instead of sending")
 	fl.DurationVar(&opts.Wait, "wait", time.Minute, "how long to keep retrying delivery before leaving it to the agent")
-	cmd.AddCommand(newReportStatusCmd(f))
+	cmd.AddCommand(newReportStatusCmd(f), newReportRetryCmd(f))
 	return cmd
+}
+
+// reportCounting is how a period was counted, in -o json.
+type reportCounting struct {
+	Method string `json:"method"`
+	// RowsRead is how many rows above the watermark matched the month.
+	RowsRead int64 `json:"rows_read"`
+	// Fallback says why the whole month was counted where an incremental
+	// count could not be proven exact (hot standby, sequence CACHE > 1, …).
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // reportJSONLine is one period in -o json.
 type reportJSONLine struct {
-	Action  string          `json:"action"`
-	State   string          `json:"state,omitempty"`
-	Key     string          `json:"idempotency_key,omitempty"`
-	Scanned int64           `json:"rows_read"`
-	Full    bool            `json:"full_count"`
-	Report  reporter.Report `json:"report"`
+	Action   string              `json:"action"`
+	State    string              `json:"state,omitempty"`
+	Key      string              `json:"idempotency_key,omitempty"`
+	Scanned  int64               `json:"rows_read"`
+	Full     bool                `json:"full_count"`
+	Counting *reportCounting     `json:"counting,omitempty"`
+	Billing  *outbox.BillingView `json:"billing,omitempty"`
+	Note     string              `json:"note,omitempty"`
+	Fix      string              `json:"fix,omitempty"`
+	Report   reporter.Report     `json:"report"`
 }
 
 func runReport(ctx context.Context, opts *reportOptions) error {
@@ -205,16 +254,20 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 			return err
 		}
 	}
-	state := map[string]string{}
+	byPeriod := map[string]outbox.PeriodStatus{}
 	for _, ps := range sum.Periods {
-		state[ps.Key] = ps.State
+		byPeriod[ps.Period] = ps
 	}
 	if opts.Output == "json" {
 		lines := []reportJSONLine{}
 		for _, r := range results {
-			l := reportJSONLine{Action: string(r.Action), Scanned: r.Count.Scanned, Full: r.Count.Full, Report: r.Report}
-			if r.Entry != nil {
-				l.Key, l.State = r.Entry.Key, state[r.Entry.Key]
+			l := reportJSONLine{Action: string(r.Action), Scanned: r.Count.Scanned, Full: r.Count.Full, Report: r.Report, Billing: r.Billing, Note: r.Note}
+			if !r.Count.At.IsZero() {
+				l.Counting = &reportCounting{Method: r.Count.Method(), RowsRead: r.Count.Scanned, Fallback: r.Count.Fallback}
+			}
+			if ps, ok := byPeriod[r.Period.String()]; ok && r.Entry != nil {
+				l.Key, l.State, l.Fix = ps.Key, ps.State, a.Commands.Fix(ps)
+				l.Report = reportOf(ps, r.Report)
 			}
 			lines = append(lines, l)
 		}
@@ -225,24 +278,59 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		}
 	} else {
 		for _, r := range results {
-			st := ""
-			if r.Entry != nil {
-				st = state[r.Entry.Key]
+			ps, ok := byPeriod[r.Period.String()]
+			if !ok || r.Entry == nil {
+				ps = outbox.PeriodStatus{}
 			}
-			printReportText(opts.IO.Out, r, st)
+			printReportText(opts.IO.Out, r, ps, a.Commands)
 		}
 	}
-	if sum.Parked > 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d report(s) parked (refused by the endpoint); see 'calctl report status'", sum.Parked)}
+	// Parked months the run did not count (their final exists) are still
+	// undelivered: say so, with the command that sends them.
+	counted := map[string]bool{}
+	for _, r := range results {
+		counted[r.Period.String()] = true
+	}
+	var parked []string
+	for _, ps := range sum.Periods {
+		if ps.State != outbox.StateParked {
+			continue
+		}
+		parked = append(parked, ps.Period)
+		if !counted[ps.Period] && opts.Output == "text" {
+			fmt.Fprintf(opts.IO.Out, "%s  revision %d parked: %s\n  fix: %s\n", ps.Period, ps.Revision, reportOneLine(ps.LastError), a.Commands.Fix(ps))
+		}
+	}
+	if len(parked) > 0 {
+		fix := a.Commands.Retry(parked[0])
+		if len(parked) > 1 {
+			fix = a.Commands.RetryAll()
+		}
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d report(s) parked (refused by the endpoint: %s); after fixing the cause run: %s",
+			len(parked), strings.Join(parked, ", "), fix)}
 	}
 	if d.Pending > 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d report(s) not delivered yet (next retry %s); they stay in the outbox for 'calctl agent' or the next run", d.Pending, d.NextRetry.Format(time.RFC3339))}
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d report(s) not delivered yet (next retry %s); they stay in the outbox for 'calctl agent', or run: %s",
+			d.Pending, d.NextRetry.Format(time.RFC3339), a.Commands.RetryAll())}
 	}
 	return nil
 }
 
-func printReportText(w io.Writer, r agent.PeriodResult, state string) {
-	rep := r.Report
+// reportOf is the report as it stands in the outbox after delivery (a
+// renumbered report carries its new revision).
+func reportOf(ps outbox.PeriodStatus, r reporter.Report) reporter.Report {
+	if ps.Revision > r.Revision && ps.Total == r.Bookings.Total {
+		r.Revision = ps.Revision
+	}
+	return r
+}
+
+func printReportText(w io.Writer, r agent.PeriodResult, ps outbox.PeriodStatus, cmds agent.Commands) {
+	rep := reportOf(ps, r.Report)
+	if r.Action == agent.BillingCurrent {
+		fmt.Fprintf(w, "%s  %s\n", r.Period, r.Note)
+		return
+	}
 	kind := "provisional"
 	switch {
 	case rep.Correction:
@@ -268,15 +356,27 @@ func printReportText(w io.Writer, r agent.PeriodResult, state string) {
 	fmt.Fprintf(tw, "  reschedules\t%d\n", rep.Bookings.Reschedules)
 	e := rep.Estimate
 	fmt.Fprintf(tw, "  estimate\t%s (base %d + %d × %d = %d cents)\n", reportDollars(e.TotalCents), e.BaseCents, e.OverageBookings, e.UnitCents, e.TotalCents)
+	if r.Count.Fallback != "" {
+		fmt.Fprintf(tw, "  counting\tfull count of the month: %s\n", r.Count.Fallback)
+	}
+	state := ps.State
 	switch r.Action {
 	case agent.DryRun:
 		fmt.Fprintf(tw, "  revision\t%d would be queued (dry run)\n", rep.Revision)
 	case agent.Unchanged:
 		fmt.Fprintf(tw, "  revision\t%d unchanged, %s\n", rep.Revision, state)
+	case agent.Parked:
+		fmt.Fprintf(tw, "  revision\t%d parked (refused: %s)\n", rep.Revision, reportOneLine(ps.LastError))
 	case agent.FinalSent:
 		fmt.Fprintf(tw, "  revision\t%d final already queued, %s\n", rep.Revision, state)
 	default:
 		fmt.Fprintf(tw, "  revision\t%d queued, %s\n", rep.Revision, state)
+	}
+	if r.Note != "" && r.Action != agent.Parked {
+		fmt.Fprintf(tw, "  note\t%s\n", r.Note)
+	}
+	if fix := cmds.Fix(ps); fix != "" && ps.State != outbox.StateAcked {
+		fmt.Fprintf(tw, "  fix\t%s\n", fix)
 	}
 	tw.Flush()
 }
@@ -320,107 +420,4 @@ func writeReportExport(a *agent.Agent, path string, results []agent.PeriodResult
 		return fmt.Errorf("--export: %w", err)
 	}
 	return nil
-}
-
-type reportStatusOptions struct {
-	IO     IO
-	Setup  agentSetup
-	Output string
-}
-
-func newReportStatusCmd(f *Factory) *cobra.Command {
-	opts := &reportStatusOptions{IO: f.IO, Setup: agentSetup{Getenv: f.Getenv}}
-	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show each period's latest report: acked, pending or parked",
-		Long: `Show, per period, the latest revision in the outbox and its state (acked,
-pending or parked), the endpoint's receipt, the next retry and the last error.
-Exits 1 when a report is parked or an outbox file is corrupt.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
-			return runReportStatus(cmd.Context(), opts)
-		},
-	}
-	opts.Setup.bind(cmd)
-	outputFlag(cmd, &opts.Output, "text", textOrJSON)
-	return cmd
-}
-
-func runReportStatus(_ context.Context, opts *reportStatusOptions) error {
-	cfg, err := opts.Setup.config(true)
-	if err != nil {
-		return err
-	}
-	sum, err := outbox.Summarize(cfg.StateDir)
-	if err != nil {
-		return err
-	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return err
-		}
-	} else {
-		printReportStatus(opts.IO.Out, sum, time.Now())
-	}
-	for _, p := range sum.Problems {
-		fmt.Fprintln(opts.IO.Err, "calctl: "+p)
-	}
-	if sum.Parked > 0 || sum.Corrupt > 0 {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%d parked, %d corrupt report(s) in %s", sum.Parked, sum.Corrupt, outbox.Dir(cfg.StateDir))}
-	}
-	return nil
-}
-
-func printReportStatus(w io.Writer, sum outbox.Summary, now time.Time) {
-	if len(sum.Periods) == 0 && sum.Corrupt == 0 {
-		fmt.Fprintln(w, "no reports yet")
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PERIOD\tREV\tSTATE\tKIND\tBOOKINGS\tCENTS\tATTEMPTS\tDETAIL")
-	for _, p := range sum.Periods {
-		kind := "provisional"
-		if p.Correction {
-			kind = "correction"
-		} else if p.Final {
-			kind = "final"
-		}
-		var detail string
-		switch p.State {
-		case outbox.StateAcked:
-			detail = "receipt " + reportOneLine(p.Receipt)
-		case outbox.StateParked:
-			detail = "refused: " + reportOneLine(p.LastError)
-		default:
-			if p.NextRetry.After(now) {
-				detail = "next retry " + p.NextRetry.UTC().Format(time.RFC3339)
-			} else {
-				detail = "to send now"
-			}
-			if p.LastError != "" {
-				detail += "; last error: " + reportOneLine(p.LastError)
-			}
-		}
-		if len(p.Parked) > 0 {
-			detail += fmt.Sprintf(" (older parked revisions: %v)", p.Parked)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\n", p.Period, p.Revision, p.State, kind, p.Total, p.TotalCents, p.Attempts, detail)
-	}
-	tw.Flush()
-	last := "never"
-	if !sum.LastAck.IsZero() {
-		last = sum.LastAck.UTC().Format(time.RFC3339)
-	}
-	fmt.Fprintf(w, "%d acked, %d pending, %d parked, %d quarantined; last ack %s\n", sum.Acked, sum.Pending, sum.Parked, sum.Quarantined, last)
-}
-
-func reportOneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
 }

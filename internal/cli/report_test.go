@@ -58,6 +58,9 @@ live_since: 2026-01-01
 grace: 0s
 ca_file: %s
 %s`, rcv.URL(), dir, dir, dir, ca, extra)
+	if strings.Contains(extra, "live_since:") {
+		cfg = strings.Replace(cfg, "live_since: 2026-01-01\n", "", 1)
+	}
 	path := filepath.Join(dir, "agent.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

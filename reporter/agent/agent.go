@@ -1,7 +1,10 @@
 // Package agent runs usage reporting: it decides which months to count,
-// counts them (reporter), turns changed counts into new revisions in the
-// outbox, and delivers pending revisions with the sender, once for
-// `calctl report` or forever on a schedule for `calctl agent`.
+// counts them (reporter), compares the count with what billing holds (the
+// resync GET of protocol 1.1), turns changes into new revisions in the
+// outbox, and delivers them with the sender — renumbering a revision the
+// endpoint says was taken, never sending an older revision after a newer
+// one, and retrying parked reports when the credentials change and once a
+// day — once for `calctl report` or forever for `calctl agent`.
 package agent
 
 import (
@@ -33,9 +36,18 @@ type Agent struct {
 	LiveSince    time.Time
 	Grace        time.Duration
 	Interval     time.Duration
-	// Sender delivers reports; nil means counting only.
+	// Sender delivers reports; nil means counting only. A Sender without
+	// a Client (--export) signs but neither sends nor asks billing.
 	Sender  *sender.Sender
 	Backoff sender.Backoff
+	// Credentials, when set, reload the token and signing secret; the agent
+	// watches Credentials.Files and retries parked reports when they change.
+	Credentials *Credentials
+	// WatchInterval is how often Run looks at the credential files
+	// (default 5s).
+	WatchInterval time.Duration
+	// Commands spells calctl's commands for advice in logs and status.
+	Commands Commands
 	// SettleWait is passed to the counter (0 = its default).
 	SettleWait time.Duration
 	Hostname   string
@@ -54,6 +66,12 @@ const (
 	Enqueued Action = "enqueued"
 	// Unchanged: counts equal the latest revision; nothing new to send.
 	Unchanged Action = "unchanged"
+	// Parked: counts equal the latest revision, which the endpoint refused
+	// and which waits for `calctl report retry`. Never called unchanged.
+	Parked Action = "parked"
+	// BillingCurrent: billing holds a revision this state dir did not send,
+	// with the same total as this count: nothing to send.
+	BillingCurrent Action = "billing-current"
 	// DryRun: counted only; nothing was written.
 	DryRun Action = "dry-run"
 	// FinalSent: the month's final report exists; the agent leaves it.
@@ -71,6 +89,11 @@ type PeriodResult struct {
 	Entry *outbox.Entry
 	// Count is the counting result (zero when not counted).
 	Count reporter.Result
+	// Billing is what the endpoint said it holds (nil: not asked).
+	Billing *outbox.BillingView
+	// Note explains the action in a sentence (e.g. why billing's revision
+	// was superseded, or that a parked revision awaits a retry).
+	Note string
 }
 
 // CountOptions modify Count.
@@ -97,11 +120,17 @@ func (a *Agent) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// online reports whether the agent can talk to the endpoint.
+func (a *Agent) online() bool {
+	return a.Sender != nil && a.Sender.Client != nil && a.Sender.Endpoint != ""
+}
+
 // Count counts the due periods (or opts.Periods) and enqueues new
 // revisions. Month membership and closing follow the database's clock.
 func (a *Agent) Count(ctx context.Context, opts CountOptions) ([]PeriodResult, error) {
 	var box *outbox.Store
 	var entries []outbox.Entry
+	views := map[string]outbox.BillingView{}
 	if !opts.DryRun {
 		if err := os.MkdirAll(a.StateDir, 0o700); err != nil {
 			return nil, fmt.Errorf("state_dir: %w", err)
@@ -111,18 +140,13 @@ func (a *Agent) Count(ctx context.Context, opts CountOptions) ([]PeriodResult, e
 			return nil, err
 		}
 		defer unlock()
-		if box, err = outbox.Open(a.StateDir); err != nil {
+		if box, entries, err = a.openOutbox(); err != nil {
 			return nil, err
 		}
-		var problems []outbox.Problem
-		if entries, problems, err = box.Scan(); err != nil {
-			return nil, err
-		}
-		for _, p := range problems {
-			a.log().Error("outbox entry quarantined", "file", filepath.Base(p.File), "moved_to", p.MovedTo, "error", p.Err.Error(), "advice", p.Message())
-		}
+		views = outbox.LoadBillingViews(a.StateDir)
 	} else if a.StateDir != "" {
 		entries, _, _ = (&outbox.Store{Dir: outbox.Dir(a.StateDir)}).Load()
+		views = outbox.LoadBillingViews(a.StateDir)
 	}
 
 	conn, err := reporter.Connect(ctx, a.DatabaseURL.Reveal())
@@ -146,11 +170,15 @@ func (a *Agent) Count(ctx context.Context, opts CountOptions) ([]PeriodResult, e
 	}
 	periods := opts.Periods
 	if !explicit {
-		periods = a.duePeriods(dbNow, entries)
+		periods = a.duePeriods(dbNow, entries, views)
 	}
 	var out []PeriodResult
 	for _, p := range periods {
-		r, err := a.countPeriod(ctx, counter, box, entries, p, dbNow, explicit, opts.DryRun)
+		var view *outbox.BillingView
+		if !opts.DryRun && a.online() {
+			view = a.resync(ctx, p, views)
+		}
+		r, err := a.countPeriod(ctx, counter, box, &entries, p, dbNow, explicit, opts.DryRun, view)
 		if err != nil {
 			return out, err
 		}
@@ -159,10 +187,53 @@ func (a *Agent) Count(ctx context.Context, opts CountOptions) ([]PeriodResult, e
 	return out, nil
 }
 
+// openOutbox opens the outbox, quarantines unreadable files (logging each)
+// and supersedes stale pending or parked revisions.
+func (a *Agent) openOutbox() (*outbox.Store, []outbox.Entry, error) {
+	box, err := outbox.Open(a.StateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	entries, problems, err := box.Scan()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range problems {
+		a.log().Error("outbox entry quarantined", "file", filepath.Base(p.File), "moved_to", p.MovedTo, "error", p.Err.Error(), "advice", p.Message())
+	}
+	entries, err = box.Normalize(entries)
+	return box, entries, err
+}
+
+// resync asks the endpoint what it holds for p and records the answer in
+// state_dir/billing. On failure it logs and returns nil: the period is then
+// numbered from local state, and the 422 rule still prevents a silent
+// divergence.
+func (a *Agent) resync(ctx context.Context, p reporter.Period, views map[string]outbox.BillingView) *outbox.BillingView {
+	b, err := a.Sender.Lookup(ctx, a.DeploymentID, p.String())
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log().Warn("could not ask billing what it holds; numbering from local state", "period", p.String(), "error", err.Error())
+		}
+		return nil
+	}
+	v := outbox.BillingView{Period: p.String(), CheckedAt: a.now().UTC(), Found: b.Found, LatestRevision: b.LatestRevision,
+		Final: b.Final, Total: b.Total, BodySHA256: b.BodySHA256}
+	if old, ok := views[p.String()]; ok && old.AdoptedFinal && v.Found && v.Final && v.Total == old.Total {
+		v.AdoptedFinal = true
+	}
+	if err := outbox.SaveBillingView(a.StateDir, v); err != nil {
+		a.log().Warn("could not save billing view", "period", p.String(), "error", err.Error())
+	}
+	views[p.String()] = v
+	return &v
+}
+
 // duePeriods are the current month, every month since live_since (at most
 // MaxBackfill back), and every month the state dir already tracks, minus
-// months whose final report exists.
-func (a *Agent) duePeriods(dbNow time.Time, entries []outbox.Entry) []reporter.Period {
+// months whose final report exists (here, or in billing with this agent's
+// own count).
+func (a *Agent) duePeriods(dbNow time.Time, entries []outbox.Entry, views map[string]outbox.BillingView) []reporter.Period {
 	cur := reporter.PeriodOf(dbNow)
 	oldest := cur
 	for i := 0; i < MaxBackfill; i++ {
@@ -197,6 +268,11 @@ func (a *Agent) duePeriods(dbNow time.Time, entries []outbox.Entry) []reporter.P
 			final[e.Period] = true
 		}
 	}
+	for p, v := range views {
+		if v.AdoptedFinal {
+			final[p] = true
+		}
+	}
 	var out []reporter.Period
 	for k, p := range set {
 		if !final[k] {
@@ -207,29 +283,47 @@ func (a *Agent) duePeriods(dbNow time.Time, entries []outbox.Entry) []reporter.P
 	return out
 }
 
-func (a *Agent) countPeriod(ctx context.Context, counter *reporter.Counter, box *outbox.Store, entries []outbox.Entry,
-	p reporter.Period, dbNow time.Time, explicit, dryRun bool) (PeriodResult, error) {
-	var latest, latestFinal *outbox.Entry
+// periodEntries returns the period's entries, the newest, the newest
+// final and the newest acked (nil when none).
+func periodEntries(entries []outbox.Entry, p string) (latest, latestFinal, latestAcked *outbox.Entry) {
 	for i := range entries {
-		if entries[i].Period == p.String() {
-			latest = &entries[i]
-			if entries[i].Final {
-				latestFinal = &entries[i]
-			}
+		e := &entries[i]
+		if e.Period != p {
+			continue
+		}
+		if latest == nil || e.Revision > latest.Revision {
+			latest = e
+		}
+		if e.Final && (latestFinal == nil || e.Revision > latestFinal.Revision) {
+			latestFinal = e
+		}
+		if e.State == outbox.StateAcked && (latestAcked == nil || e.Revision > latestAcked.Revision) {
+			latestAcked = e
 		}
 	}
-	res := PeriodResult{Period: p}
-	var latestReport *reporter.Report
-	if latest != nil {
-		var r reporter.Report
-		if err := json.Unmarshal([]byte(latest.Body), &r); err == nil {
-			latestReport = &r
-		}
+	return latest, latestFinal, latestAcked
+}
+
+func bodyOf(e *outbox.Entry) *reporter.Report {
+	if e == nil {
+		return nil
 	}
+	var r reporter.Report
+	if json.Unmarshal([]byte(e.Body), &r) != nil {
+		return nil
+	}
+	return &r
+}
+
+func (a *Agent) countPeriod(ctx context.Context, counter *reporter.Counter, box *outbox.Store, entries *[]outbox.Entry,
+	p reporter.Period, dbNow time.Time, explicit, dryRun bool, view *outbox.BillingView) (PeriodResult, error) {
+	latest, latestFinal, latestAcked := periodEntries(*entries, p.String())
+	res := PeriodResult{Period: p, Billing: view}
+	latestReport := bodyOf(latest)
 	if latestFinal != nil && !explicit {
 		res.Action, res.Entry = FinalSent, latestFinal
-		if latestReport != nil {
-			res.Report = *latestReport
+		if r := bodyOf(latestFinal); r != nil {
+			res.Report = *r
 		}
 		return res, nil
 	}
@@ -253,27 +347,89 @@ func (a *Agent) countPeriod(ctx context.Context, counter *reporter.Counter, box 
 			return res, err
 		}
 	}
-	if latestFinal != nil {
-		// An explicit recount of a month that already has its final: only a
-		// difference from an acked final becomes a correction.
-		var fr reporter.Report
-		_ = json.Unmarshal([]byte(latestFinal.Body), &fr)
-		if latestFinal.State != outbox.StateAcked || fr.Bookings.Equal(cnt.Counts) {
-			res.Action, res.Entry, res.Report = Unchanged, latestFinal, fr
+	if cnt.Fallback != "" {
+		a.log().Warn("counted the whole month: an incremental count cannot be proven exact here", "period", p.String(), "reason", cnt.Fallback)
+	}
+
+	// What billing holds, when it is not what this state dir sent: another
+	// host with the same deployment id, a lost or restored state dir.
+	foreign := view != nil && view.Found &&
+		(latest == nil || view.LatestRevision > latest.Revision || (view.LatestRevision == latest.Revision && view.BodySHA256 != latest.BodySHA256))
+	switch {
+	case foreign:
+		if view.Total == cnt.Counts.Total && (view.Final || !finalDue) {
+			res.Action, res.Report = BillingCurrent, reporter.Report{}
+			res.Note = fmt.Sprintf("billing holds revision %d (total %d%s), sent from elsewhere, with this count: nothing to send", view.LatestRevision, view.Total, finalWord(view.Final))
+			if dryRun {
+				return res, nil
+			}
+			if finalDue {
+				v := *view
+				v.AdoptedFinal = true
+				if err := outbox.SaveBillingView(a.StateDir, v); err != nil {
+					return res, err
+				}
+			}
+			// Local revisions not yet delivered are obsolete: billing
+			// already holds this count.
+			for i := range *entries {
+				o := &(*entries)[i]
+				if o.Period == p.String() && (o.State == outbox.StatePending || o.State == outbox.StateParked) {
+					o.State, o.SupersededBy, o.NextRetry = outbox.StateSuperseded, view.LatestRevision, time.Time{}
+					o.Note = fmt.Sprintf("billing holds revision %d with this count", view.LatestRevision)
+					if err := box.Put(*o); err != nil {
+						return res, err
+					}
+				}
+			}
 			return res, nil
 		}
-		snap.Final, snap.Correction = true, true
-		snap.Reason = fmt.Sprintf("recount of closed month: total %d, was %d in acked final revision %d", cnt.Counts.Total, fr.Bookings.Total, fr.Revision)
-	} else if !finalDue && latestReport != nil && latestReport.Bookings.Equal(cnt.Counts) && latestReport.Live == snap.Live {
+		res.Note = fmt.Sprintf("billing holds revision %d (total %d%s), not sent from this state dir; sending this count above it", view.LatestRevision, view.Total, finalWord(view.Final))
+		if finalDue && view.Final {
+			snap.Correction = true
+			snap.Reason = fmt.Sprintf("recount of closed month: total %d, billing held %d in final revision %d", cnt.Counts.Total, view.Total, view.LatestRevision)
+		}
+	case latest == nil:
+	case latestFinal != nil: // explicit recount of a month that has its final
+		fr := bodyOf(latestFinal)
+		ar := bodyOf(latestAcked)
+		switch {
+		case fr != nil && fr.Bookings.Equal(cnt.Counts) && latestFinal.State == outbox.StateParked:
+			res.Action, res.Entry, res.Report = Parked, latestFinal, *fr
+			res.Note = "the final report is parked; it is unchanged and waits for a retry"
+			return res, nil
+		case fr != nil && fr.Bookings.Equal(cnt.Counts):
+			res.Action, res.Entry, res.Report = Unchanged, latestFinal, *fr
+			return res, nil
+		case ar != nil && ar.Final:
+			// Billing accepted a final with another count: a correction.
+			snap.Final, snap.Correction = true, true
+			snap.Reason = fmt.Sprintf("recount of closed month: total %d, was %d in acked final revision %d", cnt.Counts.Total, ar.Bookings.Total, ar.Revision)
+		default:
+			// No final was accepted yet (it is parked or waiting): this
+			// count replaces it as the month's final.
+			snap.Final = true
+			res.Note = fmt.Sprintf("replaces final revision %d (%s, never accepted) with this count", latestFinal.Revision, latestFinal.State)
+		}
+	case latestReport == nil || !latestReport.Bookings.Equal(cnt.Counts) || latestReport.Live != snap.Live || (finalDue && !latestReport.Final):
+	case latest.State == outbox.StateParked:
+		res.Action, res.Entry, res.Report = Parked, latest, *latestReport
+		res.Note = "the latest revision is parked; it is unchanged and waits for a retry"
+		return res, nil
+	default:
 		res.Action, res.Entry, res.Report = Unchanged, latest, *latestReport
 		return res, nil
 	}
+
 	agentInfo := reporter.AgentInfo{Version: a.Version, HostnameHash: reporter.HostnameHash(a.DeploymentID, a.Hostname)}
+	rev := 1
+	if latest != nil {
+		rev = latest.Revision + 1
+	}
+	if view != nil && view.Found && view.LatestRevision >= rev {
+		rev = view.LatestRevision + 1
+	}
 	if dryRun {
-		rev := 1
-		if latest != nil {
-			rev = latest.Revision + 1
-		}
 		res.Action, res.Report = DryRun, reporter.NewReport(a.DeploymentID, rev, snap, agentInfo)
 		return res, nil
 	}
@@ -281,22 +437,39 @@ func (a *Agent) countPeriod(ctx context.Context, counter *reporter.Counter, box 
 	if err != nil {
 		return res, err
 	}
-	rep := reporter.NewReport(a.DeploymentID, maxRev+1, snap, agentInfo)
+	rev = max(rev, maxRev+1)
+	rep := reporter.NewReport(a.DeploymentID, rev, snap, agentInfo)
 	body, err := rep.Marshal()
 	if err != nil {
 		return res, err
+	}
+	counting := cnt.Method()
+	if cnt.Fallback != "" {
+		counting += ": " + cnt.Fallback
 	}
 	e := outbox.Entry{
 		Key: reporter.IdempotencyKey(a.DeploymentID, rep.Period, rep.Revision), DeploymentID: a.DeploymentID,
 		Period: rep.Period, Revision: rep.Revision, Final: rep.Final, Correction: rep.Correction,
 		Total: rep.Bookings.Total, TotalCents: rep.Estimate.TotalCents, State: outbox.StatePending,
-		Body: string(body), CreatedAt: a.now().UTC(),
+		Body: string(body), CreatedAt: a.now().UTC(), Counting: counting,
 	}
 	if err := box.Put(e); err != nil {
 		return res, err
 	}
+	*entries = append(*entries, e)
+	if *entries, err = box.Supersede(*entries, e, fmt.Sprintf("newer revision %d enqueued", e.Revision)); err != nil {
+		return res, err
+	}
 	a.log().Info("report enqueued", "key", e.Key, "period", e.Period, "revision", e.Revision, "final", e.Final,
-		"correction", e.Correction, "total", e.Total, "total_cents", e.TotalCents, "scanned", cnt.Scanned, "full_count", cnt.Full)
+		"correction", e.Correction, "total", e.Total, "total_cents", e.TotalCents, "scanned", cnt.Scanned,
+		"counting", cnt.Method(), "fallback", cnt.Fallback, "note", res.Note)
 	res.Action, res.Entry, res.Report = Enqueued, &e, rep
 	return res, nil
+}
+
+func finalWord(final bool) string {
+	if final {
+		return ", final"
+	}
+	return ""
 }

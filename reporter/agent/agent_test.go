@@ -254,3 +254,229 @@ type syncBuf struct {
 
 func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
 func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestStaleRevisionNeverAfterNewer is finding 6 of issue 10: revision 1 was
+// backing off when revision 2 was enqueued; revision 2 was accepted, then
+// revision 1's backoff ended and it was accepted after it, so a receiver
+// keeping the latest received held the stale number.
+func TestStaleRevisionNeverAfterNewer(t *testing.T) {
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	ctx := context.Background()
+	e := setup(t, pg, "stale")
+	e.agent.LiveSince = e.cur.Start()
+	e.db.Book(t, e.cur.Start().Add(time.Hour))
+	e.rcv.RetryAfter = "1"
+	e.rcv.Set([]receiver.Fault{receiver.Unavailable}, 0)
+	if _, err := e.agent.Count(ctx, CountOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.agent.Deliver(ctx); err != nil || d.Retrying != 1 {
+		t.Fatalf("first delivery: %+v %v", d, err)
+	}
+	e.db.Book(t, e.cur.Start().Add(2*time.Hour))
+	res, err := e.agent.Count(ctx, CountOptions{})
+	if err != nil || res[0].Report.Revision != 2 {
+		t.Fatalf("second count: %+v %v", res, err)
+	}
+	if _, err := e.agent.DeliverUntil(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // past revision 1's Retry-After
+	if _, err := e.agent.DeliverUntil(ctx, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if oo := e.rcv.OutOfOrder(); len(oo) > 0 {
+		t.Fatalf("a stale revision was accepted after a newer one: %v", oo)
+	}
+	billed := e.rcv.Billed()["dep_stale:"+e.cur.String()]
+	if billed.Revision != 2 || billed.Total != 2 {
+		t.Fatalf("billed revision %d total %d, want revision 2 total 2", billed.Revision, billed.Total)
+	}
+	for _, a := range e.rcv.Accepted() {
+		if a.Revision == 1 {
+			t.Fatalf("revision 1 was sent after revision 2 was enqueued")
+		}
+	}
+}
+
+// parkedAgent is an agent whose outbox holds one parked report (refused
+// with 401 when parkedWith was in effect) and whose last daily retry was
+// lastDaily.
+func parkedAgent(t *testing.T, rcv *receiver.Receiver, parkedWith func(*Agent) string, lastDaily time.Time) *Agent {
+	t.Helper()
+	ca, _ := rcv.WriteCAFile(t.TempDir())
+	client, _ := sender.NewClient(ca, time.Second)
+	a := &Agent{
+		DeploymentID: "dep_park", DatabaseURL: "postgres://u@127.0.0.1:1/x?sslmode=disable", StateDir: t.TempDir(), Interval: time.Hour,
+		Sender:  &sender.Sender{Endpoint: rcv.URL(), Token: "tok_1", SigningSecret: "whsec_1", UserAgent: "calctl/test", Client: client},
+		Backoff: sender.Backoff{Base: time.Millisecond, Cap: 10 * time.Millisecond}, WatchInterval: 50 * time.Millisecond,
+	}
+	box, _ := outbox.Open(a.StateDir)
+	p := reporter.PeriodOf(time.Now())
+	rep := reporter.NewReport("dep_park", 1, reporter.Snapshot{Period: p, Counts: reporter.NewCounts(), Live: true, GeneratedAt: time.Now()}, reporter.AgentInfo{})
+	body, _ := rep.Marshal()
+	if err := box.Put(outbox.Entry{Key: "dep_park:" + p.String() + ":1", DeploymentID: "dep_park", Period: p.String(), Revision: 1,
+		State: outbox.StateParked, LastStatus: 401, LastError: "401 Unauthorized", Body: string(body), ParkedWith: parkedWith(a)}); err != nil {
+		t.Fatal(err)
+	}
+	// The last count was just now: Run only watches and delivers.
+	if err := a.saveRunState(runState{LastCycle: time.Now(), LastParkedRetry: lastDaily}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// runAgent runs a.Run until stop is closed or the test ends.
+func runAgent(t *testing.T, a *Agent) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func waitAccepted(t *testing.T, rcv *receiver.Receiver, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(rcv.Accepted()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d accepted after 10s, want %d", what, len(rcv.Accepted()), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestParkedRetries: parked reports are retried when the credential files
+// change (while the agent runs, or while it was stopped) and once a day,
+// and not otherwise.
+func TestParkedRetries(t *testing.T) {
+	same := func(a *Agent) string { return a.fingerprint() }
+
+	t.Run("token file changes while running", func(t *testing.T) {
+		rcv := receiver.Start("tok_1", "whsec_1")
+		defer rcv.Close()
+		token := filepath.Join(t.TempDir(), "token")
+		os.WriteFile(token, []byte("tok_1"), 0o600)
+		var logs syncBuf
+		a := parkedAgent(t, rcv, func(a *Agent) string {
+			a.Credentials = &Credentials{Files: []string{token}, Load: func() (secret.Secret, secret.Secret, error) {
+				b, err := os.ReadFile(token)
+				return secret.Secret(strings.TrimSpace(string(b))), "whsec_1", err
+			}}
+			return a.fingerprint()
+		}, time.Now().Add(-time.Hour))
+		a.Log = slog.New(slog.NewJSONHandler(&logs, nil))
+		stop := runAgent(t, a)
+		for !strings.Contains(logs.String(), `"agent started"`) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(5 * a.WatchInterval) // several watch ticks with nothing changed
+		if n := len(rcv.Accepted()); n != 0 {
+			t.Fatalf("a parked report was resent with unchanged credentials within the day (%d accepted)", n)
+		}
+		later := time.Now().Add(2 * time.Second)
+		os.Chtimes(token, later, later) // a rewrite of the file
+		waitAccepted(t, rcv, 1, "after the token file changed")
+		stop()
+		if !strings.Contains(logs.String(), "credential files changed") {
+			t.Fatalf("no log line about the change:\n%s", logs.String())
+		}
+	})
+
+	for _, tt := range []struct {
+		name       string
+		parkedWith func(*Agent) string
+		lastDaily  time.Time
+	}{
+		{"daily retry", same, time.Now().Add(-25 * time.Hour)},
+		{"credentials changed while the agent was stopped", func(*Agent) string { return "credentials-before" }, time.Now()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rcv := receiver.Start("tok_1", "whsec_1")
+			defer rcv.Close()
+			a := parkedAgent(t, rcv, tt.parkedWith, tt.lastDaily)
+			stop := runAgent(t, a)
+			waitAccepted(t, rcv, 1, tt.name)
+			stop()
+			sum, _ := outbox.Summarize(a.StateDir)
+			if sum.Parked != 0 || sum.Acked != 1 {
+				t.Fatalf("after Run: %+v", sum)
+			}
+			if st := a.loadRunState(); tt.name == "daily retry" && time.Since(st.LastParkedRetry) > time.Minute {
+				t.Fatalf("daily retry not recorded: %+v", st)
+			}
+		})
+	}
+}
+
+func TestFixAdvice(t *testing.T) {
+	c := Commands{Flags: "--config /etc/calctl/x.yaml", TokenSource: "/etc/calctl/token"}
+	for _, tt := range []struct {
+		ps   outbox.PeriodStatus
+		want string
+	}{
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateParked, LastStatus: 401}, "/etc/calctl/token (and check signing_secret_file); a running agent retries within seconds of the change; or run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateParked, LastStatus: 404}, "check endpoint and deployment_id in the config, then run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateParked, LastStatus: 400}, "once the cause is fixed run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StatePending}, "to send it now run: calctl report retry --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateAcked, Revision: 2, Total: 10,
+			Billing: &outbox.BillingView{Found: true, LatestRevision: 3, Total: 12}}, "billing holds revision 3 with total 12, not this state dir's 10: run: calctl report --period 2026-11 --config /etc/calctl/x.yaml"},
+		{outbox.PeriodStatus{Period: "2026-11", State: outbox.StateAcked, Revision: 3, Total: 12,
+			Billing: &outbox.BillingView{Found: true, LatestRevision: 3, Total: 12}}, ""},
+	} {
+		got := c.Fix(tt.ps)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("Fix(%s %d) = %q, want it to contain %q", tt.ps.State, tt.ps.LastStatus, got, tt.want)
+		}
+	}
+	if q := ShellQuote("/tmp/my dir/x.yaml"); q != "'/tmp/my dir/x.yaml'" {
+		t.Fatalf("ShellQuote = %s", q)
+	}
+}
+
+// TestExplicitRecountOfParkedFinal: a closed month whose final was refused
+// (parked) and whose count changed since is not "unchanged" for
+// `report --period`: the new count replaces the parked final, which is
+// superseded, and once the credentials are right it is delivered.
+func TestExplicitRecountOfParkedFinal(t *testing.T) {
+	pg := testenv.StartPostgres(t, testenv.PostgresOptions{})
+	ctx := context.Background()
+	e := setup(t, pg, "parkedfinal")
+	e.db.InsertMany(t, 10, e.prv.Start(), e.prv.End())
+	e.agent.Sender.Token = "tok_wrong"
+	only := CountOptions{Periods: []reporter.Period{e.prv}}
+	if _, err := e.agent.Count(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := e.agent.DeliverUntil(ctx, 5*time.Second); err != nil || d.Parked != 1 {
+		t.Fatalf("first delivery: %+v %v", d, err)
+	}
+	res, err := e.agent.Count(ctx, only)
+	if err != nil || res[0].Action != Parked {
+		t.Fatalf("unchanged count of a parked final: %+v %v", res, err)
+	}
+	e.db.Book(t, e.prv.Start().Add(time.Hour))
+	e.agent.Sender.Token = "tok_1"
+	res, err = e.agent.Count(ctx, only)
+	if err != nil || res[0].Action != Enqueued || !res[0].Report.Final || res[0].Report.Correction || res[0].Report.Revision != 2 || res[0].Report.Bookings.Total != 11 {
+		t.Fatalf("changed count of a parked final: %+v %v", res, err)
+	}
+	if _, err := e.agent.DeliverUntil(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	billed := e.rcv.Billed()["dep_parkedfinal:"+e.prv.String()]
+	sum, _ := outbox.Summarize(e.agent.StateDir)
+	if billed.Revision != 2 || billed.Total != 11 || !billed.Final || sum.Parked != 0 || sum.Superseded != 1 {
+		t.Fatalf("billed %+v; outbox %+v", billed, sum)
+	}
+}

@@ -18,30 +18,201 @@ import (
 	"github.com/calctl/calctl/reporter/receiver"
 )
 
-// TestCrashKill9 builds calctl, runs `calctl agent` against a real Postgres
-// and a real HTTPS receiver, and SIGKILLs it at random moments (during
-// counting, enqueueing, sending and backoff; the receiver pauses after
-// accepting a report and before answering, so many kills land between
-// "accepted" and "acked on disk", and it fails some attempts with 503 or a
-// connection reset). After the last restart every period must have arrived,
-// every outbox entry must be acked, and the receiver must hold exactly one
-// accepted report per Idempotency-Key, with no key ever resent with a
-// different body.
-func TestCrashKill9(t *testing.T) {
-	testenv.Slow(t, "it builds calctl and kills it 30 times")
-	bin := testenv.BuildStaticBinary(t, "github.com/calctl/calctl/cmd/calctl", t.TempDir(), "calctl")
-	db := fixture.Start(t, testenv.PostgresOptions{})
-	cur := reporter.PeriodOf(time.Now())
-	first := cur.Prev().Prev().Prev()
-	for p := first; p.Before(cur); p = p.Next() {
-		db.InsertMany(t, 200+p.Start().Day()*7+int(p.Month), p.Start(), p.End())
-	}
-	db.InsertMany(t, 50, cur.Start(), cur.Start().Add(time.Hour))
+// crashRig runs the real calctl binary as `calctl agent` against a real
+// Postgres and a real HTTPS receiver.
+type crashRig struct {
+	t     *testing.T
+	bin   string
+	db    *fixture.DB
+	rcv   *receiver.Receiver
+	dir   string
+	first reporter.Period
+	cur   reporter.Period
+	rng   *rand.Rand
+}
 
-	rcv := receiver.Start("tok_crash", "whsec_crash")
-	rcv.AckDelay = 150 * time.Millisecond
-	// Some attempts also fail on the way (503, connection reset), so that
-	// retry state is persisted and killed mid-backoff too.
+func (r *crashRig) config(state string) string {
+	ca, _ := r.rcv.WriteCAFile(r.dir)
+	cfg := filepath.Join(r.dir, "agent-"+filepath.Base(state)+".yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`deployment_id: dep_crash
+endpoint: %s
+token_file: %s/token
+signing_secret_file: %s/signing
+state_dir: %s
+live_since: %s
+interval: 1s
+grace: 0s
+ca_file: %s
+`, r.rcv.URL(), r.dir, r.dir, state, r.first.Start().Format("2006-01-02"), ca)), 0o600)
+	return cfg
+}
+
+func (r *crashRig) start(cfg, logName string) (*exec.Cmd, *os.File) {
+	lf, err := os.Create(filepath.Join(r.dir, logName))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	cmd := exec.Command(r.bin, "agent", "--config", cfg, "--log-format", "json")
+	cmd.Env = []string{"DATABASE_URL=" + r.db.URL, "PATH=/usr/bin:/bin"}
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	return cmd, lf
+}
+
+// kill starts and SIGKILLs the agent n times at random moments (during
+// counting, the resync GET, enqueueing, sending, renumbering and backoff),
+// with a new booking now and then so that new revisions keep coming.
+func (r *crashRig) kill(cfg, phase string, n int) {
+	for i := 0; i < n; i++ {
+		if i%4 == 1 {
+			r.db.Book(r.t, time.Now().UTC().Add(-time.Second))
+		}
+		cmd, lf := r.start(cfg, fmt.Sprintf("%s-%02d.log", phase, i))
+		time.Sleep(time.Duration(20+r.rng.Intn(700)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		lf.Close()
+	}
+}
+
+// settle runs the agent until billing holds the database's numbers for
+// every period, then stops it with SIGTERM.
+func (r *crashRig) settle(cfg, state, phase string) {
+	t := r.t
+	logName := phase + "-final.log"
+	cmd, lf := r.start(cfg, logName)
+	defer lf.Close()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(r.dir, logName)); !strings.Contains(string(b), `"agent started"`) {
+			time.Sleep(20 * time.Millisecond) // its signal handler is not installed yet
+			continue
+		}
+		sum, err := outbox.Summarize(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := sum.Pending == 0 && sum.Parked == 0
+		billed := r.rcv.Billed()
+		for p := r.first; done && !r.cur.Before(p); p = p.Next() {
+			b, ok := billed["dep_crash:"+p.String()]
+			done = ok && b.Total == r.db.Count(t, p.Start(), p.End()) && (b.Final || p == r.cur)
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			log, _ := os.ReadFile(filepath.Join(r.dir, logName))
+			t.Fatalf("%s: billing does not hold the database's numbers: summary %+v\nbilled %+v\n%s", phase, sum, billed, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopAt := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("agent exit after SIGTERM: %v", err)
+	}
+	t.Logf("%s: stopped %v after SIGTERM", phase, time.Since(stopAt).Round(time.Millisecond))
+}
+
+// check verifies what must hold after any number of kills: the receiver
+// never saw a contract violation or a stale revision after a newer one;
+// every report calctl calls acked is byte for byte what billing holds under
+// that key; every key billing accepted is one calctl wrote with that body;
+// each period's newest revision is acked; each closed month has a final.
+func (r *crashRig) check(states ...string) {
+	t := r.t
+	if inv := r.rcv.Invalid(); len(inv) != 0 {
+		t.Fatalf("receiver saw contract violations: %v", inv)
+	}
+	if oo := r.rcv.OutOfOrder(); len(oo) != 0 {
+		t.Fatalf("stale revisions accepted after newer ones: %v", oo)
+	}
+	accepted := map[string]receiver.Report{}
+	for _, a := range r.rcv.Accepted() {
+		if _, dup := accepted[a.Key]; dup {
+			t.Fatalf("key %s accepted twice", a.Key)
+		}
+		accepted[a.Key] = a
+	}
+	written := map[string]map[string]bool{} // key -> bodies written under it (one per state dir at most)
+	for _, state := range states {
+		entries, problems, err := (&outbox.Store{Dir: outbox.Dir(state)}).Load()
+		if err != nil || len(problems) != 0 {
+			t.Fatalf("outbox %s: %v %v", state, err, problems)
+		}
+		newest := map[string]int{}
+		for _, n := range outbox.Newest(entries) {
+			newest[n.Period] = n.Revision
+			if n.State != outbox.StateAcked {
+				t.Errorf("%s: newest revision %s is %s", filepath.Base(state), n.Key, n.State)
+			}
+		}
+		finals := map[string]bool{}
+		for _, e := range entries {
+			if written[e.Key] == nil {
+				written[e.Key] = map[string]bool{}
+			}
+			written[e.Key][e.Body] = true
+			switch e.State {
+			case outbox.StateAcked:
+				if a, ok := accepted[e.Key]; !ok || string(a.Body) != e.Body {
+					t.Errorf("%s: acked in the outbox but billing holds another body (or none) under that key", e.Key)
+				}
+			case outbox.StateSuperseded:
+				if e.SupersededBy <= e.Revision {
+					t.Errorf("%s superseded by %d", e.Key, e.SupersededBy)
+				}
+			default:
+				if e.Revision != newest[e.Period] {
+					t.Errorf("%s is %s below the newest revision %d", e.Key, e.State, newest[e.Period])
+				}
+			}
+			if e.Final {
+				finals[e.Period] = true
+			}
+		}
+		for p := r.first; p.Before(r.cur); p = p.Next() {
+			if !finals[p.String()] && !outbox.LoadBillingViews(state)[p.String()].AdoptedFinal {
+				t.Errorf("%s: no final for %s", filepath.Base(state), p)
+			}
+		}
+	}
+	for k, a := range accepted {
+		if !written[k][string(a.Body)] {
+			t.Errorf("billing accepted %s with a body no outbox holds", k)
+		}
+	}
+}
+
+// TestCrashKill9 builds calctl, runs `calctl agent` against a real Postgres
+// and a real HTTPS receiver, and SIGKILLs it at random moments. The
+// receiver pauses after accepting a report and before answering, so many
+// kills land between "accepted" and "acked on disk", and it fails some
+// attempts with 503 or a connection reset. Then the state dir is lost and a
+// second run of kills goes over the renumbering path: the endpoint lacks
+// the resync GET, so every first send of a period collides with a revision
+// billing already holds (422 idempotency_key_reused) and is renumbered.
+// After each phase billing must hold the database's numbers for every
+// period, with every key accepted once with one body and no stale revision
+// accepted after a newer one.
+func TestCrashKill9(t *testing.T) {
+	testenv.Slow(t, "it builds calctl and kills it 45 times")
+	r := &crashRig{t: t, rng: rand.New(rand.NewSource(time.Now().UnixNano()))}
+	r.bin = testenv.BuildStaticBinary(t, "github.com/calctl/calctl/cmd/calctl", t.TempDir(), "calctl")
+	r.db = fixture.Start(t, testenv.PostgresOptions{})
+	r.cur = reporter.PeriodOf(time.Now())
+	r.first = r.cur.Prev().Prev().Prev()
+	for p := r.first; p.Before(r.cur); p = p.Next() {
+		r.db.InsertMany(t, 200+p.Start().Day()*7+int(p.Month), p.Start(), p.End())
+	}
+	r.db.InsertMany(t, 50, r.cur.Start(), r.cur.Start().Add(time.Hour))
+
+	r.rcv = receiver.Start("tok_crash", "whsec_crash")
+	r.rcv.AckDelay = 150 * time.Millisecond
 	var faults []receiver.Fault
 	for i := 1; i <= 60; i++ {
 		switch {
@@ -53,134 +224,38 @@ func TestCrashKill9(t *testing.T) {
 			faults = append(faults, receiver.None)
 		}
 	}
-	rcv.Set(faults, 0)
-	defer rcv.Close()
-	dir := t.TempDir()
-	ca, _ := rcv.WriteCAFile(dir)
-	os.WriteFile(filepath.Join(dir, "token"), []byte("tok_crash"), 0o600)
-	os.WriteFile(filepath.Join(dir, "signing"), []byte("whsec_crash"), 0o600)
-	state := filepath.Join(dir, "state")
-	cfg := filepath.Join(dir, "agent.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`deployment_id: dep_crash
-endpoint: %s
-token_file: %s/token
-signing_secret_file: %s/signing
-state_dir: %s
-live_since: %s
-interval: 1s
-grace: 0s
-ca_file: %s
-`, rcv.URL(), dir, dir, state, first.Start().Format("2006-01-02"), ca)), 0o600)
+	r.rcv.Set(faults, 0)
+	defer r.rcv.Close()
+	r.dir = t.TempDir()
+	os.WriteFile(filepath.Join(r.dir, "token"), []byte("tok_crash"), 0o600)
+	os.WriteFile(filepath.Join(r.dir, "signing"), []byte("whsec_crash"), 0o600)
+	t.Logf("seed-free random kills; logs in %s", r.dir)
 
-	start := func(logName string) (*exec.Cmd, *os.File) {
-		lf, err := os.Create(filepath.Join(dir, logName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "agent", "--config", cfg, "--log-format", "json")
-		cmd.Env = []string{"DATABASE_URL=" + db.URL, "PATH=/usr/bin:/bin"}
-		cmd.Stdout, cmd.Stderr = lf, lf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd, lf
-	}
+	state := filepath.Join(r.dir, "state")
+	cfg := r.config(state)
+	r.kill(cfg, "agent", 30)
+	r.settle(cfg, state, "agent")
+	r.check(state)
+	before := len(r.rcv.Accepted())
 
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
-	t.Logf("seed-free random kills; logs in %s", dir)
-	kills := 30
-	for i := 0; i < kills; i++ {
-		if i%4 == 1 {
-			db.Book(t, time.Now().UTC().Add(-time.Second)) // a new provisional revision to send
-		}
-		cmd, lf := start(fmt.Sprintf("agent-%02d.log", i))
-		time.Sleep(time.Duration(20+rng.Intn(700)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-		lf.Close()
+	// State lost; a month changes under it; the endpoint has no GET.
+	if _, err := r.db.Conn.Exec(t.Context(), `DELETE FROM "Booking" WHERE id = (SELECT min(id) FROM "Booking")`); err != nil {
+		t.Fatal(err)
 	}
-
-	// Final run: let it finish, then stop it with SIGTERM.
-	cmd, lf := start("agent-final.log")
-	defer lf.Close()
-	want := db.Count(t, cur.Start(), cur.End())
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if b, _ := os.ReadFile(filepath.Join(dir, "agent-final.log")); !strings.Contains(string(b), `"agent started"`) {
-			// Its signal handler is not installed yet.
-			time.Sleep(20 * time.Millisecond)
-			continue
-		}
-		sum, err := outbox.Summarize(state)
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := sum.Pending == 0 && sum.Parked == 0 && len(sum.Periods) == 4
-		if done {
-			last := sum.Periods[len(sum.Periods)-1]
-			done = last.Period == cur.String() && last.Total == want
-		}
-		if done {
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			log, _ := os.ReadFile(filepath.Join(dir, "agent-final.log"))
-			t.Fatalf("not everything delivered: %+v\n%s", sum, log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	stopAt := time.Now()
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("agent exit after SIGTERM: %v", err)
-	}
-	t.Logf("stopped %v after SIGTERM", time.Since(stopAt).Round(time.Millisecond))
-
-	if inv := rcv.Invalid(); len(inv) != 0 {
-		t.Fatalf("receiver saw contract violations: %v", inv)
-	}
-	entries, problems, err := (&outbox.Store{Dir: outbox.Dir(state)}).Load()
-	if err != nil || len(problems) != 0 {
-		t.Fatalf("outbox: %v %v", err, problems)
-	}
-	accepted := map[string]receiver.Report{}
-	for _, r := range rcv.Accepted() {
-		if _, dup := accepted[r.Key]; dup {
-			t.Fatalf("key %s accepted twice", r.Key)
-		}
-		accepted[r.Key] = r
-	}
-	for _, e := range entries {
-		if e.State != outbox.StateAcked {
-			t.Errorf("%s is %s", e.Key, e.State)
-		}
-		r, ok := accepted[e.Key]
-		if !ok || string(r.Body) != e.Body {
-			t.Errorf("%s: acked in the outbox but not received (or a different body)", e.Key)
-		}
-	}
-	if len(accepted) != len(entries) {
-		t.Errorf("receiver accepted %d keys, outbox holds %d", len(accepted), len(entries))
-	}
-	finals := map[string]bool{}
-	for _, e := range entries {
-		if e.Final {
-			if finals[e.Period] {
-				t.Errorf("two finals for %s", e.Period)
-			}
-			finals[e.Period] = true
-		}
-	}
-	for p := first; p.Before(cur); p = p.Next() {
-		if !finals[p.String()] {
-			t.Errorf("no final for %s", p)
-		}
+	r.rcv.Lookup = receiver.LookupNotAllowed
+	r.rcv.Set(faults[:20], 0)
+	lost := filepath.Join(r.dir, "lost")
+	cfg = r.config(lost)
+	r.kill(cfg, "renumber", 15)
+	r.settle(cfg, lost, "renumber")
+	r.check(state, lost)
+	if r.rcv.Reused() == 0 {
+		t.Fatal("the renumbering path was not taken (no 422 idempotency_key_reused)")
 	}
 	var keys []string
-	for k := range accepted {
-		keys = append(keys, k)
+	for _, a := range r.rcv.Accepted() {
+		keys = append(keys, a.Key)
 	}
-	t.Logf("%d kills; %d reports accepted once each, %d resends answered 409, %d attempts in all; keys: %s",
-		kills, len(accepted), rcv.Duplicates(), rcv.Attempts(), strings.Join(keys, " "))
+	t.Logf("45 kills; %d reports accepted once each (%d after the state loss), %d resends answered 409, %d answered 422 and renumbered, %d attempts; keys: %s",
+		len(keys), len(keys)-before, r.rcv.Duplicates(), r.rcv.Reused(), r.rcv.Attempts(), strings.Join(keys, " "))
 }

@@ -3,8 +3,11 @@
 // first send, so that a crash, kill -9 or reboot at any instant loses no
 // report, and a resend after a crash carries the same Idempotency-Key.
 //
-// An entry is pending, acked or parked. A file that cannot be read back is
-// moved to outbox/quarantine with a clear message; the others still go.
+// An entry is pending, acked, parked or superseded. A period's revisions
+// are sent in increasing order: when a newer revision is written, older
+// pending or parked revisions of that period are superseded (kept on disk,
+// marked, never sent). A file that cannot be read back is moved to
+// outbox/quarantine with a clear message; the others still go.
 package outbox
 
 import (
@@ -29,9 +32,16 @@ const (
 	StatePending = "pending"
 	// StateAcked entries were accepted by the endpoint (2xx or 409).
 	StateAcked = "acked"
-	// StateParked entries were refused permanently (400/401/403/404/422);
-	// they are not retried and make `calctl report status` exit non-zero.
+	// StateParked entries were refused permanently (400/401/403/404, a 422
+	// other than idempotency_key_reused). They are sent again only by
+	// `calctl report retry`, by the agent when the token or signing-secret
+	// file changes, and once a day; until then `calctl report`, `report
+	// status` and `doctor` show them and exit non-zero.
 	StateParked = "parked"
+	// StateSuperseded entries were replaced by a newer revision of the same
+	// period before they were acknowledged (or renumbered after the endpoint
+	// answered idempotency_key_reused). They are kept and never sent.
+	StateSuperseded = "superseded"
 )
 
 // Entry is one report revision and its delivery state.
@@ -59,6 +69,22 @@ type Entry struct {
 	// Receipt is the endpoint's response body (truncated) on acceptance.
 	Receipt    string    `json:"receipt,omitempty"`
 	ExportedAt time.Time `json:"exported_at,omitzero"`
+	// LastAttemptAt is when it was last sent.
+	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
+	// ParkedAt is when it was parked; ParkedWith identifies the endpoint
+	// and credential files in use then (no secret: paths, sizes and
+	// modification times), so that a change of them retries it.
+	ParkedAt   time.Time `json:"parked_at,omitzero"`
+	ParkedWith string    `json:"parked_with,omitempty"`
+	// SupersededBy is the revision that replaced this one; Note says why.
+	SupersededBy int    `json:"superseded_by,omitempty"`
+	Note         string `json:"note,omitempty"`
+	// RenumberedFrom is the revision this entry replaced after the endpoint
+	// answered idempotency_key_reused for it.
+	RenumberedFrom int `json:"renumbered_from,omitempty"`
+	// Counting says how the count was made: "incremental", "full", or
+	// "full: <why an incremental count could not be proven exact>".
+	Counting string `json:"counting,omitempty"`
 }
 
 // Problem is an outbox file that could not be read back.
@@ -213,7 +239,7 @@ func readEntry(path, period, rev string) (Entry, error) {
 		return Entry{}, errors.New("report body does not match the entry's period, revision or key")
 	}
 	switch e.State {
-	case StatePending, StateAcked, StateParked:
+	case StatePending, StateAcked, StateParked, StateSuperseded:
 	default:
 		return Entry{}, fmt.Errorf("unknown state %q", e.State)
 	}
@@ -247,4 +273,55 @@ func (s *Store) MaxRevision(period string) (int, error) {
 		}
 	}
 	return max, nil
+}
+
+// Supersede marks every pending or parked entry of e.Period below
+// e.Revision as superseded by it, durably, and returns the entries with
+// those changes. Newest wins: an older revision must never be sent after a
+// newer one.
+func (s *Store) Supersede(entries []Entry, newest Entry, note string) ([]Entry, error) {
+	for i := range entries {
+		o := &entries[i]
+		if o.Period != newest.Period || o.Revision >= newest.Revision || (o.State != StatePending && o.State != StateParked) {
+			continue
+		}
+		o.State, o.SupersededBy, o.Note, o.NextRetry = StateSuperseded, newest.Revision, note, time.Time{}
+		if err := s.Put(*o); err != nil {
+			return entries, err
+		}
+	}
+	return entries, nil
+}
+
+// Normalize supersedes, in each period, pending or parked entries that are
+// not the period's newest revision (left by a crash between writing a new
+// revision and marking the old ones, or by an older calctl).
+func (s *Store) Normalize(entries []Entry) ([]Entry, error) {
+	newest := Newest(entries)
+	var err error
+	for _, n := range newest {
+		if entries, err = s.Supersede(entries, n, fmt.Sprintf("newer revision %d exists", n.Revision)); err != nil {
+			return entries, err
+		}
+	}
+	return entries, nil
+}
+
+// Newest returns the newest revision of each period, oldest period first.
+func Newest(entries []Entry) []Entry {
+	idx := map[string]int{}
+	var out []Entry
+	for _, e := range entries {
+		i, ok := idx[e.Period]
+		if !ok {
+			idx[e.Period] = len(out)
+			out = append(out, e)
+			continue
+		}
+		if e.Revision > out[i].Revision {
+			out[i] = e
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Period < out[j].Period })
+	return out
 }

@@ -126,17 +126,66 @@ func TestSummarize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Pending != 1 || sum.Acked != 1 || sum.Parked != 1 || !sum.LastAck.Equal(acked.AckedAt) || len(sum.Periods) != 2 {
+	// The parked revision 1 is older than the pending revision 2: it is
+	// superseded (never sent), not parked.
+	if sum.Pending != 1 || sum.Acked != 1 || sum.Parked != 0 || sum.Superseded != 1 || !sum.LastAck.Equal(acked.AckedAt) || len(sum.Periods) != 2 {
 		t.Fatalf("summary: %+v", sum)
 	}
 	p := sum.Periods[1]
-	if p.Period != "2026-10" || p.Revision != 2 || p.State != StatePending || !p.NextRetry.Equal(pending.NextRetry) || len(p.Parked) != 1 || p.Parked[0] != 1 {
+	if p.Period != "2026-10" || p.Revision != 2 || p.State != StatePending || !p.NextRetry.Equal(pending.NextRetry) ||
+		len(p.Superseded) != 1 || p.Superseded[0].Revision != 1 || p.Superseded[0].By != 2 || p.Accepted != nil {
 		t.Fatalf("2026-10: %+v", p)
 	}
-	if sum.Periods[0].Receipt != `{"id":"rcpt_1"}` {
-		t.Fatalf("receipt: %+v", sum.Periods[0])
+	if a := sum.Periods[0].Accepted; sum.Periods[0].Receipt != `{"id":"rcpt_1"}` || a == nil || a.Revision != 1 {
+		t.Fatalf("2026-09: %+v", sum.Periods[0])
+	}
+	// A billing view for a period without entries (a lost state dir).
+	if err := SaveBillingView(dir, BillingView{Period: "2026-08", Found: true, LatestRevision: 4, Total: 9, Final: true}); err != nil {
+		t.Fatal(err)
+	}
+	sum, _ = Summarize(dir)
+	if len(sum.Periods) != 3 || sum.Periods[0].Period != "2026-08" || sum.Periods[0].Billing == nil || sum.Periods[0].Billing.LatestRevision != 4 {
+		t.Fatalf("billing view: %+v", sum.Periods)
 	}
 	if empty, err := Summarize(filepath.Join(dir, "nope")); err != nil || empty.Pending+empty.Acked+empty.Parked != 0 {
 		t.Fatalf("missing state dir: %+v %v", empty, err)
+	}
+}
+
+// TestSupersedeAndNormalize: newest wins. Writing revision 3 supersedes
+// the pending and parked revisions below it, never an acked one; Normalize
+// repairs what a crash between the two writes leaves.
+func TestSupersedeAndNormalize(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir)
+	for _, e := range []Entry{entry("2026-10", 1, StateAcked), entry("2026-10", 2, StateParked), entry("2026-11", 1, StatePending), entry("2026-10", 3, StatePending)} {
+		if err := s.Put(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, _, _ := s.Load()
+	entries, err := s.Normalize(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	reloaded, _, _ := s.Load()
+	for _, e := range reloaded {
+		got[e.Key] = e.State
+	}
+	want := map[string]string{"dep_1:2026-10:1": StateAcked, "dep_1:2026-10:2": StateSuperseded, "dep_1:2026-10:3": StatePending, "dep_1:2026-11:1": StatePending}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s (on disk)", k, got[k], v)
+		}
+	}
+	for _, e := range entries {
+		if e.Key == "dep_1:2026-10:2" && (e.SupersededBy != 3 || e.Note == "") {
+			t.Errorf("superseded entry: %+v", e)
+		}
+	}
+	n := Newest(reloaded)
+	if len(n) != 2 || n[0].Revision != 3 || n[1].Period != "2026-11" {
+		t.Fatalf("Newest: %+v", n)
 	}
 }

@@ -2,40 +2,88 @@ package outbox
 
 import (
 	"os"
+	"sort"
 	"time"
 )
 
 var readDir = os.ReadDir
 
-// PeriodStatus is the latest revision of one period and its delivery state.
+// Accepted is a revision the endpoint acknowledged.
+type Accepted struct {
+	// Revision is the accepted revision; Final whether it was the final.
+	Revision int  `json:"revision"`
+	Final    bool `json:"final"`
+	// Total and TotalCents are its billed count and estimate.
+	Total      int64 `json:"total"`
+	TotalCents int64 `json:"total_cents"`
+	// AckedAt is when the endpoint accepted it; Receipt its answer.
+	AckedAt time.Time `json:"acked_at,omitzero"`
+	Receipt string    `json:"receipt,omitempty"`
+}
+
+// Superseded is a revision replaced before it was acknowledged.
+type Superseded struct {
+	// Revision was replaced by revision By; Note says why (a newer
+	// revision enqueued, renumbered after idempotency_key_reused, billing
+	// already holding the count).
+	Revision int    `json:"revision"`
+	By       int    `json:"by"`
+	Note     string `json:"note,omitempty"`
+}
+
+// PeriodStatus is one period: its newest revision and delivery state, the
+// newest revision billing acknowledged to this state dir, the revisions
+// superseded, and what billing was last seen to hold.
 type PeriodStatus struct {
-	Period     string `json:"period"`
-	Revision   int    `json:"revision"`
-	Key        string `json:"idempotency_key"`
-	State      string `json:"state"`
-	Final      bool   `json:"final"`
-	Correction bool   `json:"correction"`
-	Total      int64  `json:"total"`
-	TotalCents int64  `json:"total_cents"`
-	Attempts   int    `json:"attempts"`
+	// Period is the month, YYYY-MM.
+	Period string `json:"period"`
+	// Revision, Key and State are the period's newest revision, its
+	// Idempotency-Key and its state (0, "" and "" when only billing's view
+	// is known).
+	Revision int    `json:"revision"`
+	Key      string `json:"idempotency_key"`
+	State    string `json:"state"`
+	// Final and Correction are the newest revision's flags.
+	Final      bool `json:"final"`
+	Correction bool `json:"correction"`
+	// Total and TotalCents are its billed count and estimate.
+	Total      int64 `json:"total"`
+	TotalCents int64 `json:"total_cents"`
+	// Attempts is how often it was sent.
+	Attempts int `json:"attempts"`
+	// Counting says how the newest revision's count was made.
+	Counting string `json:"counting,omitempty"`
 	// Receipt is the endpoint's answer when acked.
 	Receipt string    `json:"receipt,omitempty"`
 	AckedAt time.Time `json:"acked_at,omitzero"`
 	// NextRetry is when a pending entry is tried again (zero: now).
-	NextRetry  time.Time `json:"next_retry,omitzero"`
+	NextRetry time.Time `json:"next_retry,omitzero"`
+	// LastStatus and LastError are the last attempt's HTTP status and
+	// error; ParkedAt is when it was parked.
 	LastStatus int       `json:"last_status,omitempty"`
 	LastError  string    `json:"last_error,omitempty"`
-	// Parked lists other parked revisions of the period (older ones).
-	Parked []int `json:"older_parked_revisions,omitempty"`
+	ParkedAt   time.Time `json:"parked_at,omitzero"`
+	// Accepted is the newest revision acknowledged (nil: none yet).
+	Accepted *Accepted `json:"accepted,omitempty"`
+	// Superseded lists revisions replaced before acknowledgement.
+	Superseded []Superseded `json:"superseded,omitempty"`
+	// Billing is what the endpoint last said it holds (nil: never asked).
+	Billing *BillingView `json:"billing,omitempty"`
+	// Fix is what to do about this period, ending in the command that does
+	// it ("" when nothing is needed). Summarize leaves it empty; callers
+	// that know how calctl is invoked here fill it (agent.Commands.Fix).
+	Fix string `json:"fix,omitempty"`
 }
 
 // Summary is the outbox at a glance; `calctl report status` prints it and
 // `calctl doctor` calls Summarize.
 type Summary struct {
-	// Pending, Acked and Parked count entries (all revisions) by state.
-	Pending int `json:"pending"`
-	Acked   int `json:"acked"`
-	Parked  int `json:"parked"`
+	// Pending and Parked count periods whose newest revision is in that
+	// state; Acked counts acknowledged entries; Superseded entries replaced.
+	Pending    int `json:"pending"`
+	Acked      int `json:"acked"`
+	Parked     int `json:"parked"`
+	Superseded int `json:"superseded"`
 	// Corrupt counts files in the outbox that cannot be read back (not yet
 	// quarantined); Quarantined counts files already moved aside.
 	Corrupt     int `json:"corrupt"`
@@ -48,7 +96,9 @@ type Summary struct {
 	Periods []PeriodStatus `json:"periods"`
 }
 
-// Summarize reads the outbox of stateDir without changing anything.
+// Summarize reads the outbox and billing views of stateDir without changing
+// anything. A pending or parked entry that is not its period's newest
+// revision is shown as superseded (the next delivery pass marks it so).
 func Summarize(stateDir string) (Summary, error) {
 	entries, problems, err := load(Dir(stateDir))
 	if err != nil {
@@ -60,19 +110,13 @@ func Summarize(stateDir string) (Summary, error) {
 		s.Problems = append(s.Problems, p.Message())
 	}
 	s.Quarantined = countQuarantined(stateDir)
+	views := LoadBillingViews(stateDir)
+	newest := map[string]int{}
+	for _, n := range Newest(entries) {
+		newest[n.Period] = n.Revision
+	}
 	idx := map[string]int{}
-	for _, e := range entries {
-		switch e.State {
-		case StatePending:
-			s.Pending++
-		case StateAcked:
-			s.Acked++
-			if e.AckedAt.After(s.LastAck) {
-				s.LastAck = e.AckedAt
-			}
-		case StateParked:
-			s.Parked++
-		}
+	for _, e := range entries { // sorted by period, then revision
 		i, ok := idx[e.Period]
 		if !ok {
 			idx[e.Period] = len(s.Periods)
@@ -80,20 +124,45 @@ func Summarize(stateDir string) (Summary, error) {
 			i = len(s.Periods) - 1
 		}
 		ps := &s.Periods[i]
-		var parked []int
-		if ps.Revision != 0 && ps.State == StateParked {
-			parked = append(ps.Parked, ps.Revision)
-		} else {
-			parked = ps.Parked
+		state := e.State
+		if e.Revision != newest[e.Period] && (state == StatePending || state == StateParked) {
+			state, e.SupersededBy, e.Note = StateSuperseded, newest[e.Period], "newer revision exists"
 		}
-		// entries are sorted, so the last one seen is the latest revision
-		*ps = PeriodStatus{
-			Period: e.Period, Revision: e.Revision, Key: e.Key, State: e.State, Final: e.Final,
-			Correction: e.Correction, Total: e.Total, TotalCents: e.TotalCents, Attempts: e.Attempts,
-			Receipt: e.Receipt, AckedAt: e.AckedAt, NextRetry: e.NextRetry, LastStatus: e.LastStatus,
-			LastError: e.LastError, Parked: parked,
+		switch state {
+		case StateAcked:
+			s.Acked++
+			if e.AckedAt.After(s.LastAck) {
+				s.LastAck = e.AckedAt
+			}
+			ps.Accepted = &Accepted{Revision: e.Revision, Final: e.Final, Total: e.Total, TotalCents: e.TotalCents, AckedAt: e.AckedAt, Receipt: e.Receipt}
+		case StateSuperseded:
+			s.Superseded++
+			ps.Superseded = append(ps.Superseded, Superseded{Revision: e.Revision, By: e.SupersededBy, Note: e.Note})
 		}
+		if e.Revision != newest[e.Period] {
+			continue
+		}
+		switch state {
+		case StatePending:
+			s.Pending++
+		case StateParked:
+			s.Parked++
+		}
+		ps.Revision, ps.Key, ps.State, ps.Final, ps.Correction = e.Revision, e.Key, state, e.Final, e.Correction
+		ps.Total, ps.TotalCents, ps.Attempts, ps.Counting = e.Total, e.TotalCents, e.Attempts, e.Counting
+		ps.Receipt, ps.AckedAt, ps.NextRetry, ps.LastStatus, ps.LastError, ps.ParkedAt = e.Receipt, e.AckedAt, e.NextRetry, e.LastStatus, e.LastError, e.ParkedAt
 	}
+	// Periods billing told us about that have no entry here (a lost state
+	// dir whose months billing already holds).
+	for p, v := range views {
+		if _, ok := idx[p]; !ok {
+			idx[p] = len(s.Periods)
+			s.Periods = append(s.Periods, PeriodStatus{Period: p})
+		}
+		v := v
+		s.Periods[idx[p]].Billing = &v
+	}
+	sort.Slice(s.Periods, func(i, j int) bool { return s.Periods[i].Period < s.Periods[j].Period })
 	return s, nil
 }
 

@@ -1,12 +1,18 @@
 // Package receiver is a billing endpoint for tests: a real HTTPS server
-// (httptest) that checks every request against usage-protocol.md — bearer
-// token, HMAC signature, Idempotency-Key matching the body, schema and
-// money — accepts each key once (201) and answers 409 to repeats. It can be
-// told to fail the first attempts with 503s, timeouts or connection resets,
-// or to refuse with a fixed status. It is for tests and benchmarks only.
+// (httptest) that checks every request against usage-protocol.md (protocol
+// 1.1) — bearer token, HMAC signature, Idempotency-Key matching the body,
+// schema and money — accepts each key once (201), answers 409 to a repeat
+// with the byte-identical body and 422 idempotency_key_reused (with the
+// period's latest_revision) to a repeat with another body, and serves the
+// resync GET /v1/usage-reports/{deployment_id}/{period}. Per (deployment,
+// period) the accepted report with the highest revision is the billed one.
+// It can be told to fail the first attempts with 503s, timeouts or
+// connection resets, to refuse with a fixed status, or to lack the GET. It
+// is for tests and benchmarks only.
 package receiver
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -43,10 +49,28 @@ const (
 
 // Report is an accepted report as the receiver decoded it.
 type Report struct {
+	// Key is the Idempotency-Key; Body the exact bytes; Doc the decoded body.
 	Key  string
 	Body []byte
 	Doc  map[string]any
+	// Revision and Total are read from the body.
+	Revision int
+	Total    int64
+	Final    bool
 }
+
+// Lookup is how the receiver answers the resync GET.
+type Lookup int
+
+// Lookups.
+const (
+	// LookupOn answers 200 with the latest accepted revision, or 404.
+	LookupOn Lookup = iota
+	// LookupNotFound answers 404 to every period (an endpoint without the GET).
+	LookupNotFound
+	// LookupNotAllowed answers 405 (an endpoint without the GET).
+	LookupNotAllowed
+)
 
 // Receiver is the test billing endpoint.
 type Receiver struct {
@@ -65,19 +89,28 @@ type Receiver struct {
 	// report is accepted and before the response is written: the window in
 	// which a client crash makes it resend an accepted report.
 	AckDelay time.Duration
+	// Lookup is how the resync GET is answered (default LookupOn).
+	Lookup Lookup
+	// RetryAfter is the Retry-After header of an Unavailable fault
+	// (default "0").
+	RetryAfter string
 
-	mu       sync.Mutex
-	attempts int
-	accepted map[string]Report
-	order    []string
-	dupes    int
-	invalid  []string
+	mu         sync.Mutex
+	attempts   int
+	lookups    int
+	accepted   map[string]Report
+	order      []string
+	dupes      int
+	reused     int
+	invalid    []string
+	latest     map[string]string // "dep:period" -> key of the highest accepted revision
+	outOfOrder []string
 }
 
 // Start starts an HTTPS receiver; its certificate is written to a PEM file
 // (CAFile) for the client's ca_file.
 func Start(token, secret string) *Receiver {
-	r := &Receiver{Token: token, Secret: secret, accepted: map[string]Report{}, HangFor: 3 * time.Second}
+	r := &Receiver{Token: token, Secret: secret, accepted: map[string]Report{}, latest: map[string]string{}, HangFor: 3 * time.Second}
 	r.Server = httptest.NewTLSServer(http.HandlerFunc(r.serve))
 	return r
 }
@@ -103,6 +136,10 @@ func (r *Receiver) Set(faults []Fault, status int) {
 }
 
 func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+	if req.Method == http.MethodGet && strings.HasPrefix(req.URL.Path, "/v1/usage-reports/") {
+		r.serveLookup(w, req)
+		return
+	}
 	r.mu.Lock()
 	r.attempts++
 	n := r.attempts
@@ -112,11 +149,15 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	status := r.Status
 	hang := r.HangFor
+	retryAfter := r.RetryAfter
 	r.mu.Unlock()
 
 	switch fault {
 	case Unavailable:
-		w.Header().Set("Retry-After", "0")
+		if retryAfter == "" {
+			retryAfter = "0"
+		}
+		w.Header().Set("Retry-After", retryAfter)
 		http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		return
 	case Hang:
@@ -164,22 +205,37 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	key := req.Header.Get("Idempotency-Key")
-	r.mu.Lock()
-	if prev, ok := r.accepted[key]; ok {
-		r.dupes++
-		if string(prev.Body) != string(body) {
-			// One key, two documents: the client reused a revision.
-			r.invalid = append(r.invalid, "key "+key+" resent with a different body")
-		}
-		r.mu.Unlock()
-		w.WriteHeader(http.StatusConflict)
-		fmt.Fprintf(w, `{"error":"duplicate","key":%q}`, key)
-		return
-	}
 	var doc map[string]any
 	_ = json.Unmarshal(body, &doc)
-	r.accepted[key] = Report{Key: key, Body: body, Doc: doc}
+	rep := Report{Key: key, Body: body, Doc: doc}
+	rep.Revision, rep.Total, rep.Final = docRevision(doc), docTotal(doc), doc["final"] == true
+	period := fmt.Sprintf("%v:%v", doc["deployment_id"], doc["period"])
+	r.mu.Lock()
+	if prev, ok := r.accepted[key]; ok {
+		if bytes.Equal(prev.Body, body) {
+			r.dupes++
+			r.mu.Unlock()
+			w.WriteHeader(http.StatusConflict)
+			fmt.Fprintf(w, `{"error":"duplicate","key":%q}`, key)
+			return
+		}
+		// One key, another document: the client lost its state.
+		r.reused++
+		latest := r.accepted[r.latest[period]].Revision
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		fmt.Fprintf(w, `{"error":"idempotency_key_reused","latest_revision":%d}`, latest)
+		return
+	}
+	r.accepted[key] = rep
 	r.order = append(r.order, key)
+	if cur, ok := r.latest[period]; !ok || r.accepted[cur].Revision < rep.Revision {
+		r.latest[period] = key
+	} else {
+		// Billed stays the higher revision; the client sent out of order.
+		r.outOfOrder = append(r.outOfOrder, fmt.Sprintf("%s accepted after revision %d", key, r.accepted[cur].Revision))
+	}
 	idx := len(r.order)
 	delay := r.AckDelay
 	r.mu.Unlock()
@@ -189,6 +245,54 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	fmt.Fprintf(w, `{"receipt":"rcpt_%d","key":%q}`, idx, key)
+}
+
+// serveLookup answers GET /v1/usage-reports/{deployment_id}/{period}.
+func (r *Receiver) serveLookup(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.lookups++
+	lookup := r.Lookup
+	r.mu.Unlock()
+	if req.Header.Get("Authorization") != "Bearer "+r.Token {
+		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		return
+	}
+	switch lookup {
+	case LookupNotFound:
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	case LookupNotAllowed:
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	parts := strings.Split(strings.TrimPrefix(req.URL.Path, "/v1/usage-reports/"), "/")
+	if len(parts) != 2 {
+		http.Error(w, `{"error":"bad path"}`, http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	key, ok := r.latest[parts[0]+":"+parts[1]]
+	rep := r.accepted[key]
+	r.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":"not_found"}`)
+		return
+	}
+	sum := sha256.Sum256(rep.Body)
+	fmt.Fprintf(w, `{"latest_revision":%d,"final":%v,"total":%d,"body_sha256":%q}`, rep.Revision, rep.Final, rep.Total, hex.EncodeToString(sum[:]))
+}
+
+func docRevision(doc map[string]any) int {
+	f, _ := doc["revision"].(float64)
+	return int(f)
+}
+
+func docTotal(doc map[string]any) int64 {
+	b, _ := doc["bookings"].(map[string]any)
+	f, _ := b["total"].(float64)
+	return int64(f)
 }
 
 func underlyingTCP(c net.Conn) (*net.TCPConn, bool) {
@@ -283,8 +387,36 @@ func (r *Receiver) Accepted() []Report {
 	return out
 }
 
-// Duplicates is how many requests repeated an accepted key (answered 409).
+// Duplicates is how many requests repeated an accepted key with the same
+// body (answered 409).
 func (r *Receiver) Duplicates() int { r.mu.Lock(); defer r.mu.Unlock(); return r.dupes }
+
+// Reused is how many requests repeated an accepted key with another body
+// (answered 422 idempotency_key_reused).
+func (r *Receiver) Reused() int { r.mu.Lock(); defer r.mu.Unlock(); return r.reused }
+
+// Lookups is how many resync GETs arrived.
+func (r *Receiver) Lookups() int { r.mu.Lock(); defer r.mu.Unlock(); return r.lookups }
+
+// Billed returns, per "deployment_id:period", the accepted report with the
+// highest revision: what billing charges.
+func (r *Receiver) Billed() map[string]Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]Report{}
+	for p, k := range r.latest {
+		out[p] = r.accepted[k]
+	}
+	return out
+}
+
+// OutOfOrder lists reports accepted after a higher revision of the same
+// period had been accepted (a stale revision arriving late).
+func (r *Receiver) OutOfOrder() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.outOfOrder...)
+}
 
 // Invalid lists requests that broke the contract.
 func (r *Receiver) Invalid() []string {

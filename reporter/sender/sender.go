@@ -1,6 +1,7 @@
 // Package sender delivers one usage report to the billing endpoint exactly
-// as usage-protocol.md specifies: the headers, the HMAC signature, and the
-// meaning of each response (ack, park or retry), plus the retry backoff.
+// as usage-protocol.md (protocol 1.1) specifies: the headers, the HMAC
+// signature, the meaning of each response (ack, renumber, park or retry),
+// the retry backoff, and the resync GET of what billing holds.
 package sender
 
 import (
@@ -9,10 +10,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -29,10 +32,17 @@ type Outcome int
 const (
 	// Retry keeps the report pending and tries again after a backoff.
 	Retry Outcome = iota
-	// Acked means the endpoint accepted it (2xx) or already had it (409).
+	// Acked means the endpoint accepted it (2xx) or already had it with the
+	// byte-identical body (409).
 	Acked
-	// Parked means the endpoint refused it for good (400/401/403/404/422).
+	// Parked means the endpoint refused it for good (400/401/403/404, a 422
+	// other than idempotency_key_reused).
 	Parked
+	// Renumber means the endpoint accepted this Idempotency-Key before with
+	// another body (422 idempotency_key_reused): the report must get
+	// revision LatestRevision+1 (or higher) and be sent again. Never parked,
+	// never counted as delivered.
+	Renumber
 )
 
 func (o Outcome) String() string {
@@ -41,10 +51,15 @@ func (o Outcome) String() string {
 		return "acked"
 	case Parked:
 		return "parked"
+	case Renumber:
+		return "renumber"
 	default:
 		return "retry"
 	}
 }
+
+// ErrKeyReused is the error of a Renumber result.
+var ErrKeyReused = errors.New("idempotency_key_reused: this revision was accepted before with another body")
 
 // Result is one attempt's outcome.
 type Result struct {
@@ -55,6 +70,9 @@ type Result struct {
 	Receipt string
 	// RetryAfter is the endpoint's Retry-After, if it sent one.
 	RetryAfter time.Duration
+	// LatestRevision is the period's highest accepted revision, from a 422
+	// idempotency_key_reused answer.
+	LatestRevision int
 	// Err explains a retry or a park.
 	Err error
 }
@@ -130,6 +148,8 @@ func (s *Sender) Send(ctx context.Context, key string, body []byte) Result {
 			rb = nil
 		}
 		r.Outcome, r.Receipt = Acked, string(rb)
+	case c == 422 && rerr == nil && keyReused(rb, &r.LatestRevision):
+		r.Outcome, r.Err = Renumber, fmt.Errorf("%w (latest accepted revision %d)", ErrKeyReused, r.LatestRevision)
 	case c == 400 || c == 401 || c == 403 || c == 404 || c == 422:
 		r.Outcome, r.Err = Parked, fmt.Errorf("%s: %s", resp.Status, snippet(rb))
 	case c == 408 || c == 425 || c == 429 || c >= 500:
@@ -144,6 +164,84 @@ func (s *Sender) Send(ctx context.Context, key string, body []byte) Result {
 		r.Outcome, r.Err = Retry, fmt.Errorf("unexpected %s: %s", resp.Status, snippet(rb))
 	}
 	return r
+}
+
+// keyReused reads a 422 body {"error":"idempotency_key_reused",
+// "latest_revision":N}.
+func keyReused(body []byte, latest *int) bool {
+	var v struct {
+		Error          string `json:"error"`
+		LatestRevision *int   `json:"latest_revision"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.Error != "idempotency_key_reused" || v.LatestRevision == nil || *v.LatestRevision < 0 {
+		return false
+	}
+	*latest = *v.LatestRevision
+	return true
+}
+
+// Billing is what the endpoint holds for one period: the accepted report
+// with the highest revision (the one billed).
+type Billing struct {
+	// Found is false when nothing was accepted (404), or the endpoint does
+	// not offer the lookup (405): both mean "nothing accepted".
+	Found bool
+	// Status is the HTTP status of the answer.
+	Status int
+	// LatestRevision is the highest accepted revision (the billed one);
+	// Final, Total and BodySHA256 describe that report.
+	LatestRevision int
+	Final          bool
+	Total          int64
+	BodySHA256     string
+}
+
+// Lookup asks the endpoint what it holds for (deploymentID, period):
+// GET {endpoint}/v1/usage-reports/{deployment_id}/{period} with the Bearer
+// token. 200 describes the billed report; 404 and 405 mean nothing
+// accepted. Any other answer is an error (the caller goes on without it:
+// the 422 rule still prevents a silent divergence).
+func (s *Sender) Lookup(ctx context.Context, deploymentID, period string) (Billing, error) {
+	u := strings.TrimRight(s.Endpoint, "/") + Path + "/" + url.PathEscape(deploymentID) + "/" + url.PathEscape(period)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return Billing{}, fmt.Errorf("build lookup: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Token.Reveal())
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", s.UserAgent)
+	client := s.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Billing{}, ctx.Err()
+		}
+		return Billing{}, fmt.Errorf("GET %s/{deployment_id}/{period}: %w", Path, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	b := Billing{Status: resp.StatusCode}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		var v struct {
+			LatestRevision *int   `json:"latest_revision"`
+			Final          bool   `json:"final"`
+			Total          int64  `json:"total"`
+			BodySHA256     string `json:"body_sha256"`
+		}
+		if err := json.Unmarshal(rb, &v); err != nil || v.LatestRevision == nil || *v.LatestRevision < 1 {
+			return b, fmt.Errorf("lookup of %s answered 200 without a latest_revision: %s", period, snippet(rb))
+		}
+		b.Found, b.LatestRevision, b.Final, b.Total, b.BodySHA256 = true, *v.LatestRevision, v.Final, v.Total, v.BodySHA256
+		return b, nil
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return b, nil
+	default:
+		return b, fmt.Errorf("lookup of %s: %s: %s", period, resp.Status, snippet(rb))
+	}
 }
 
 func snippet(b []byte) string {

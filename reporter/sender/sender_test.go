@@ -2,6 +2,9 @@ package sender
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -101,7 +104,7 @@ func TestResponseTable(t *testing.T) {
 		wantAfter  time.Duration
 	}{
 		{200, "", Acked, 0}, {201, "", Acked, 0}, {202, "", Acked, 0}, {409, "", Acked, 0},
-		{400, "", Parked, 0}, {401, "", Parked, 0}, {403, "", Parked, 0}, {404, "", Parked, 0}, {422, "", Parked, 0},
+		{400, "", Parked, 0}, {401, "", Parked, 0}, {403, "", Parked, 0}, {404, "", Parked, 0}, {422, "", Parked, 0}, // a 422 body other than idempotency_key_reused
 		{408, "", Retry, 0}, {425, "", Retry, 0}, {429, "7", Retry, 7 * time.Second}, {500, "", Retry, 0},
 		{502, "", Retry, 0}, {503, "120", Retry, 2 * time.Minute}, {504, "", Retry, 0},
 	}
@@ -232,5 +235,83 @@ func TestValidateEndpoint(t *testing.T) {
 		if err := ValidateEndpoint(tt.in); (err == nil) != tt.ok {
 			t.Errorf("ValidateEndpoint(%q) = %v", tt.in, err)
 		}
+	}
+}
+
+// TestProtocol11 drives the 1.1 answers against the real receiver: 409 only
+// for the byte-identical body; another body under an accepted key is 422
+// idempotency_key_reused with the latest revision (Renumber, never Parked);
+// any other 422 parks; the resync GET.
+func TestProtocol11(t *testing.T) {
+	r := receiver.Start("tok_1", "whsec_1")
+	defer r.Close()
+	s := newSender(t, r, time.Second)
+	ctx := context.Background()
+	if b, err := s.Lookup(ctx, "dep_1", "2026-10"); err != nil || b.Found || b.Status != 404 {
+		t.Fatalf("lookup before any report: %+v %v", b, err)
+	}
+	for rev := 1; rev <= 2; rev++ {
+		if res := s.Send(ctx, fmt.Sprintf("dep_1:2026-10:%d", rev), body(rev)); res.Outcome != Acked {
+			t.Fatalf("rev %d: %+v", rev, res)
+		}
+	}
+	if res := s.Send(ctx, "dep_1:2026-10:2", body(2)); res.Outcome != Acked || res.Status != 409 {
+		t.Fatalf("identical resend: %+v", res)
+	}
+	other := []byte(strings.Replace(string(body(1)), `"total":501`, `"total":502`, 1))
+	other = []byte(strings.Replace(string(other), `18905`, `18910`, 1))
+	res := s.Send(ctx, "dep_1:2026-10:1", other)
+	if res.Outcome != Renumber || res.Status != 422 || res.LatestRevision != 2 || !errors.Is(res.Err, ErrKeyReused) {
+		t.Fatalf("another body under an accepted key: %+v, want Renumber with latest 2", res)
+	}
+	b, err := s.Lookup(ctx, "dep_1", "2026-10")
+	sum := sha256.Sum256(body(2))
+	if err != nil || !b.Found || b.LatestRevision != 2 || b.Total != 501 || b.Final || b.BodySHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("lookup: %+v %v", b, err)
+	}
+	for _, tt := range []struct {
+		lookup receiver.Lookup
+		status int
+	}{{receiver.LookupNotFound, 404}, {receiver.LookupNotAllowed, 405}} {
+		r.Lookup = tt.lookup
+		if b, err := s.Lookup(ctx, "dep_1", "2026-10"); err != nil || b.Found || b.Status != tt.status {
+			t.Fatalf("endpoint without the GET (%d): %+v %v", tt.status, b, err)
+		}
+	}
+	r.Lookup = receiver.LookupOn
+	bad := *s
+	bad.Token = "wrong"
+	if _, err := bad.Lookup(ctx, "dep_1", "2026-10"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("lookup with a bad token: %v", err)
+	}
+}
+
+// TestUnprocessable: a 422 is a renumber only with the contract's body.
+func TestUnprocessable(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want Outcome
+	}{
+		{`{"error":"idempotency_key_reused","latest_revision":7}`, Renumber},
+		{`{"error":"idempotency_key_reused","latest_revision":0}`, Renumber},
+		{`{"error":"idempotency_key_reused"}`, Parked},
+		{`{"error":"total_cents does not match bookings"}`, Parked},
+		{`not json`, Parked},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(422)
+			io.WriteString(w, tt.body)
+		}))
+		s := &Sender{Endpoint: srv.URL, Token: "t", SigningSecret: "s", UserAgent: "calctl/test", Client: srv.Client()}
+		if res := s.Send(context.Background(), "k", []byte(`{}`)); res.Outcome != tt.want {
+			t.Errorf("%s: %v, want %v", tt.body, res.Outcome, tt.want)
+		}
+		srv.Close()
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
+	defer srv.Close()
+	s := &Sender{Endpoint: srv.URL, Token: "t", Client: srv.Client()}
+	if _, err := s.Lookup(context.Background(), "d", "2026-10"); err == nil {
+		t.Fatal("lookup answered 503: want an error (the caller goes on without the view)")
 	}
 }
