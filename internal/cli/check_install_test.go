@@ -127,7 +127,7 @@ func TestCheckAimsAtComposeInstall(t *testing.T) {
 		cli.ContainerRemove(context.Background(), resp.ID, container.RemoveOptions{Force: true})
 	})
 
-	code, out, stderr = runCLI(t, nil, "check", "--dir", dir, "-o", "json", "--host=false", "--timeout", "20s")
+	code, out, stderr = runCLI(t, nil, "check", "--dir", dir, "-o", "json", "--host=false", "--timeout", "60s")
 	var rep checks.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("exit %d, not JSON: %v\n%s", code, err, stderr)
@@ -165,9 +165,9 @@ func TestCheckAimsAtComposeInstall(t *testing.T) {
 pgOK:
 
 	// --all-containers widens the scope to the whole engine.
-	_, out, _ = runCLI(t, nil, "check", "--dir", dir, "-o", "json", "--host=false", "--only", "DK-001", "--all-containers", "--allow-errors")
+	_, out, _ = runCLI(t, nil, "check", "--dir", dir, "-o", "json", "--host=false", "--only", "DK-001", "--all-containers", "--timeout", "60s")
 	if !strings.Contains(out, `"resource": "`+other+`"`) {
-		t.Errorf("--all-containers did not judge %s", other)
+		t.Errorf("--all-containers did not judge %s:\n%s", other, out)
 	}
 
 	code, text, stderr := runCLI(t, nil, "doctor", "--dir", dir, "--host=false")

@@ -54,6 +54,11 @@ outbox and the most severe check findings, each with the command to run next.`,
 }
 
 func runDoctor(ctx context.Context, opts *doctorOptions) error {
+	if opts.FromBundle == "" && opts.Usage.ConfigSet {
+		// An explicit agent config names the deployment it reports for:
+		// diagnose that one when no other target was given.
+		aimAtAgentDeployment(&opts.Target, &opts.Usage)
+	}
 	facts, co, err := loadFacts(ctx, opts.Factory, &opts.Target, opts.FromBundle)
 	if err != nil {
 		return err
@@ -80,4 +85,27 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		return enc.Encode(d)
 	}
 	return d.WriteText(opts.IO.Out)
+}
+
+// aimAtAgentDeployment fills an empty target from the agent config: its
+// env_file is the install's .env, else its database URL is the database to
+// diagnose. A config that cannot be read leaves the target as it is (the
+// usage section reports that error).
+func aimAtAgentDeployment(t *targetOptions, u *agentSetup) {
+	if t.Dir != "" || t.EnvFile != "" || t.ComposeFile != "" || t.PM2File != "" || t.DatabaseURL != "" || t.URL != "" {
+		return
+	}
+	c, err := agentconfig.Load(u.ConfigPath)
+	if err != nil {
+		return
+	}
+	if c.EnvFile != "" {
+		t.EnvFile = c.EnvFile
+		return
+	}
+	if u.DatabaseURL != "" {
+		t.DatabaseURL = u.DatabaseURL
+	} else if url, err := c.DatabaseURL(u.Getenv); err == nil {
+		t.DatabaseURL = url.Reveal()
+	}
 }
