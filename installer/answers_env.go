@@ -2,10 +2,10 @@ package installer
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
+	"github.com/calctl/calctl/internal/dburl"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -17,6 +17,8 @@ type EnvSecrets struct {
 	SMTPPassword  secret.Secret
 	BillingToken  secret.Secret
 	SigningSecret secret.Secret
+	// LicenseKey is Cal.com's CALCOM_LICENSE_KEY (api.license_key_env).
+	LicenseKey secret.Secret
 }
 
 // ResolveEnv reads the secrets the answers name from getenv and checks them.
@@ -48,6 +50,7 @@ func (a *Answers) ResolveEnv(getenv func(string) string) (EnvSecrets, error) {
 	if a.Email.Host != "" {
 		s.SMTPPassword = need("email.password_env", a.Email.PasswordEnv, a.Email.User != "")
 	}
+	s.LicenseKey = need("api.license_key_env", a.API.LicenseKeyEnv, true)
 	if a.Billing.Endpoint != "" {
 		s.BillingToken = need("billing.token_env", a.Billing.TokenEnv, true)
 		s.SigningSecret = need("billing.signing_secret_env", a.Billing.SigningSecretEnv, true)
@@ -60,13 +63,7 @@ func (a *Answers) ResolveEnv(getenv func(string) string) (EnvSecrets, error) {
 }
 
 // isLocalHost reports whether host is loopback or a unix socket directory.
-func isLocalHost(host string) bool {
-	if host == "" || host == "localhost" || strings.HasPrefix(host, "/") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+func isLocalHost(host string) bool { return dburl.IsLocal(host) }
 
 // checkDatabaseURL refuses URLs calctl cannot use safely. It never echoes
 // the URL, which holds a password.
@@ -87,6 +84,9 @@ func checkDatabaseURL(mode, raw string) error {
 	mode2 := u.Query().Get("sslmode")
 	if mode2 == "disable" && !isLocalHost(u.Hostname()) {
 		return fmt.Errorf("sslmode=disable to %s would send the password and patient data in clear text", u.Hostname())
+	}
+	if strings.ContainsAny(raw, "#\r\n") {
+		return fmt.Errorf("the URL holds #, CR or LF (percent-encode them in the password: %%23)")
 	}
 	if mode == DBRDS && mode2 != "" && mode2 != "verify-full" {
 		return fmt.Errorf("sslmode=%s for RDS; calctl sets verify-full with the RDS CA (remove sslmode from the URL)", mode2)
