@@ -17,7 +17,7 @@ import (
 
 type composeFile struct {
 	Services map[string]*composeService `yaml:"services"`
-	Volumes  map[string]composeVolume    `yaml:"volumes,omitempty"`
+	Volumes  map[string]composeVolume   `yaml:"volumes,omitempty"`
 }
 
 type composeVolume struct{}

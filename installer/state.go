@@ -103,7 +103,7 @@ type State struct {
 	Repo     Repo
 	Secrets  Secrets
 	Existing Existing
-	Files   []File
+	Files    []File
 	// Written lists the files the write step changed (paths relative to install_dir).
 	Written []string
 	// Backups lists the backup copies the write step made.

@@ -152,4 +152,3 @@ func NewDatabasePassword() (string, error) {
 	}
 	return hex.EncodeToString(b), nil
 }
-
