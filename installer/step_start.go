@@ -60,7 +60,7 @@ func (startStep) Run(ctx context.Context, s *State) error {
 			if err != nil {
 				return err
 			}
-			if err := waitHealthy(ctx, s, cli, []string{"database"}, timeout); err != nil {
+			if err := waitHealthy(ctx, s, cli, []string{"database"}, timeout, nil); err != nil {
 				return err
 			}
 		}
@@ -80,7 +80,11 @@ func (startStep) Run(ctx context.Context, s *State) error {
 	if err != nil {
 		return err
 	}
-	return waitHealthy(ctx, s, cli, services, timeout)
+	// The app's healthcheck answers only once its database is migrated,
+	// which the migrate step does next (calcom/docker's start.sh also
+	// migrates before `yarn start`): web and api need to be running here;
+	// the verify step waits for them to turn healthy.
+	return waitHealthy(ctx, s, cli, services, timeout, map[string]bool{"web": true, "api": true})
 }
 
 // compose runs one compose command of the project, its output as progress.
@@ -162,9 +166,11 @@ func composeServices(ctx context.Context, s *State) ([]string, error) {
 }
 
 // waitHealthy polls the project's containers until each service has a
-// running container that is healthy (or has no healthcheck). On failure or
-// timeout it names the container, its state and its last 30 log lines.
-func waitHealthy(ctx context.Context, s *State, cli *client.Client, services []string, timeout time.Duration) error {
+// running container that is healthy (or has no healthcheck; for services in
+// starting, one whose healthcheck has not passed yet is enough). On
+// failure or timeout it names the container, its state and its last 30 log
+// lines.
+func waitHealthy(ctx context.Context, s *State, cli *client.Client, services []string, timeout time.Duration, starting map[string]bool) error {
 	deadline := time.Now().Add(timeout)
 	last := map[string]string{}
 	for {
@@ -208,7 +214,7 @@ func waitHealthy(ctx context.Context, s *State, cli *client.Client, services []s
 					state += fmt.Sprintf(", restarted %d times", ins.RestartCount)
 				}
 				return containerFailure(ctx, cli, c, state, st.ExitCode)
-			case st.Status == "running" && (health == "" || health == container.Healthy):
+			case st.Status == "running" && (health == "" || health == container.Healthy || starting[svc] && health == container.Starting):
 				ready++
 			default:
 				waiting = append(waiting, fmt.Sprintf("%s (%s)", containerName(c), state))

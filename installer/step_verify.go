@@ -41,6 +41,21 @@ func (v verifyStep) Run(ctx context.Context, s *State) error {
 	if err := v.probe(ctx, s, VerifyURL(s.Answers), "web"); err != nil {
 		return err
 	}
+	if s.Answers.Target == TargetCompose {
+		// every container healthy now that the database is migrated
+		cli, _, err := s.dockerClient()
+		if err != nil {
+			return err
+		}
+		services, err := composeServices(ctx, s)
+		if err != nil {
+			return err
+		}
+		timeout, _ := time.ParseDuration(s.Answers.Start.Timeout)
+		if err := waitHealthy(ctx, s, cli, services, timeout, nil); err != nil {
+			return err
+		}
+	}
 	if LayoutFor(s.Answers, s.Repo, s.Secrets).API {
 		if err := v.probe(ctx, s, fmt.Sprintf("http://127.0.0.1:%d/", s.Answers.API.Port), "api"); err != nil {
 			return err
