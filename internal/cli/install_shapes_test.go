@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -17,7 +18,9 @@ import (
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/testenv"
+	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 )
@@ -161,6 +164,10 @@ func TestInstallRealShapes(t *testing.T) {
 	buildCalctlImage(t, cli, calctlTag)
 	srv := testenv.StartGitServer(t)
 
+	t.Run("stand-ins enforce the contracts", func(t *testing.T) {
+		t.Parallel()
+		standinContracts(t, cli, suffix)
+	})
 	for _, vintage := range []string{"2022", "2023", "2025"} {
 		repoURL := publishTree(t, srv, vintage)
 		t.Run(vintage, func(t *testing.T) {
@@ -268,5 +275,202 @@ start: {timeout: 5m, project: %s}
 			}
 			_ = installer.BuildPlaceholder
 		})
+	}
+}
+
+// renderFor renders the compose install of a fixture tree (fixed secrets)
+// and returns the files by path.
+func renderFor(t *testing.T, vintage, extra string, env map[string]string) map[string]string {
+	t.Helper()
+	a, err := installer.DecodeAnswers([]byte("install_dir: /opt/calcom\ntarget: compose\npublic_url: http://127.0.0.1:3999\nweb: {port: 3999}\n" + extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	e, err := a.ResolveEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := installer.InspectRepo(filepath.Join(treesDir, vintage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := installer.Secrets{NextAuthSecret: "n", EncryptionKey: "k", DatabasePassword: "p", CronAPIKey: "c", CronSecret: "s", LicenseKey: e.LicenseKey}
+	r, err := installer.RenderFiles(a, e, repo, sec, installer.Existing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, f := range r.Files {
+		out[f.Path] = string(f.Data)
+	}
+	return out
+}
+
+// buildContext builds the image of a tree with the given Dockerfile, as
+// compose would (context: install_dir with src/ and .dockerignore), and
+// returns the build output and whether it succeeded.
+func buildContext(t *testing.T, cli *client.Client, vintage, dockerfile, tag string, args map[string]*string) (string, bool) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "src"), os.DirFS(filepath.Join(treesDir, vintage))); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "build"), 0o755)
+	os.WriteFile(filepath.Join(dir, "build", "web.Dockerfile"), []byte(dockerfile), 0o644)
+	tarball, err := archiveDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	resp, err := cli.ImageBuild(ctx, tarball, build.ImageBuildOptions{Tags: []string{tag}, Dockerfile: "build/web.Dockerfile", Remove: true, ForceRemove: true, BuildArgs: args})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	t.Cleanup(func() { cli.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true, PruneChildren: true}) })
+	var lines []string
+	ok := true
+	for _, l := range strings.Split(string(body), "\n") {
+		var m struct{ Stream, Error string }
+		if json.Unmarshal([]byte(l), &m) == nil {
+			lines = append(lines, m.Stream+m.Error)
+			if m.Error != "" {
+				ok = false
+			}
+		}
+	}
+	return strings.Join(lines, ""), ok
+}
+
+func archiveDir(dir string) (io.Reader, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h, err := tar.FileInfoHeader(info, "")
+		if err != nil {
+			return err
+		}
+		h.Name = filepath.ToSlash(rel)
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			tw.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &buf, tw.Close()
+}
+
+// runIn runs cmd in a new container of img and returns its exit code and output.
+func runImage(t *testing.T, cli *client.Client, img, workdir string, env []string, cmd ...string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := cli.ContainerCreate(ctx, &container.Config{Image: img, Cmd: cmd, Env: env, WorkingDir: workdir}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.ContainerRemove(context.Background(), c.ID, container.RemoveOptions{Force: true})
+	if err := cli.ContainerStart(ctx, c.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitC, errC := cli.ContainerWait(ctx, c.ID, container.WaitConditionNotRunning)
+	code := -1
+	select {
+	case w := <-waitC:
+		code = int(w.StatusCode)
+	case err := <-errC:
+		t.Fatal(err)
+	}
+	rc, err := cli.ContainerLogs(ctx, c.ID, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var out bytes.Buffer
+	stdcopy.StdCopy(&out, &out, rc)
+	return code, out.String()
+}
+
+// standinContracts proves the stand-ins fail the way the real toolchain and
+// app do when a contract of calcom-facts.md §9 is broken: each case takes
+// the generated Dockerfile of a tree, breaks one thing calctl does, and
+// expects the build or the app to refuse.
+func standinContracts(t *testing.T, cli *client.Client, suffix string) {
+	lic := map[string]string{"CALCOM_LICENSE_KEY": "k"}
+	df2022 := renderFor(t, "2022", "", nil)["build/web.Dockerfile"]
+	df2023 := renderFor(t, "2023", "", nil)["build/web.Dockerfile"]
+	df2025 := renderFor(t, "2025", "api: {license_key_env: CALCOM_LICENSE_KEY}\n", lic)["build/web.Dockerfile"]
+	drop := func(df, line string) string {
+		out := strings.Replace(df, line, "", 1)
+		if out == df {
+			t.Fatalf("%q is not in the generated Dockerfile:\n%s", line, df)
+		}
+		return out
+	}
+	unreachable := "postgresql://calcom:p@database:5432/calendso"
+	builds := []struct {
+		name, vintage, dockerfile, want string
+		args                            map[string]*string
+	}{
+		{"yarn@4 without corepack", "2025", drop(df2025, "RUN corepack enable\n"), "Corepack must currently be enabled", nil},
+		{"build without the two secrets", "2023", strings.Replace(df2023, "RUN NEXTAUTH_SECRET="+installer.BuildPlaceholder+" \\\n    CALENDSO_ENCRYPTION_KEY="+installer.BuildPlaceholder+" \\\n    ", "RUN ", 1), "Please set", nil},
+		{"2022 build without its database", "2022", df2022, "P1001", map[string]*string{"DATABASE_URL": &unreachable}},
+		{"2022 tree on Node 18", "2022", strings.ReplaceAll(df2022, "FROM node:16", "FROM node:18"), `The engine "node" is incompatible`, nil},
+	}
+	for i, b := range builds {
+		out, ok := buildContext(t, cli, b.vintage, b.dockerfile, fmt.Sprintf("calctl-shapes-contract%d-%s:x", i, suffix), b.args)
+		if ok || !strings.Contains(out, b.want) {
+			t.Errorf("%s: build succeeded=%v, want a failure with %q:\n%s", b.name, ok, b.want, out)
+		}
+	}
+	// an image without API v1's own build, with the web app's build baked
+	// for another URL: next start refuses the API, another app's next is
+	// refused, the web app answers 500
+	tag := "calctl-shapes-contract-run-" + suffix + ":x"
+	noAPIBuild := drop(df2025, "RUN NEXTAUTH_SECRET="+installer.BuildPlaceholder+" \\\n    CALENDSO_ENCRYPTION_KEY="+installer.BuildPlaceholder+" \\\n    DATABASE_URL=postgresql://build:build@127.0.0.1:5432/build \\\n    DATABASE_DIRECT_URL=postgresql://build:build@127.0.0.1:5432/build \\\n    yarn workspace @calcom/api build\n")
+	if out, ok := buildContext(t, cli, "2025", noAPIBuild, tag, nil); !ok {
+		t.Fatalf("build: %s", out)
+	}
+	if code, out := runImage(t, cli, tag, "/calcom/apps/api/v1", nil, "yarn", "next", "start", "-p", "3998"); code == 0 || !strings.Contains(out, "Could not find a production build") {
+		t.Errorf("API v1 without its build: exit %d %s", code, out)
+	}
+	if code, out := runImage(t, cli, tag, "/calcom/apps/api/v1", nil, "/calcom/node_modules/.bin/next", "start"); code == 0 || !strings.Contains(out, "each app must start with its own next") {
+		t.Errorf("API v1 with the web app's next: exit %d %s", code, out)
+	}
+	probe := `yarn next start -p 3997 & sleep 2; wget -q -O- http://127.0.0.1:3997/ 2>&1; echo; wget -S -O /dev/null http://127.0.0.1:3997/ 2>&1 | grep HTTP/`
+	for _, c := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"a 31-character key", []string{"CALENDSO_ENCRYPTION_KEY=" + strings.Repeat("k", 31), "NEXTAUTH_SECRET=s", "NEXT_PUBLIC_WEBAPP_URL=http://127.0.0.1:3999"}, "Invalid key length"},
+		{"another URL than the build's", []string{"CALENDSO_ENCRYPTION_KEY=" + strings.Repeat("k", 32), "NEXTAUTH_SECRET=s", "NEXT_PUBLIC_WEBAPP_URL=https://elsewhere.example.com"}, "the build inlined NEXT_PUBLIC_WEBAPP_URL"},
+	} {
+		_, out := runImage(t, cli, tag, "/calcom/apps/web", c.env, "sh", "-c", probe)
+		if !strings.Contains(out, c.want) || !strings.Contains(out, "500") {
+			t.Errorf("web app with %s: %s", c.name, out)
+		}
 	}
 }

@@ -370,7 +370,18 @@ func install(root string) error {
 		add(ws[n], p)
 	}
 	for tool, ws := range wants {
-		hoisted := ws[0].version
+		// the root's own version, else the one most workspaces want, else
+		// the highest (as Yarn's hoister favours the most referenced)
+		count := map[string]int{}
+		hoisted := ""
+		for _, w := range ws {
+			count[w.version]++
+		}
+		for v, n := range count {
+			if hoisted == "" || n > count[hoisted] || n == count[hoisted] && newer(v, hoisted) {
+				hoisted = v
+			}
+		}
 		for _, w := range ws {
 			if w.dir == root {
 				hoisted = w.version
@@ -389,6 +400,19 @@ func install(root string) error {
 	}
 	fmt.Printf("stand-in yarn: installed %d tool(s) for %d workspace(s)\n", len(wants), len(ws))
 	return os.WriteFile(filepath.Join(root, "node_modules/.yarn-integrity"), []byte("stand-in\n"), 0o644)
+}
+
+// newer compares dotted versions numerically.
+func newer(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, _ := strconv.Atoi(as[i])
+		y, _ := strconv.Atoi(bs[i])
+		if x != y {
+			return x > y
+		}
+	}
+	return len(as) > len(bs)
 }
 
 func place(dir, tool, version string) error {
@@ -678,6 +702,7 @@ func webHandler(dir, root string, bi buildInfo) http.Handler {
 		fail := func(format string, a ...any) {
 			w.WriteHeader(500)
 			fmt.Fprintf(w, format+"\n", a...)
+			fmt.Fprintf(os.Stderr, "GET / 500: "+format+"\n", a...)
 		}
 		if k := os.Getenv("CALENDSO_ENCRYPTION_KEY"); len(k) != 32 {
 			// packages/lib/crypto.ts@005a27c2: aes256 with a latin1 key of 32 bytes
