@@ -96,7 +96,7 @@ func checkHost(h string) error {
 func checkEmail(s string) error {
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s || addr.Name != "" {
-		return fmt.Errorf("%q is not a bare e-mail address", s)
+		return fmt.Errorf("%q is not an e-mail address (one bare address, no name)", s)
 	}
 	at := strings.LastIndexByte(s, '@')
 	if err := checkHost(s[at+1:]); err != nil {

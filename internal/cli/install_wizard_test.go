@@ -264,9 +264,9 @@ func TestInstallWizardInTmux(t *testing.T) {
 
 	// the terminal grows and shrinks: the wizard redraws to fit
 	tm.run("resize-window", "-t", tm.name, "-x", "120", "-y", "40")
-	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → verify → agent\n")
+	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → seed → verify →\\s*agent")
 	tm.run("resize-window", "-t", tm.name, "-x", "80", "-y", "24")
-	tm.waitFor("re:migrate → verify →\\s*\n\\s+agent")
+	tm.waitFor("re:migrate → seed →\\s*\n\\s+verify → agent")
 
 	// 7 Run: every step, dry run
 	tm.keys("Enter")

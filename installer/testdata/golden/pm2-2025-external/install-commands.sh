@@ -38,7 +38,8 @@ fi
 # 6. Cal.com's cron routes, on the schedules of the tree (calctl cron)
 if [ "$(id -u)" = 0 ] && command -v systemctl >/dev/null 2>&1; then
   install -m 0644 "$INSTALL/cron/calctl-cron.service" /etc/systemd/system/calctl-cron.service
-  systemctl daemon-reload && systemctl enable --now calctl-cron
+  { systemctl daemon-reload && systemctl enable --now calctl-cron; } ||
+    echo "could not enable calctl-cron with systemctl; enable it with your init system" >&2
 else
   echo "as root: install -m 0644 $INSTALL/cron/calctl-cron.service /etc/systemd/system/ && systemctl daemon-reload && systemctl enable --now calctl-cron" >&2
 fi
@@ -48,7 +49,8 @@ fi
 #    systemctl reload caddy
 if [ "$(id -u)" = 0 ] && command -v caddy >/dev/null 2>&1 && [ -d /etc/caddy ]; then
   install -m 0644 "$INSTALL/Caddyfile" /etc/caddy/Caddyfile
-  systemctl reload caddy || systemctl restart caddy
+  systemctl reload caddy || systemctl restart caddy ||
+    echo "could not reload caddy with systemctl; reload it with your init system" >&2
 else
   echo "Caddy: apt-get install caddy; install -m 0644 $INSTALL/Caddyfile /etc/caddy/Caddyfile; systemctl reload caddy" >&2
 fi
