@@ -332,7 +332,9 @@ func buildContext(t *testing.T, cli *client.Client, vintage, dockerfile, tag str
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	t.Cleanup(func() { cli.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true, PruneChildren: true}) })
+	t.Cleanup(func() {
+		cli.ImageRemove(context.Background(), tag, image.RemoveOptions{Force: true, PruneChildren: true})
+	})
 	var lines []string
 	ok := true
 	for _, l := range strings.Split(string(body), "\n") {
