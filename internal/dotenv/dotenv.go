@@ -421,6 +421,11 @@ func (p *parser) parse() error {
 		if strings.Contains(key, " ") {
 			return p.errAt(start, "key cannot contain a space")
 		}
+		if key == "" && !inherited {
+			// compose-go stores such a value under the empty key, which no
+			// program can read; calctl refuses it
+			return p.errAt(start, "no variable name before the =")
+		}
 		var e Entry
 		e.Key, e.Line = key, p.lineAt(start)
 		if inherited {
