@@ -27,7 +27,7 @@ func (p preflightStep) Run(ctx context.Context, s *State) error {
 	a := s.Answers
 	in := &preflight.Input{
 		Target: a.Target, DBMode: a.Database.Mode, InstallDir: a.InstallDir, PublicURL: a.PublicURL,
-		Proxy: a.Proxy == ProxyCaddy, NodeBin: a.PM2.Node, Getenv: s.Getenv,
+		Proxy: a.Proxy == ProxyCaddy, NodeBin: a.PM2.Node, PM2Cluster: a.PM2.Instances > 1, Getenv: s.Getenv,
 		Ports: map[int]string{a.Web.Port: "web"},
 	}
 	// Only ports the install publishes on the host: the bundled Postgres is
