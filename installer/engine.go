@@ -1,10 +1,17 @@
+// Package installer is calctl's install engine: the plan of steps built
+// from the answers, the engine that runs a plan, and the steps themselves,
+// one per file (step_*.go). The order of a plan lives in one slice in
+// plan.go. The types the engine shares with its views and the wizard
+// (answers, events, errors, step names) live in installer/contract;
+// contract.go gives them their installer names.
 package installer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // Step is one idempotent part of an install.
@@ -13,13 +20,6 @@ type Step interface {
 	Name() string
 	// Run does the step's work, reporting through s.
 	Run(ctx context.Context, s *State) error
-}
-
-// Change is one thing a step would change; --dry-run prints them.
-type Change struct {
-	Path   string
-	Action string // create, update, unchanged, run
-	Diff   string // secrets masked
 }
 
 // Planner is a Step that can say what it would change without changing it.
@@ -37,46 +37,6 @@ type Timeouter interface {
 	Timeout(s *State) time.Duration
 }
 
-// StepError is a step failure with a remedy: what the user should do.
-type StepError struct {
-	Err    error
-	Remedy string
-}
-
-func (e *StepError) Error() string { return e.Err.Error() }
-func (e *StepError) Unwrap() error { return e.Err }
-
-// WithRemedy wraps err with a remedy for the user.
-func WithRemedy(err error, format string, a ...any) error {
-	if err == nil {
-		return nil
-	}
-	return &StepError{Err: err, Remedy: fmt.Sprintf(format, a...)}
-}
-
-// RemedyOf returns the remedy attached to err, if any.
-func RemedyOf(err error) string {
-	var se *StepError
-	if errors.As(err, &se) {
-		return se.Remedy
-	}
-	var ae *AnswersError
-	if errors.As(err, &ae) {
-		return "fix the answers listed above (see docs/answers.md or `calctl install --print-answers`)"
-	}
-	return ""
-}
-
-// StepFailure is the error Engine.Run returns when a step fails; the
-// failure and its remedy have already been reported as events.
-type StepFailure struct {
-	Step string
-	Err  error
-}
-
-func (f *StepFailure) Error() string { return f.Step + ": " + f.Err.Error() }
-func (f *StepFailure) Unwrap() error { return f.Err }
-
 // Engine runs a plan and reports events to Sink.
 type Engine struct {
 	Sink Sink
@@ -91,9 +51,18 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
+// emit stamps ev and hands it to the sink. Every event leaves with URL
+// credentials removed (internal/redact), whichever step or command wrote
+// it, so no view can print one.
 func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now().UTC()
+	}
+	ev.Message, ev.Error, ev.Remedy, ev.Diff, ev.Path = redact.URL(ev.Message), redact.URL(ev.Error), redact.URL(ev.Remedy), redact.URL(ev.Diff), redact.URL(ev.Path)
+	if f := ev.Finding; f != nil {
+		c := *f
+		c.Message, c.Remedy = redact.URL(c.Message), redact.URL(c.Remedy)
+		ev.Finding = &c
 	}
 	if e.Sink != nil {
 		e.Sink(ev)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/testenv"
 )
 
@@ -31,7 +32,7 @@ func (f fakeStep) Skip(*State) (bool, string) { return f.skip != "", f.skip }
 func TestEngineEvents(t *testing.T) {
 	var got []Event
 	var jsonBuf, textBuf bytes.Buffer
-	e := &Engine{Sink: Tee(func(ev Event) { got = append(got, ev) }, JSONView(&jsonBuf), TextView(&textBuf))}
+	e := &Engine{Sink: contract.Tee(func(ev Event) { got = append(got, ev) }, contract.JSONView(&jsonBuf), contract.TextView(&textBuf))}
 	boom := WithRemedy(errors.New("boom"), "do the thing")
 	plan := []Step{fakeStep{name: "a"}, fakeStep{name: "b", skip: "nothing to do"}, fakeStep{name: "c", err: boom}, fakeStep{name: "d"}}
 	err := e.Run(context.Background(), plan, &State{})
@@ -240,5 +241,27 @@ func TestSecretsKeptEvenIfWrongLength(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning about the 6-character key")
+	}
+}
+
+type urlStep struct{}
+
+func (urlStep) Name() string { return "clone" }
+func (urlStep) Run(ctx context.Context, s *State) error {
+	s.Logf("info", "fetching https://user:pw-in-url-1@h/x%%zz")
+	s.Emit(Event{Type: EventLog, Level: "warn", Message: "x", Finding: &contract.Finding{Check: "c", Message: "git://u:pw-in-url-2@h/x"}})
+	return WithRemedy(errors.New("clone ssh://u:pw-in-url-3@h:22/x failed"), "check postgres://u:pw-in-url-4@db/cal")
+}
+
+// TestEventsNeverCarryURLPasswords: whatever a step writes, its events
+// leave the engine without URL credentials (issue 11.7), for every view.
+func TestEventsNeverCarryURLPasswords(t *testing.T) {
+	var buf bytes.Buffer
+	e := &Engine{Sink: contract.Tee(contract.JSONView(&buf), contract.TextView(&buf))}
+	if err := e.Run(context.Background(), []Step{urlStep{}}, &State{}); err == nil {
+		t.Fatal("the step's failure was lost")
+	}
+	if strings.Contains(buf.String(), "pw-in-url") || !strings.Contains(buf.String(), "https://user:REDACTED@h/x%zz") {
+		t.Errorf("events:\n%s", buf.String())
 	}
 }

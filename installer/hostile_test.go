@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/testenv"
 	"github.com/calctl/calctl/reporter/agentconfig"
@@ -298,7 +299,7 @@ func TestAnswersInjection(t *testing.T) {
 		{"public_url", `https://cal".example.com`},
 		{"install_dir", "/opt/calcom\nx: 1"},
 	} {
-		a, err := DecodeAnswers([]byte(base))
+		a, err := contract.DecodeAnswers([]byte(base))
 		if err != nil {
 			t.Fatal(err)
 		}

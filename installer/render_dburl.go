@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/dburl"
 )
 
@@ -57,7 +58,7 @@ func DatabaseURLsFor(a *Answers, env EnvSecrets, repo Repo, sec Secrets) (Databa
 	if raw == "" {
 		return DatabaseURLs{}, WithRemedy(fmt.Errorf("database.url_env: %s is empty", a.Database.URLEnv), "export %s=postgresql://USER:PASSWORD@HOST:5432/DB", a.Database.URLEnv)
 	}
-	if err := checkDatabaseURL(a.Database.Mode, raw); err != nil {
+	if err := contract.CheckDatabaseURL(a.Database.Mode, raw); err != nil {
 		return DatabaseURLs{}, WithRemedy(fmt.Errorf("database.url_env: %s: %w", a.Database.URLEnv, err), "use TLS to the database: sslmode=verify-full with database.ca_file")
 	}
 	caT, caH := caFor(a)

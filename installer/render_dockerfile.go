@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // BuildPlaceholder stands in for NEXTAUTH_SECRET and CALENDSO_ENCRYPTION_KEY
@@ -41,8 +42,10 @@ type dockerfileSpec struct {
 // quotes, with \, " and $ escaped (Dockerfile variable substitution and
 // the shell both honour them). Line breaks are refused.
 func dockerQuote(v string) (string, error) {
-	if r, ok := firstControl(v); ok {
-		return "", fmt.Errorf("a build value holds the control character %U", r)
+	for _, r := range v {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return "", fmt.Errorf("a build value holds the control character %U", r)
+		}
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "`", "\\`")
 	return `"` + r.Replace(v) + `"`, nil

@@ -3,18 +3,17 @@ package installer
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/internal/testenv"
 	"github.com/calctl/calctl/reporter/agentconfig"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
 
 // fixedSecrets stand in for generated ones so golden files are stable.
 var fixedSecrets = Secrets{
@@ -114,7 +113,7 @@ billing: {endpoint: https://billing.example.com, deployment_id: dep_456, live_si
 
 func loadCase(t testing.TB, c renderCase) (*Answers, EnvSecrets) {
 	t.Helper()
-	a, err := DecodeAnswers([]byte(c.answers))
+	a, err := contract.DecodeAnswers([]byte(c.answers))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,29 +137,13 @@ func TestRenderGolden(t *testing.T) {
 			}
 			files := r.Files
 			dir := filepath.Join("testdata", "golden", c.name)
-			if *update {
+			if testenv.Updating() {
 				os.RemoveAll(dir)
 			}
 			seen := map[string]bool{}
 			for _, f := range files {
 				seen[f.Path] = true
-				golden := filepath.Join(dir, f.Path)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if !bytes.Equal(want, f.Data) {
-					t.Errorf("%s differs from %s (go test -update):\n%s", f.Path, golden, lineDiff(string(want), string(f.Data)))
-				}
+				testenv.Golden(t, filepath.Join(dir, f.Path), f.Data)
 				if f.Secret && f.Mode.Perm() != 0o600 || strings.HasPrefix(f.Path, "agent/agent.") && f.Mode.Perm() != 0o600 {
 					t.Errorf("%s: mode %v, secret files must be 0600", f.Path, f.Mode)
 				}
@@ -184,7 +167,7 @@ func TestRenderGolden(t *testing.T) {
 					checkComposeShape(t, c.name, p.ServiceNames())
 				}
 			}
-			if !*update {
+			if !testenv.Updating() {
 				entries, _ := filepath.Glob(filepath.Join(dir, "*"))
 				more, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
 				for _, e := range append(entries, more...) {
@@ -270,7 +253,7 @@ func TestRenderedComposeRules(t *testing.T) {
 func TestPM2EcosystemLoadsInNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed") // node is part of the pm2 target's own requirements; scripts/test.sh installs it
+		testenv.Unavailable(t, "node", err) // node is part of the pm2 target's own requirements
 	}
 	c := renderCases[3]
 	a, env := loadCase(t, c)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/dburl"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -85,14 +86,10 @@ func (p preflightStep) Run(ctx context.Context, s *State) error {
 	s.Compose = in.Compose
 	for _, f := range rep.Findings {
 		lvl := "warn"
-		msg := f.Check + ": " + f.Message
-		if f.Severity == preflight.Error && !f.Ignored {
+		if f.Blocking() {
 			lvl = "error"
 		}
-		if f.Ignored {
-			msg += " (ignored by --ignore-preflight)"
-		}
-		s.Emit(Event{Type: EventLog, Level: lvl, Message: msg, Remedy: f.Remedy})
+		s.Emit(Event{Type: EventLog, Level: lvl, Message: f.String(), Remedy: f.Remedy, Finding: &f})
 	}
 	s.Progress(100, fmt.Sprintf("%d checks: %s", len(rep.Ran), strings.Join(rep.Ran, ", ")))
 	if n := rep.Errors(); n > 0 {
@@ -130,7 +127,7 @@ func dbTLSFindings(a *Answers, raw string) []preflight.Finding {
 		return nil
 	}
 	host, err := dburl.Host(raw)
-	if err != nil || dburl.IsLocal(host) || a.Database.CAFile != "" || a.Database.Mode == DBRDS || dburl.WantsVerify(raw) {
+	if err != nil || localhost.IsLocal(host) || a.Database.CAFile != "" || a.Database.Mode == DBRDS || dburl.WantsVerify(raw) {
 		return nil
 	}
 	t, err := dburl.Analyze(raw, dburl.Engine, "")

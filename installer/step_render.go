@@ -12,6 +12,7 @@ import (
 
 	"github.com/calctl/calctl/internal/cronjob"
 	"github.com/calctl/calctl/internal/dotenv"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/templates"
 	"gopkg.in/yaml.v3"
 )
@@ -125,7 +126,7 @@ func BindHost(a *Answers) string {
 	if err != nil {
 		return "127.0.0.1"
 	}
-	if u.Port() == strconv.Itoa(a.Web.Port) && !isLocalHost(u.Hostname()) {
+	if u.Port() == strconv.Itoa(a.Web.Port) && !localhost.IsLoopback(u.Hostname()) {
 		return "0.0.0.0"
 	}
 	return "127.0.0.1"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // writeStep writes the rendered files into install_dir, all or nothing:
@@ -78,12 +78,7 @@ func (s *State) secretValues() []string {
 	if u, err := DatabaseURLsFor(s.Answers, s.Env, s.Repo, s.Secrets); err == nil {
 		vals = append(vals, u.App, u.Direct, u.Calctl, u.Host)
 	}
-	if u, err := url.Parse(s.Env.DatabaseURL.Reveal()); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			vals = append(vals, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-	}
-	return vals
+	return append(vals, redact.URLPasswords(s.Env.DatabaseURL.Reveal())...)
 }
 
 func (w writeStep) Run(ctx context.Context, s *State) error {

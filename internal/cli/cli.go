@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -96,27 +97,29 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 }
 
 // exitCode is the one place where errors become exit codes and a one-line
-// message on stderr.
+// message on stderr. The message loses any URL credentials on the way
+// (internal/redact), whatever produced it.
 func exitCode(ctx context.Context, f *Factory, err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	say := func(err error) { fmt.Fprintf(f.IO.Err, "calctl: %s\n", redact.String(err.Error())) }
 	var ee *ExitError
 	var ue usageError
 	switch {
 	case errors.As(err, &ee):
 		if ee.Err != nil {
-			fmt.Fprintf(f.IO.Err, "calctl: %v\n", ee.Err)
+			say(ee.Err)
 		}
 		return ee.Code
 	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "unknown shorthand flag"):
-		fmt.Fprintf(f.IO.Err, "calctl: %v\n", err)
+		say(err)
 		return ExitUsage
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(f.IO.Err, "calctl: interrupted")
 		return ExitInterrupted
 	default:
-		fmt.Fprintf(f.IO.Err, "calctl: %v\n", err)
+		say(err)
 		return ExitFailure
 	}
 }

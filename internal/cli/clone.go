@@ -9,7 +9,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/gitsource"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/spf13/cobra"
 )
@@ -70,17 +72,15 @@ CALCTL_SSH_KEY_PASSPHRASE). Credentials are never written to disk.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Ref, "ref", "", "branch, tag or commit to check out (default: the remote's HEAD)")
 	fl.IntVar(&opts.Depth, "depth", 0, "history depth; 0 = full history (shallow clones fetch no tags)")
-	fl.StringVar(&opts.Mode, "submodules", "resolve", "what to do with submodules: resolve, flatten or skip")
+	enumFlag(cmd, &opts.Mode, "submodules", "", "resolve", contract.SubmoduleModes, "what to do with submodules")
 	fl.StringArrayVar(&opts.Require, "require-submodule", nil, "fail unless this submodule path is reachable (repeatable)")
 	fl.BoolVar(&opts.Strict, "strict", false, "fail instead of skipping any unreachable submodule")
 	fl.StringVar(&opts.SSHKey, "ssh-key", "", "private key for ssh URLs")
 	fl.StringVar(&opts.TokenUser, "token-user", "", "basic-auth user sent with the token (default x-access-token)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no progress")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	fl.IntVar(&opts.MaxFiles, "max-files", gitsource.DefaultMaxFiles, "refuse a checkout with more files than this")
 	fl.Int64Var(&opts.MaxBytes, "max-bytes", gitsource.DefaultMaxBytes, "refuse a checkout with more bytes of files than this")
-	_ = cmd.RegisterFlagCompletionFunc("submodules", cobra.FixedCompletions([]string{"resolve", "flatten", "skip"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -95,9 +95,6 @@ func gitToken(getenv func(string) string) secret.Secret {
 }
 
 func runClone(ctx context.Context, opts *cloneOptions) error {
-	if opts.Output != "text" && opts.Output != "json" {
-		return usageErrorf("unknown output format %q: use text or json", opts.Output)
-	}
 	mode, err := gitsource.ParseMode(opts.Mode)
 	if err != nil {
 		return usageError{err}
@@ -112,6 +109,7 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		Progress: prog.report,
 	})
 	prog.finish()
+	res = redactResult(res)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: clone stopped; nothing was left at %s", ctx.Err(), opts.Dir)
@@ -136,6 +134,30 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		return enc.Encode(res)
 	}
 	return printCloneText(opts.IO.Out, res)
+}
+
+// redactResult is res with URL credentials removed from every string clone
+// prints or encodes (internal/redact's rule, which also takes URLs that do
+// not parse). nil stays nil.
+func redactResult(res *gitsource.Result) *gitsource.Result {
+	if res == nil {
+		return nil
+	}
+	r := *res
+	r.URL = redact.URL(r.URL)
+	r.Submodules = make([]gitsource.SubmoduleResult, len(res.Submodules))
+	for i, s := range res.Submodules {
+		s.URL, s.Reason, s.Hint = redact.URL(s.URL), redact.URL(s.Reason), redact.URL(s.Hint)
+		r.Submodules[i] = s
+	}
+	r.Notes = make([]string, len(res.Notes))
+	for i, n := range res.Notes {
+		r.Notes[i] = redact.URL(n)
+	}
+	if res.Notes == nil {
+		r.Notes = nil
+	}
+	return &r
 }
 
 // cloneError adds what to do to the errors a user can fix.
@@ -199,7 +221,7 @@ func (p *progressPrinter) report(pr gitsource.Progress) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := pr.Message
+	line := redact.URL(pr.Message)
 	if pr.Percent >= 0 && pr.Phase != "done" {
 		line = fmt.Sprintf("%s: %3d%%", pr.Phase, pr.Percent)
 	}

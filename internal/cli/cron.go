@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -37,20 +38,17 @@ non-zero if any did not answer 2xx.`,
 		Example: `  calctl cron --config /opt/calcom/cron/cron.yaml --env-file /opt/calcom/.env
   calctl cron --config cron/cron.yaml --once`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runCron(cmd, opts) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCron(cmd.Context(), opts) },
 	}
 	cmd.Flags().StringVar(&opts.Config, "config", "", "cron.yaml written by calctl install (required)")
 	cmd.Flags().StringVar(&opts.EnvFile, "env-file", "", "read CRON_API_KEY and CRON_SECRET from this .env instead of the environment")
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "call every route once now and exit")
-	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
+	enumFlag(cmd, &opts.LogFormat, "log-format", "", "text", textOrJSON, "log format")
 	return cmd
 }
 
-func runCron(cmd *cobra.Command, opts *cronOptions) error {
-	log, err := newAgentLogger(opts.IO.Err, opts.LogFormat)
-	if err != nil {
-		return err
-	}
+func runCron(ctx context.Context, opts *cronOptions) error {
+	log := newAgentLogger(opts.IO.Err, opts.LogFormat)
 	if opts.Config == "" {
 		return usageErrorf("--config is required")
 	}
@@ -76,8 +74,8 @@ func runCron(cmd *cobra.Command, opts *cronOptions) error {
 	}
 	r := &cronjob.Runner{Config: cfg, Keys: keys, Log: log}
 	if opts.Once {
-		return r.Once(cmd.Context())
+		return r.Once(ctx)
 	}
 	log.Info("cron runner started", "jobs", len(cfg.Jobs), "base_url", cfg.BaseURL)
-	return r.Run(cmd.Context())
+	return r.Run(ctx)
 }

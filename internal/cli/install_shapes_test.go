@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/testenv"
 	"github.com/docker/docker/api/types/build"
@@ -282,7 +283,7 @@ start: {timeout: 5m, project: %s}
 // and returns the files by path.
 func renderFor(t *testing.T, vintage, extra string, env map[string]string) map[string]string {
 	t.Helper()
-	a, err := installer.DecodeAnswers([]byte("install_dir: /opt/calcom\ntarget: compose\npublic_url: http://127.0.0.1:3999\nweb: {port: 3999}\n" + extra))
+	a, err := contract.DecodeAnswers([]byte("install_dir: /opt/calcom\ntarget: compose\npublic_url: http://127.0.0.1:3999\nweb: {port: 3999}\n" + extra))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@ package dburl
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 )
@@ -139,15 +138,6 @@ func Host(raw string) (string, error) {
 		return "", errors.New("not a URL")
 	}
 	return u.Hostname(), nil
-}
-
-// IsLocal reports whether host is loopback or a unix socket directory.
-func IsLocal(host string) bool {
-	if host == "" || host == "localhost" || strings.HasPrefix(host, "/") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Analyze says how driver d would use TLS with raw. pgsslmode is the
