@@ -96,6 +96,7 @@ function parse(src, file) {
     if (sep === null) fail(stmt, "no = and no line break after the key");
     const key = chars.slice(keyStart, i).join("").replace(/\s+$/u, "");
     if (key.includes(" ")) fail(stmt, "key cannot contain a space");
+    if (key === "" && sep !== "\n") fail(stmt, "no variable name before the =");
     i++;
     if (sep === "\n") {
       pos = i; // a bare KEY: compose takes it from its own environment

@@ -917,5 +917,3 @@ func tsNode(args []string) error {
 	fmt.Printf("seeded %d apps\n", len(apps))
 	return nil
 }
-
-
