@@ -145,7 +145,7 @@ email: {host: smtp.example.com, port: 587, user: "cal user", password_env: SMTP_
 `, env: map[string]string{"DATABASE_URL": rawURL, "SMTP_PASSWORD": strings.ReplaceAll(hard, "\\n", "x")}}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed") // scripts/test.sh installs it
+		testenv.Unavailable(t, "node", err) // scripts/test.sh installs it
 	}
 	a, env := loadCase(t, c)
 	dir := t.TempDir()

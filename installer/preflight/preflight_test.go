@@ -203,7 +203,7 @@ func TestNodeCheckRealNode(t *testing.T) {
 func TestPM2ClusterChecksTheDaemonsNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed") // only pm2 hosts need node
+		testenv.Unavailable(t, "node", err) // only pm2 hosts need node; scripts/test.sh installs it
 	}
 	bin := t.TempDir()
 	os.WriteFile(filepath.Join(bin, "pm2"), []byte("#!"+node+"\nconsole.log('pm2')\n"), 0o755)

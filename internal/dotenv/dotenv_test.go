@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/calctl/calctl/internal/testenv"
 	composedotenv "github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/sirupsen/logrus"
 )
@@ -196,7 +197,7 @@ func pythonDotenv(t *testing.T) string {
 	t.Helper()
 	py := "/usr/bin/python3"
 	if _, err := os.Stat("/usr/lib/python3/dist-packages/dotenv/main.py"); err != nil {
-		t.Skip("docker-compose v1's python-dotenv is not installed") // the machine's compose is v2 only
+		testenv.Unavailable(t, "docker-compose v1's python-dotenv", err) // a machine with compose v2 only has none
 	}
 	return py
 }
@@ -279,7 +280,7 @@ func TestReadRefusesFIFOAndHugeFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, ".env")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Skip("mkfifo:", err) // a filesystem without FIFOs cannot reproduce this
+		testenv.Unavailable(t, "a file system with FIFOs", err)
 	}
 	if _, err := Read(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("FIFO: %v", err)
@@ -355,7 +356,7 @@ func init() {
 func TestPM2ReaderAgrees(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed") // node is part of the pm2 target's own requirements; scripts/test.sh installs it
+		testenv.Unavailable(t, "node", err) // node is part of the pm2 target's own requirements; scripts/test.sh installs it
 	}
 	js, err := filepath.Abs("../../templates/files/pm2/calcom-env.js")
 	if err != nil {
