@@ -23,6 +23,7 @@ func InstallPlan(a *Answers) []Step {
 		migrateStep{},   // _prisma_migrations check, then migrate deploy
 		seedStep{},      // app store seed, once per upgrade (trees with seed-app-store)
 		verifyStep{},    // GET the app until it answers
+		checkStep{},     // hardening checks on what was installed; --fail-on decides the exit code
 		agentStep{},     // usage agent config + service / systemd unit
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/cronjob"
 	"github.com/calctl/calctl/internal/dotenv"
@@ -99,6 +100,11 @@ type State struct {
 	Stdout, Stderr io.Writer
 	// IgnorePreflight names preflight checks to downgrade to warnings.
 	IgnorePreflight []string
+	// FailOn is the lowest severity of an unwaived check FAIL that makes the
+	// install exit non-zero ("" or "none": never); Check is what the check
+	// step found.
+	FailOn string
+	Check  *contract.CheckSummary
 
 	Repo     Repo
 	Secrets  Secrets

@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -15,18 +16,21 @@ type EnvEntry struct {
 	Line  int
 }
 
+// maxEnvFile bounds the whole env file.
+const maxEnvFile = 4 << 20
+
 // ParseEnv reads dotenv syntax with calctl's one dotenv reader
 // (internal/dotenv: compose-go's grammar — `export `, comments, single
 // quotes literal, double quotes with escapes across lines, unquoted values
 // cut at " #", $VAR expansion). Errors name the line. A bare `KEY` line
 // (Compose takes it from its own environment) sets nothing.
 func ParseEnv(r io.Reader) ([]EnvEntry, error) {
-	b, err := io.ReadAll(io.LimitReader(r, dotenv.MaxFileSize+1))
+	b, err := io.ReadAll(io.LimitReader(r, maxEnvFile+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > dotenv.MaxFileSize {
-		return nil, fmt.Errorf("larger than %d bytes", dotenv.MaxFileSize)
+	if len(b) > maxEnvFile {
+		return nil, fmt.Errorf("over the %d KiB limit for this kind of file", maxEnvFile>>10)
 	}
 	f, err := dotenv.Parse(b)
 	if err != nil {
@@ -55,16 +59,20 @@ func validKey(k string) bool {
 }
 
 // ReadEnvFile parses an env file into a map (later keys win) plus entries.
+// The file must be a regular file of at most 4 MiB (symlinks are followed;
+// a dangling or looping one is an error, never "no file").
 func ReadEnvFile(path string) (map[string]EnvEntry, error) {
-	f, err := dotenv.Read(path)
+	b, err := readRegular(path, maxEnvFile)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]EnvEntry{}
-	for _, e := range f.Entries() {
-		if !e.Inherited {
-			m[e.Key] = EnvEntry{Key: e.Key, Value: e.Value, Line: e.Line}
-		}
+	es, err := ParseEnv(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m := make(map[string]EnvEntry, len(es))
+	for _, e := range es {
+		m[e.Key] = e
 	}
 	return m, nil
 }

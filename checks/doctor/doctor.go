@@ -19,6 +19,7 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/output"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/redact"
@@ -86,7 +87,9 @@ type Probe struct {
 
 // Container is one container of the install.
 type Container struct {
-	Name  string `json:"name"`
+	// Name is the container's name.
+	Name string `json:"name"`
+	// Image is the image reference it runs.
 	Image string `json:"image"`
 	// State is Docker's state: running, exited, restarting, ...
 	State string `json:"state"`
@@ -98,9 +101,12 @@ type Container struct {
 
 // Outbox counts the usage outbox's reports by state.
 type Outbox struct {
+	// Pending counts reports waiting to be sent or retried.
 	Pending int `json:"pending"`
-	Parked  int `json:"parked"`
-	Acked   int `json:"acked"`
+	// Parked counts reports the endpoint refused (need a human).
+	Parked int `json:"parked"`
+	// Acked counts reports the endpoint accepted.
+	Acked int `json:"acked"`
 	// Corrupt counts files that cannot be read back.
 	Corrupt int `json:"corrupt"`
 	// LastAck is when the billing endpoint last accepted a report.
@@ -112,11 +118,13 @@ type Finding struct {
 	// ID is the check's ID (PG-001, ...).
 	ID string `json:"id"`
 	// Status is FAIL, WARN or ERROR.
-	Status   string `json:"status"`
+	Status string `json:"status"`
+	// Severity is the check's severity: critical, high, medium, low, info.
 	Severity string `json:"severity"`
 	// Resource is what the result is about (a container, a key, a host).
 	Resource string `json:"resource"`
-	Message  string `json:"message"`
+	// Message says what the check found.
+	Message string `json:"message"`
 	// Next is the remedy's first sentence and the command that re-checks.
 	Next string `json:"next"`
 }
@@ -130,7 +138,11 @@ func Build(ctx context.Context, facts *checks.Facts, rep *checks.Report, opts Op
 	switch {
 	case pgState.Collected && facts.PG != nil:
 		d.Versions["postgres"] = facts.PG.ServerVersion
-		d.Connectivity = append(d.Connectivity, Probe{Name: "database", OK: true, Detail: "connected to " + facts.Target.Database})
+		detail := "connected to " + facts.Target.Database
+		if facts.PG.Via != "" {
+			detail += " (via " + facts.PG.Via + ")"
+		}
+		d.Connectivity = append(d.Connectivity, Probe{Name: "database", OK: true, Detail: detail})
 		d.FailedMigrations = append(d.FailedMigrations, facts.PG.FailedMigrations...)
 	default:
 		d.Connectivity = append(d.Connectivity, probeFromState("database", pgState,
@@ -392,6 +404,17 @@ func (d *Report) WriteText(w io.Writer) error {
 	if len(d.Findings) == 0 {
 		b.WriteString("  no open findings\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	// Everything above may come from a bundle or a collected system:
+	// control characters (escape sequences) never reach the terminal.
+	_, err := io.WriteString(w, cleanLines(b.String()))
 	return err
+}
+
+// cleanLines strips control characters from each line of s.
+func cleanLines(s string) string {
+	ls := strings.Split(s, "\n")
+	for i, l := range ls {
+		ls[i] = output.Clean(l)
+	}
+	return strings.Join(ls, "\n")
 }

@@ -54,57 +54,92 @@ type Answers struct {
 
 // Source says where the Cal.com monorepo comes from.
 type Source struct {
-	URL        string `yaml:"url"`
-	Ref        string `yaml:"ref"`
+	// URL is the git URL (https, http, ssh, git@host:path, file); a
+	// password in it is refused (TokenEnv names the token instead).
+	URL string `yaml:"url"`
+	// Ref is the branch, tag or commit to check out.
+	Ref string `yaml:"ref"`
+	// Submodules is one of SubmoduleModes: resolve, flatten or skip.
 	Submodules string `yaml:"submodules"`
-	TokenEnv   string `yaml:"token_env"`
-	SSHKey     string `yaml:"ssh_key"`
-	Dir        string `yaml:"dir"`
-	Depth      int    `yaml:"depth"`
+	// TokenEnv names the environment variable with an HTTPS token.
+	TokenEnv string `yaml:"token_env"`
+	// SSHKey is the private key file for ssh and git@ URLs.
+	SSHKey string `yaml:"ssh_key"`
+	// Dir is where the clone goes (default <install_dir>/src).
+	Dir string `yaml:"dir"`
+	// Depth is the clone depth; 0 is the full history.
+	Depth int `yaml:"depth"`
 }
 
 // Database says where Postgres runs.
 type Database struct {
-	Mode    string `yaml:"mode"`
-	URLEnv  string `yaml:"url_env"`
-	CAFile  string `yaml:"ca_file"`
-	Version int    `yaml:"version"`
-	Name    string `yaml:"name"`
-	User    string `yaml:"user"`
+	// Mode is one of DatabaseModes: bundled, external or rds.
+	Mode string `yaml:"mode"`
+	// URLEnv names the environment variable with the external/RDS
+	// database URL (a secret: never in the answers).
+	URLEnv string `yaml:"url_env"`
+	// CAFile is the PEM CA bundle that signed the database's certificate
+	// (required for rds); calctl adds sslmode=verify-full with it.
+	CAFile string `yaml:"ca_file"`
+	// Version is the bundled Postgres major (13 to 17).
+	Version int `yaml:"version"`
+	// Name is the bundled database's name.
+	Name string `yaml:"name"`
+	// User is the bundled database's user.
+	User string `yaml:"user"`
 }
 
 // Email configures outgoing SMTP mail.
 type Email struct {
-	Host        string `yaml:"host"`
-	Port        int    `yaml:"port"`
-	User        string `yaml:"user"`
+	// Host is the SMTP server (EMAIL_SERVER_HOST).
+	Host string `yaml:"host"`
+	// Port is the SMTP port: 587 for STARTTLS, 465 for TLS.
+	Port int `yaml:"port"`
+	// User is the SMTP user name.
+	User string `yaml:"user"`
+	// PasswordEnv names the environment variable with the SMTP password.
 	PasswordEnv string `yaml:"password_env"`
-	From        string `yaml:"from"`
-	FromName    string `yaml:"from_name"`
+	// From is the sender address (EMAIL_FROM).
+	From string `yaml:"from"`
+	// FromName is the sender name (EMAIL_FROM_NAME).
+	FromName string `yaml:"from_name"`
 }
 
 // Billing configures the usage agent of the Infrastructure Plan.
 type Billing struct {
-	Endpoint         string `yaml:"endpoint"`
-	DeploymentID     string `yaml:"deployment_id"`
-	TokenEnv         string `yaml:"token_env"`
+	// Endpoint is the billing endpoint; setting it enables the usage agent.
+	Endpoint string `yaml:"endpoint"`
+	// DeploymentID is the id the Infrastructure Plan gave this deployment.
+	DeploymentID string `yaml:"deployment_id"`
+	// TokenEnv names the environment variable with the billing API token.
+	TokenEnv string `yaml:"token_env"`
+	// SigningSecretEnv names the environment variable with the secret
+	// that signs reports.
 	SigningSecretEnv string `yaml:"signing_secret_env"`
-	LiveSince        string `yaml:"live_since"`
-	Interval         string `yaml:"interval"`
+	// LiveSince is YYYY-MM-DD: nothing is billed before this day.
+	LiveSince string `yaml:"live_since"`
+	// Interval is how often the agent reports (a Go duration, at least 1m).
+	Interval string `yaml:"interval"`
 }
 
 // Web configures the Cal.com web app.
 type Web struct {
-	Port       int    `yaml:"port"`
+	// Port is the web app's port.
+	Port int `yaml:"port"`
+	// Dockerfile is a Dockerfile inside the repository to build instead
+	// of calctl's generated one ("" for the generated one).
 	Dockerfile string `yaml:"dockerfile"`
-	Memory     string `yaml:"memory"`
+	// Memory is the Node heap for the build in MB (--max-old-space-size).
+	Memory string `yaml:"memory"`
 }
 
 // API configures Cal.com's API v1 app (apps/api/v1, or apps/api on 2022
 // trees). It runs only with a license key: without one it answers 401 to
 // every request in production (calcom-facts.md §9).
 type API struct {
-	Port    int    `yaml:"port"`
+	// Port is the API app's port.
+	Port int `yaml:"port"`
+	// Enabled is auto (run it when apps/api exists), true or false.
 	Enabled string `yaml:"enabled"`
 	// LicenseKeyEnv names the environment variable holding the license key
 	// (CALCOM_LICENSE_KEY in .env, mode 0600; never anywhere else).
@@ -113,29 +148,43 @@ type API struct {
 
 // Images overrides the container images of the compose target.
 type Images struct {
-	Node     string `yaml:"node"`
+	// Node is the generated Dockerfile's base image (default: the Node
+	// major package.json engines.node asks for).
+	Node string `yaml:"node"`
+	// Postgres is the bundled database's image, pinned to a major.
 	Postgres string `yaml:"postgres"`
-	Caddy    string `yaml:"caddy"`
-	Calctl   string `yaml:"calctl"`
+	// Caddy is the proxy's image.
+	Caddy string `yaml:"caddy"`
+	// Calctl is the image that runs `calctl agent` (DefaultCalctlImage).
+	Calctl string `yaml:"calctl"`
 }
 
 // PM2 configures the pm2 target.
 type PM2 struct {
-	Node             string `yaml:"node"`
-	Instances        int    `yaml:"instances"`
+	// Node is the Node interpreter pm2 runs (the one preflight checked).
+	Node string `yaml:"node"`
+	// Instances is the number of web instances; above 1, cluster mode.
+	Instances int `yaml:"instances"`
+	// MaxMemoryRestart is the memory above which pm2 restarts an app (1536M).
 	MaxMemoryRestart string `yaml:"max_memory_restart"`
-	LogDir           string `yaml:"log_dir"`
+	// LogDir holds pm2's log files (default <install_dir>/logs).
+	LogDir string `yaml:"log_dir"`
 }
 
 // Migrate configures the migrate step.
 type Migrate struct {
+	// Command applies the migrations, in the web container (compose) or
+	// the clone (pm2); default DefaultMigrateCommand.
 	Command []string `yaml:"command"`
-	Skip    bool     `yaml:"skip"`
+	// Skip skips the migrate step.
+	Skip bool `yaml:"skip"`
 }
 
 // Start configures the start step.
 type Start struct {
+	// Timeout is how long the start step waits for healthy containers.
 	Timeout string `yaml:"timeout"`
+	// Project is the compose project name (container and volume prefix).
 	Project string `yaml:"project"`
 }
 
@@ -155,7 +204,7 @@ const (
 // The values the answers accept, each list written once: Validate, the
 // command-line flags and their shell completion all use it.
 var (
-	Targets        = []string{TargetCompose, TargetPM2}
+	Targets        = []string{TargetCompose, TargetPM2, TargetKubernetes}
 	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
 	Proxies        = []string{ProxyCaddy, ProxyNone}
 	SubmoduleModes = []string{"resolve", "flatten", "skip"}
@@ -180,7 +229,10 @@ const MaxAnswersBytes = 1 << 20
 // AnswersError lists every problem found in the answers; nothing has been
 // changed on disk when it is returned.
 type AnswersError struct {
-	Source   string
+	// Source is where the answers came from: a file, "flags" or
+	// "environment" ("" reads as "answers").
+	Source string
+	// Problems are every problem found, sorted by key path.
 	Problems []Problem
 }
 
@@ -359,9 +411,10 @@ func (a *Answers) Validate() error {
 	if a.Source.Depth < 0 {
 		bad("source.depth", "must not be negative", "0 (full history) or a positive depth")
 	}
-	// TargetKubernetes is not in Targets (the wizard's choices) until the
-	// wizard has screens for the kubernetes block; answers files accept it.
-	if !slices.Contains(Targets, a.Target) && a.Target != TargetKubernetes {
+	// Targets holds every target answers files and --target accept; the
+	// wizard offers compose and pm2 until it has screens for the
+	// kubernetes block.
+	if !slices.Contains(Targets, a.Target) {
 		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
 	}
 	if a.Target == TargetKubernetes {

@@ -12,10 +12,15 @@ import (
 // EnvSecrets are the secrets the answers name by environment variable. They
 // never come from the answers file itself.
 type EnvSecrets struct {
-	GitToken      secret.Secret
-	DatabaseURL   secret.Secret
-	SMTPPassword  secret.Secret
-	BillingToken  secret.Secret
+	// GitToken is the HTTPS token for the repository (source.token_env).
+	GitToken secret.Secret
+	// DatabaseURL is the external/RDS database URL (database.url_env).
+	DatabaseURL secret.Secret
+	// SMTPPassword is the SMTP password (email.password_env).
+	SMTPPassword secret.Secret
+	// BillingToken is the billing API token (billing.token_env).
+	BillingToken secret.Secret
+	// SigningSecret signs usage reports (billing.signing_secret_env).
 	SigningSecret secret.Secret
 	// LicenseKey is Cal.com's CALCOM_LICENSE_KEY (api.license_key_env).
 	LicenseKey secret.Secret

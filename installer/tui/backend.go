@@ -98,6 +98,7 @@ const (
 
 // Result is what the wizard returns.
 type Result struct {
+	// Outcome is how the wizard ended.
 	Outcome Outcome
 	// Answers are the answers the wizard ended with.
 	Answers *contract.Answers
@@ -106,4 +107,7 @@ type Result struct {
 	Summary string
 	// Err is the run's error when Outcome is Failed or Stopped.
 	Err error
+	// Check is what the install's final check step found (nil when it did
+	// not run).
+	Check *contract.CheckSummary
 }

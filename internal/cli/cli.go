@@ -25,14 +25,20 @@ const (
 	ExitUsage = 2
 	// ExitFindings means a check found problems at or above --fail-on.
 	ExitFindings = 3
+	// ExitIncomplete means the audit did not run in full: a selected check
+	// is ERROR (its collector failed) and --allow-errors was not given.
+	ExitIncomplete = 4
 	// ExitInterrupted means calctl was stopped by a signal.
 	ExitInterrupted = 130
 )
 
 // IO is where a command reads and writes: data to Out, talk to Err.
 type IO struct {
-	In  io.Reader
+	// In is standard input (the wizard reads the terminal through it).
+	In io.Reader
+	// Out receives data: reports, JSON, the printed answers.
 	Out io.Writer
+	// Err receives talk: progress, events, warnings and errors.
 	Err io.Writer
 	// IsTerminal reports whether Err is a terminal (live progress lines).
 	IsTerminal bool
@@ -40,8 +46,17 @@ type IO struct {
 
 // Factory carries what every command needs; tests build their own.
 type Factory struct {
-	IO     IO
+	// IO is where commands read and write.
+	IO IO
+	// Getenv reads the environment (tests pass their own).
 	Getenv func(string) string
+}
+
+func (f *Factory) getenv(k string) string {
+	if f == nil || f.Getenv == nil {
+		return ""
+	}
+	return f.Getenv(k)
 }
 
 // DefaultFactory uses the process's stdin, stdout, stderr and environment.
@@ -59,8 +74,10 @@ func isTerminal(f *os.File) bool {
 
 // ExitError is an error that carries its own exit code.
 type ExitError struct {
+	// Code is the process exit code (one of the Exit* constants).
 	Code int
-	Err  error
+	// Err is printed as calctl's last line; nil prints nothing.
+	Err error
 }
 
 func (e *ExitError) Error() string {
