@@ -133,6 +133,17 @@ type DBURL struct {
 	Local bool `json:"local"`
 	// Redacted is the URL without its password.
 	Redacted string `json:"redacted"`
+	// TLS is how each driver that may read the URL would use TLS, keyed
+	// "engine" (Prisma's engine: migrations always, the runtime before
+	// @prisma/adapter-pg), "node-postgres" and "libpq" (calcom-facts.md §9).
+	TLS map[string]URLTLS `json:"tls,omitempty"`
+}
+
+// URLTLS is one driver's reading of a database URL's TLS settings.
+type URLTLS struct {
+	Encrypted bool   `json:"encrypted"`
+	Verified  bool   `json:"verified"`
+	Why       string `json:"why"`
 }
 
 // FileStat is the mode and owner of a config file.
@@ -158,6 +169,10 @@ type FileFacts struct {
 	// Stats are the files' modes and owners.
 	Stats  []FileStat        `json:"stats,omitempty"`
 	AppEnv map[string]EnvVar `json:"app_env"` // merged: .env, then compose app env, then pm2 env
+	// PrismaDriver is what reads DATABASE_URL at run time: "engine", or
+	// "node-postgres" when the checkout's packages/prisma uses
+	// @prisma/adapter-pg; "" when no checkout was found (src/ of --dir).
+	PrismaDriver string `json:"prisma_driver,omitempty"`
 }
 
 // EnvFacts is a parsed dotenv file.

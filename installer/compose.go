@@ -41,9 +41,13 @@ func checkComposeRules(p *types.Project) error {
 			errs = append(errs, fmt.Sprintf("service %s: restart is %q, want unless-stopped", name, s.Restart))
 		}
 		if s.Build != nil {
-			for k := range s.Build.Args {
-				if strings.Contains(strings.ToUpper(k), "SECRET") || strings.Contains(strings.ToUpper(k), "KEY") || strings.Contains(strings.ToUpper(k), "PASSWORD") || strings.Contains(strings.ToUpper(k), "DATABASE_URL") {
-					errs = append(errs, fmt.Sprintf("service %s: secret %s passed as a build arg", name, k))
+			// a secret-named build arg may appear only by name (its value then
+			// comes from the project's .env at build time), never with a value
+			// written into docker-compose.yml
+			for k, v := range s.Build.Args {
+				K := strings.ToUpper(k)
+				if v != nil && (strings.Contains(K, "SECRET") || strings.Contains(K, "KEY") || strings.Contains(K, "PASSWORD") || strings.Contains(K, "DATABASE_URL")) {
+					errs = append(errs, fmt.Sprintf("service %s: secret %s written as a build arg value", name, k))
 				}
 			}
 		}

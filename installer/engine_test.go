@@ -81,12 +81,12 @@ func TestEngineStopsOnCancel(t *testing.T) {
 	}
 }
 
-func renderState(t *testing.T, c renderCase, dir string, dry bool, events *[]Event) (*State, *Engine) {
+func renderState(t testing.TB, c renderCase, dir string, dry bool, events *[]Event) (*State, *Engine) {
 	a, env := loadCase(t, c)
 	a.InstallDir = dir
 	a.Source.Dir = filepath.Join(dir, "src")
 	a.PM2.LogDir = filepath.Join(dir, "logs")
-	s := &State{Answers: a, Env: env, DryRun: dry, Repo: c.repo}
+	s := &State{Answers: a, Env: env, DryRun: dry, Repo: c.repo(t)}
 	return s, &Engine{Sink: func(e Event) { *events = append(*events, e) }}
 }
 

@@ -19,8 +19,9 @@ func InstallPlan(a *Answers) []Step {
 		secretsStep{},   // kept secrets, generate missing ones
 		renderStep{},    // templates -> files in memory, compose checked with compose-go
 		writeStep{},     // atomic writes with backups
-		startStep{},     // compose up -d --build + wait healthy, or pm2
+		startStep{},     // (database first when the build migrates) compose up -d --build + wait healthy, or pm2
 		migrateStep{},   // _prisma_migrations check, then migrate deploy
+		seedStep{},      // app store seed, once per upgrade (trees with seed-app-store)
 		verifyStep{},    // GET the app until it answers
 		checkStep{},     // hardening checks on what was installed; --fail-on decides the exit code
 		agentStep{},     // usage agent config + service / systemd unit

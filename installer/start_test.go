@@ -64,7 +64,7 @@ func TestStartPM2WithoutPM2(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	a := &Answers{InstallDir: "/opt/calcom", Target: TargetPM2}
 	err := startStep{}.Run(context.Background(), &State{Answers: a})
-	if err == nil || !strings.Contains(RemedyOf(err), "pm2 start ecosystem.config.js && pm2 save && pm2 startup") {
+	if err == nil || !strings.Contains(RemedyOf(err), "pm2 start ecosystem.config.js && pm2 save") || !strings.Contains(RemedyOf(err), "install-commands.sh") {
 		t.Fatalf("err = %v, remedy %q", err, RemedyOf(err))
 	}
 }

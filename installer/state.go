@@ -5,10 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/preflight"
+	"github.com/calctl/calctl/internal/cronjob"
+	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/docker/docker/client"
 )
@@ -27,19 +30,60 @@ type Secrets struct {
 	NextAuthSecret   secret.Secret
 	EncryptionKey    secret.Secret
 	DatabasePassword secret.Secret
+	// CronAPIKey and CronSecret authenticate calls to Cal.com's cron routes
+	// (CRON_API_KEY, CRON_SECRET; calcom-facts.md §9 "Cron").
+	CronAPIKey secret.Secret
+	CronSecret secret.Secret
+	// LicenseKey is CALCOM_LICENSE_KEY: from api.license_key_env, else the
+	// one already in .env. Never generated.
+	LicenseKey       secret.Secret
 	GeneratedThisRun []string // names of secrets created by this run (never their values)
 }
 
-// Repo is what calctl learned about the cloned source tree.
+// Existing are the files of an earlier run that the render step edits in
+// place, keeping every key calctl does not own (nil: no such file).
+type Existing struct {
+	Env   *dotenv.File // .env
+	DBEnv *dotenv.File // db.env
+}
+
+// Repo is what calctl learned about the cloned source tree (InspectRepo).
 type Repo struct {
 	Dir        string
 	Commit     string
 	NodeEngine string // package.json engines.node ("" when absent)
 	YarnEngine string // package.json engines.yarn
 	PackageMgr string // package.json packageManager
-	HasAPI     bool   // apps/api exists (resolved or flattened)
-	APIDir     string // apps/api or apps/api/v1, relative to Dir
 	NodeMajor  int    // the Node major the Dockerfile and pm2 use
+
+	YarnBerry     bool   // Yarn >= 2 (.yarnrc.yml or packageManager yarn@2+)
+	YarnPath      string // .yarnrc.yml yarnPath (a Yarn release committed to the tree)
+	NeedsCorepack bool   // packageManager yarn@>=2 without yarnPath: `corepack enable` first
+
+	HasAPI      bool   // API v1 exists (apps/api/v1, or apps/api on 2022 trees)
+	APIDir      string // apps/api or apps/api/v1, relative to Dir
+	APIPackage  string // its package name (@calcom/api)
+	APIHasBuild bool   // its package.json has a build script
+	HasAPIV2    bool   // apps/api/v2 (NestJS) exists
+
+	BuildMigrates bool   // packages/prisma's build runs `migrate deploy`: the build needs the database
+	SeedAppStore  bool   // packages/prisma has a seed-app-store script
+	AdapterPG     bool   // packages/prisma uses @prisma/adapter-pg: node-postgres reads DATABASE_URL
+	PrismaPackage string // packages/prisma's package name (@calcom/prisma)
+
+	CronJobs        []cronjob.Job // cron routes with the schedules the tree gives them
+	CronUnscheduled []string      // cron routes the tree schedules nowhere
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+func sortJobs(j []cronjob.Job) {
+	sort.Slice(j, func(a, b int) bool {
+		if j[a].Path != j[b].Path {
+			return j[a].Path < j[b].Path
+		}
+		return j[a].Schedule < j[b].Schedule
+	})
 }
 
 // State is what steps share during one run.
@@ -62,9 +106,10 @@ type State struct {
 	FailOn string
 	Check  *contract.CheckSummary
 
-	Repo    Repo
-	Secrets Secrets
-	Files   []File
+	Repo     Repo
+	Secrets  Secrets
+	Existing Existing
+	Files    []File
 	// Written lists the files the write step changed (paths relative to install_dir).
 	Written []string
 	// Backups lists the backup copies the write step made.

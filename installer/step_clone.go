@@ -77,7 +77,7 @@ func (cloneStep) Run(ctx context.Context, s *State) error {
 	s.Logf("info", "%s at %.12s (Node %d for engines.node %q, api app: %v)", res.Ref, res.Head, repo.NodeMajor, repo.NodeEngine, repo.HasAPI)
 	if a.Target == TargetPM2 {
 		// now that the engines are known, check the host's node and yarn against them
-		in := &preflight.Input{Target: a.Target, NodeBin: a.PM2.Node, NodeEngine: repo.NodeEngine, YarnEngine: repo.YarnEngine}
+		in := &preflight.Input{Target: a.Target, NodeBin: a.PM2.Node, NodeEngine: repo.NodeEngine, YarnEngine: repo.YarnEngine, PM2Cluster: a.PM2.Instances > 1}
 		rep, err := preflight.Run(ctx, in, []preflight.Check{nodeCheckByName()}, s.IgnorePreflight)
 		if err != nil {
 			return err

@@ -115,15 +115,21 @@ func hostDatabaseURL(ctx context.Context, s *State) (string, error) {
 	return u.String(), nil
 }
 
-func (migrateStep) Run(ctx context.Context, s *State) error {
-	a := s.Answers
+// checkMigrations reads _prisma_migrations and stops, with guidance, on a
+// failed or half-applied migration.
+func checkMigrations(ctx context.Context, s *State) error {
+	_, err := migrationState(ctx, s)
+	return err
+}
+
+func migrationState(ctx context.Context, s *State) (int, error) {
 	dbURL, err := hostDatabaseURL(ctx, s)
 	if err != nil {
-		return WithRemedy(err, "the database must be running and reachable from this host")
+		return 0, WithRemedy(err, "the database must be running and reachable from this host")
 	}
 	applied, bad, err := PendingProblems(ctx, dbURL)
 	if err != nil {
-		return WithRemedy(err, "check that the database is up and the credentials in .env are right")
+		return 0, WithRemedy(err, "check that the database is up and the credentials in .env are right")
 	}
 	if len(bad) > 0 {
 		var lines []string
@@ -135,13 +141,30 @@ func (migrateStep) Run(ctx context.Context, s *State) error {
 			lines = append(lines, fmt.Sprintf("%s %s", m.Name, what))
 		}
 		first := bad[0].Name
-		return WithRemedy(fmt.Errorf("%d migration(s) are not cleanly applied, so `prisma migrate deploy` would stop with P3009: %s", len(bad), strings.Join(lines, "; ")),
+		return applied, WithRemedy(fmt.Errorf("%d migration(s) are not cleanly applied, so `prisma migrate deploy` would stop with P3009: %s", len(bad), strings.Join(lines, "; ")),
 			"back up the database; look at what %[1]s changed; then either undo its partial changes and run `npx prisma migrate resolve --rolled-back %[1]s`, or finish it by hand and run `npx prisma migrate resolve --applied %[1]s` (in the web container: docker exec -it <web> ...); then run calctl install again", first)
+	}
+	return applied, nil
+}
+
+func (migrateStep) Run(ctx context.Context, s *State) error {
+	a := s.Answers
+	applied, err := migrationState(ctx, s)
+	if err != nil {
+		return err
 	}
 	s.Logf("info", "%d migrations already applied; running: %s", applied, strings.Join(a.Migrate.Command, " "))
 	if a.Target == TargetPM2 {
 		return runLogged(ctx, s, a.Source.Dir, a.Migrate.Command)
 	}
+	return execInWeb(ctx, s, a.Migrate.Command, "read the Prisma error above (P1001: database unreachable; P3009: a failed migration, see `calctl doctor`)")
+}
+
+// execInWeb runs argv in the running web container, in the monorepo root of
+// the generated image (or the image's WORKDIR for a repository Dockerfile),
+// its output as progress.
+func execInWeb(ctx context.Context, s *State, argv []string, remedy string) error {
+	a := s.Answers
 	cli, _, err := s.dockerClient()
 	if err != nil {
 		return err
@@ -154,7 +177,7 @@ func (migrateStep) Run(ctx context.Context, s *State) error {
 	if a.Web.Dockerfile == "" {
 		workdir = "/calcom" // the generated image's monorepo root: --schema paths are relative to it
 	}
-	exec, err := cli.ContainerExecCreate(ctx, web.ID, container.ExecOptions{Cmd: a.Migrate.Command, WorkingDir: workdir, AttachStdout: true, AttachStderr: true})
+	exec, err := cli.ContainerExecCreate(ctx, web.ID, container.ExecOptions{Cmd: argv, WorkingDir: workdir, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return fmt.Errorf("exec in %s: %w", containerName(web), err)
 	}
@@ -174,8 +197,7 @@ func (migrateStep) Run(ctx context.Context, s *State) error {
 		return err
 	}
 	if ins.ExitCode != 0 {
-		return WithRemedy(fmt.Errorf("%s exited %d in %s; last output:\n%s", strings.Join(a.Migrate.Command, " "), ins.ExitCode, containerName(web), tail.String()),
-			"read the Prisma error above (P1001: database unreachable; P3009: a failed migration, see `calctl doctor`)")
+		return WithRemedy(fmt.Errorf("%s exited %d in %s; last output:\n%s", strings.Join(argv, " "), ins.ExitCode, containerName(web), tail.String()), "%s", remedy)
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/installer/preflight"
+	"github.com/calctl/calctl/internal/dburl"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -26,14 +28,19 @@ func (p preflightStep) Run(ctx context.Context, s *State) error {
 	a := s.Answers
 	in := &preflight.Input{
 		Target: a.Target, DBMode: a.Database.Mode, InstallDir: a.InstallDir, PublicURL: a.PublicURL,
-		Proxy: a.Proxy == ProxyCaddy, NodeBin: a.PM2.Node, Getenv: s.Getenv,
+		Proxy: a.Proxy == ProxyCaddy, NodeBin: a.PM2.Node, PM2Cluster: a.PM2.Instances > 1, Getenv: s.Getenv,
 		Ports: map[int]string{a.Web.Port: "web"},
 	}
-	if a.Database.Mode == DBBundled {
-		in.Ports[5432] = "bundled Postgres (kept free so a later `ports:` mapping works)"
+	// Only ports the install publishes on the host: the bundled Postgres is
+	// never published, so it never needs host port 5432.
+	if a.API.LicenseKeyEnv != "" && a.API.Enabled != "false" {
+		in.Ports[a.API.Port] = "API v1"
 	}
 	if a.Proxy == ProxyCaddy {
-		in.Ports[80], in.Ports[443] = "Caddy (HTTP, ACME)", "Caddy (HTTPS)"
+		in.Ports[80] = "Caddy (HTTP, ACME)"
+		if p := PublicPort(a); p != 80 {
+			in.Ports[p] = "Caddy (" + strings.ToUpper(strings.SplitN(a.PublicURL, ":", 2)[0]) + ")"
+		}
 	}
 	if repo, err := InspectRepo(a.Source.Dir); err == nil {
 		in.NodeEngine, in.YarnEngine = repo.NodeEngine, repo.YarnEngine
@@ -47,6 +54,9 @@ func (p preflightStep) Run(ctx context.Context, s *State) error {
 			return err
 		}
 		in.DatabaseURL = secret.Secret(u)
+		for _, f := range dbTLSFindings(a, s.Env.DatabaseURL.Reveal()) {
+			s.Emit(Event{Type: EventLog, Level: "warn", Message: "database TLS: " + f.Message, Remedy: f.Remedy})
+		}
 	}
 	if a.Target == TargetCompose {
 		cli, h, err := s.dockerClient()
@@ -105,4 +115,30 @@ func uniq(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// dbTLSFindings warns when an external database URL to a non-local host
+// would let the app or its migrations connect without TLS, or with TLS
+// that checks no certificate (calcom-facts.md §9; internal/dburl). calctl
+// rewrites URLs that ask for verification into each driver's form, so only
+// URLs that do not ask are left to warn about.
+func dbTLSFindings(a *Answers, raw string) []preflight.Finding {
+	if a.Database.Mode == DBBundled || raw == "" {
+		return nil
+	}
+	host, err := dburl.Host(raw)
+	if err != nil || localhost.IsLocal(host) || a.Database.CAFile != "" || a.Database.Mode == DBRDS || dburl.WantsVerify(raw) {
+		return nil
+	}
+	t, err := dburl.Analyze(raw, dburl.Engine, "")
+	if err != nil {
+		return nil
+	}
+	remedy := "give the server's CA in database.ca_file and sslmode=verify-full in the URL: calctl then writes the form each driver verifies (Prisma's engine: sslmode=require&sslcert=<CA>&sslaccept=strict)"
+	if !t.Encrypted {
+		return []preflight.Finding{{Severity: preflight.Warning, Remedy: remedy,
+			Message: fmt.Sprintf("the app and its migrations may reach %s in plaintext (%s): the password and patient data would cross the network unencrypted", host, t.Why)}}
+	}
+	return []preflight.Finding{{Severity: preflight.Warning, Remedy: remedy,
+		Message: fmt.Sprintf("TLS to %s checks no certificate (%s): anyone on the path can impersonate the database", host, t.Why)}}
 }

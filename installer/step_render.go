@@ -6,18 +6,19 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 
-	"github.com/calctl/calctl/installer/contract"
-	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/cronjob"
+	"github.com/calctl/calctl/internal/dotenv"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/templates"
+	"gopkg.in/yaml.v3"
 )
 
-// CAInContainer is where the database CA file is mounted in containers.
-const CAInContainer = "/etc/calcom/db-ca.pem"
-
-// renderStep renders every configuration file from the embedded templates
-// into memory (State.Files). It writes nothing: the write step does.
+// renderStep renders every configuration file into memory (State.Files).
+// It writes nothing: the write step does.
 type renderStep struct{}
 
 func (renderStep) Name() string { return "render" }
@@ -29,256 +30,459 @@ func (renderStep) Run(ctx context.Context, s *State) error {
 			return err
 		}
 		if repo.Dir == "" {
-			s.Logf("warn", "no checkout at %s yet: assuming Node %d and no apps/api", s.Answers.Source.Dir, repo.NodeMajor)
+			s.Logf("warn", "no checkout at %s yet: assuming Node %d, no API app and no cron routes", s.Answers.Source.Dir, repo.NodeMajor)
 		}
 		s.Repo = repo
 	}
-	files, err := RenderFiles(s.Answers, s.Env, s.Repo, s.Secrets)
+	r, err := RenderFiles(s.Answers, s.Env, s.Repo, s.Secrets, s.Existing)
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
+	for _, f := range r.Files {
 		if f.Path == "docker-compose.yml" {
 			if _, err := LoadCompose(ctx, s.Answers.InstallDir, s.Answers.Start.Project, f.Data); err != nil {
-				return WithRemedy(err, "this is a calctl bug or a bad images.* answer; report it with `calctl render --dry-run` output")
+				return WithRemedy(err, "this is a calctl bug; report it with `calctl render --dry-run` output")
 			}
 		}
 	}
-	s.Files = files
-	s.Progress(100, fmt.Sprintf("%d files rendered", len(files)))
+	for _, n := range r.Notes {
+		s.Emit(Event{Type: EventLog, Level: n.Level, Message: n.Message, Remedy: n.Remedy})
+	}
+	s.Files = r.Files
+	s.Progress(100, fmt.Sprintf("%d files rendered", len(r.Files)))
 	return nil
 }
 
-// renderData is what the templates see.
-type renderData struct {
-	Version             string
-	PublicURL           string
-	Bundled, Caddy      bool
-	Agent               bool
-	PostgresImage       string
-	CaddyImage          string
-	CalctlImage         string
-	WebImage            string
-	NodeImage           string
-	NodeMajor           int
-	NodeEngine          string
-	Memory              string
-	DBUser, DBName      string
-	DBPassword          string
-	BuildContext        string
-	Dockerfile          string
-	GeneratedDockerfile bool
-	BindHost            string
-	ListenHost          string
-	WebPort, APIPort    int
-	HasAPI              bool
-	APIDir              string
-	CAFile              string
-	CAInContainer       string
-	NextAuthSecret      string
-	EncryptionKey       string
-	DatabaseURL         string
-	SMTPPassword        string
-	Email               Email
-	ProxySite, Upstream string
-	// pm2
-	InstallDir, SrcDir, EnvFile, NextBin, WebDir, APIDirAbs string
-	NodeBin, MaxMemoryRestart                               string
-	Instances                                               int
-	WebOutLog, WebErrLog, APIOutLog, APIErrLog              string
-	MigrateCommand                                          string
-	// agent
-	Billing       Billing
-	AgentDir      string // where agent.yaml, token and signing_secret are, as the agent sees them
-	AgentEnvFile  string // Cal.com's .env as the agent sees it
-	AgentStateDir string
-	CalctlBin     string
-	ConfigPath    string // for templates/files/agent/calctl-agent.service.tmpl
-	StateDir      string
+// Note is something the plan says about the rendered install: what is not
+// started and why.
+type Note struct {
+	Level, Message, Remedy string
 }
 
-// DatabaseURL builds the DATABASE_URL the app uses. For bundled Postgres it
-// points at the database service; for external and RDS it is the URL from
-// the environment with TLS settings enforced.
-func DatabaseURL(a *Answers, env EnvSecrets, sec Secrets) (string, error) {
-	if a.Database.Mode == DBBundled {
-		u := url.URL{Scheme: "postgresql", User: url.UserPassword(a.Database.User, sec.DatabasePassword.Reveal()),
-			Host: "database:5432", Path: "/" + a.Database.Name}
-		return u.String(), nil
+// Rendered is the output of RenderFiles.
+type Rendered struct {
+	Files []File
+	Notes []Note
+	// Publish lists the host ports the install publishes, with their users.
+	Publish map[int]string
+	// API reports whether API v1 runs; Cron whether cron routes are called.
+	API, Cron bool
+}
+
+// Layout decides what runs: the API when the tree has it and a license key
+// is there, the cron runner when the tree schedules cron routes.
+type Layout struct {
+	API, APIv2, Cron bool
+	APIDir           string
+	APIPackage       string
+	Notes            []Note
+}
+
+// LayoutFor decides what an install of repo with these answers runs.
+func LayoutFor(a *Answers, repo Repo, sec Secrets) Layout {
+	l := Layout{APIDir: repo.APIDir, APIPackage: repo.APIPackage}
+	if l.APIDir == "" {
+		l.APIDir = "apps/api/v1"
 	}
-	raw := env.DatabaseURL.Reveal()
-	if raw == "" {
-		return "", WithRemedy(fmt.Errorf("database.url_env: %s is empty", a.Database.URLEnv), "export %s=postgresql://USER:PASSWORD@HOST:5432/DB", a.Database.URLEnv)
+	if l.APIPackage == "" {
+		l.APIPackage = "@calcom/api"
 	}
-	if err := contract.CheckDatabaseURL(a.Database.Mode, raw); err != nil {
-		return "", WithRemedy(fmt.Errorf("database.url_env: %s: %w", a.Database.URLEnv, err), "use TLS to the database: sslmode=verify-full with database.ca_file")
+	wanted := repo.HasAPI && a.API.Enabled != "false" || a.API.Enabled == "true"
+	switch {
+	case wanted && sec.LicenseKey.IsZero():
+		l.Notes = append(l.Notes, Note{"warn",
+			fmt.Sprintf("API v1 (%s) is not started: without a license key it answers 401 \"Invalid or missing CALCOM_LICENSE_KEY\" to every request in production", l.APIDir),
+			"export the key and set api.license_key_env to its variable name (e.g. CALCOM_LICENSE_KEY), or api.enabled: false to silence this"})
+	case wanted:
+		l.API = true
 	}
-	u, _ := url.Parse(raw)
-	q := u.Query()
-	ca := ""
-	if a.Database.CAFile != "" {
-		ca = a.Database.CAFile
-		if a.Target == TargetCompose {
-			ca = CAInContainer
-		}
+	if repo.HasAPIV2 {
+		l.Notes = append(l.Notes, Note{"warn",
+			"API v2 (apps/api/v2) is not started: calctl does not run it yet (it needs Redis, JWT_SECRET and the license key)",
+			"run apps/api/v2 yourself if you need it; API v1 and the web app do not depend on it"})
 	}
-	if a.Database.Mode == DBRDS {
-		q.Set("sslmode", "verify-full")
+	if len(repo.CronJobs) > 0 {
+		l.Cron = true
+		l.Notes = append(l.Notes, Note{"info", fmt.Sprintf("%d cron route(s) scheduled as the tree schedules them", len(repo.CronJobs)), ""})
 	}
-	if ca != "" {
-		q.Set("sslrootcert", ca)
-		if q.Get("sslmode") == "" {
-			q.Set("sslmode", "verify-full")
-		}
+	if len(repo.CronUnscheduled) > 0 {
+		l.Notes = append(l.Notes, Note{"warn",
+			fmt.Sprintf("cron routes the tree schedules nowhere are not called: %s", strings.Join(repo.CronUnscheduled, ", ")),
+			"call them yourself if you need them: POST with header `authorization: $CRON_API_KEY` (from .env)"})
 	}
-	// Slashes are legal in a query; keeping them readable helps people who
-	// read the .env (libpq and Prisma decode either form).
-	u.RawQuery = strings.ReplaceAll(q.Encode(), "%2F", "/")
-	return u.String(), nil
+	return l
+}
+
+// BindHost is the address the app's ports are published on: loopback
+// behind Caddy, and with proxy none when public_url does not name the app
+// port directly (your own proxy on this host forwards to it); all
+// interfaces only when public_url is the app port itself on a non-local
+// host, the one way that URL can work without a proxy.
+func BindHost(a *Answers) string {
+	if a.Proxy == ProxyCaddy {
+		return "127.0.0.1"
+	}
+	u, err := url.Parse(a.PublicURLClean())
+	if err != nil {
+		return "127.0.0.1"
+	}
+	if u.Port() == strconv.Itoa(a.Web.Port) && !localhost.IsLoopback(u.Hostname()) {
+		return "0.0.0.0"
+	}
+	return "127.0.0.1"
+}
+
+// PublicPort is public_url's port (443/80 by scheme when absent).
+func PublicPort(a *Answers) int {
+	u, err := url.Parse(a.PublicURLClean())
+	if err != nil {
+		return 443
+	}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
+	}
+	if u.Scheme == "http" {
+		return 80
+	}
+	return 443
 }
 
 // RenderFiles renders every file of the install described by a. It does no
-// I/O: the same inputs give the same bytes.
-func RenderFiles(a *Answers, env EnvSecrets, repo Repo, sec Secrets) ([]File, error) {
-	dbURL, err := DatabaseURL(a, env, sec)
+// I/O: the same inputs give the same bytes. ex are the files of an earlier
+// run, edited in place.
+func RenderFiles(a *Answers, env EnvSecrets, repo Repo, sec Secrets, ex Existing) (*Rendered, error) {
+	urls, err := DatabaseURLsFor(a, env, repo, sec)
 	if err != nil {
 		return nil, err
 	}
-	pub := a.PublicURLClean()
-	pu, _ := url.Parse(pub)
-	d := renderData{
-		Version:        buildinfo.Version,
-		PublicURL:      pub,
-		Bundled:        a.Database.Mode == DBBundled,
-		Caddy:          a.Proxy == ProxyCaddy,
-		Agent:          a.Billing.Endpoint != "",
-		PostgresImage:  a.Images.Postgres,
-		CaddyImage:     a.Images.Caddy,
-		CalctlImage:    a.Images.Calctl,
-		WebImage:       a.Start.Project + "-web:local",
-		NodeMajor:      repo.NodeMajor,
-		NodeEngine:     repo.NodeEngine,
-		NodeImage:      a.Images.Node,
-		Memory:         a.Web.Memory,
-		DBUser:         a.Database.User,
-		DBName:         a.Database.Name,
-		DBPassword:     sec.DatabasePassword.Reveal(),
-		WebPort:        a.Web.Port,
-		APIPort:        a.API.Port,
-		HasAPI:         repo.HasAPI && a.API.Enabled != "false" || a.API.Enabled == "true",
-		APIDir:         repo.APIDir,
-		NextAuthSecret: sec.NextAuthSecret.Reveal(),
-		EncryptionKey:  sec.EncryptionKey.Reveal(),
-		DatabaseURL:    dbURL,
-		SMTPPassword:   env.SMTPPassword.Reveal(),
-		Email:          a.Email,
-		Billing:        a.Billing,
-		InstallDir:     a.InstallDir,
-		SrcDir:         a.Source.Dir,
-		EnvFile:        filepath.Join(a.InstallDir, ".env"),
-		CAInContainer:  CAInContainer,
+	lay := LayoutFor(a, repo, sec)
+	r := &Rendered{Notes: lay.Notes, Publish: map[int]string{}, API: lay.API, Cron: lay.Cron}
+	add := func(p string, data []byte, mode uint32, secret bool) {
+		r.Files = append(r.Files, File{Path: p, Data: data, Mode: fsMode(mode), Secret: secret})
 	}
-	if d.APIDir == "" {
-		d.APIDir = "apps/api/v1"
+	envBytes, err := renderDotenv(ex.Env, envHeader, appEnv(a, env, sec, urls, lay.API))
+	if err != nil {
+		return nil, err
 	}
-	if d.NodeMajor == 0 {
-		d.NodeMajor = 18
+	nodeMajor := repo.NodeMajor
+	if nodeMajor == 0 {
+		nodeMajor = 18
 	}
-	if d.NodeImage == "" {
-		d.NodeImage = fmt.Sprintf("node:%d-bullseye-slim", d.NodeMajor)
+	bindHost := BindHost(a)
+	r.Publish[a.Web.Port] = "web"
+	if lay.API {
+		r.Publish[a.API.Port] = "API v1"
 	}
-	if a.Database.Mode != DBBundled {
-		d.CAFile = a.Database.CAFile
-	}
-	for _, v := range []string{d.NextAuthSecret, d.EncryptionKey, d.DatabaseURL, d.SMTPPassword, env.BillingToken.Reveal(), env.SigningSecret.Reveal(), d.DBPassword} {
-		if strings.ContainsAny(v, "\n\r") {
-			return nil, fmt.Errorf("a secret contains a line break; it cannot go in a .env file")
+	if a.Proxy == ProxyCaddy {
+		r.Publish[80] = "Caddy (HTTP, ACME)"
+		if p := PublicPort(a); p != 80 {
+			r.Publish[p] = "Caddy (HTTPS)"
 		}
 	}
-	if a.Web.Dockerfile == "" {
-		d.BuildContext, d.Dockerfile, d.GeneratedDockerfile = ".", "build/web.Dockerfile", true
-	} else {
-		d.BuildContext, d.Dockerfile = relOrAbs(a.InstallDir, a.Source.Dir), path.Clean(filepath.ToSlash(a.Web.Dockerfile))
-		if !filepath.IsAbs(d.BuildContext) {
-			d.BuildContext = "./" + d.BuildContext
-		}
-	}
-	if d.Caddy {
-		d.BindHost, d.ListenHost = "127.0.0.1:", "127.0.0.1"
-	} else {
-		d.ListenHost = "0.0.0.0"
-	}
-	d.ProxySite = pu.Host
-	if pu.Scheme == "http" {
-		d.ProxySite = "http://" + pu.Host
-	}
-	var files []File
-	add := func(tmpl, out string, mode uint32, secret bool) error {
-		b, err := templates.Render(tmpl, d)
+	cronCfg := func(base string) ([]byte, error) {
+		c := cronjob.Config{BaseURL: base, Jobs: repo.CronJobs}
+		b, err := yaml.Marshal(c)
 		if err != nil {
-			return err
-		}
-		files = append(files, File{Path: out, Data: b, Mode: fsMode(mode), Secret: secret})
-		return nil
-	}
-	type spec struct {
-		tmpl, out string
-		mode      uint32
-		secret    bool
-		when      bool
-	}
-	var specs []spec
-	switch a.Target {
-	case TargetCompose:
-		d.Upstream = fmt.Sprintf("web:%d", a.Web.Port)
-		d.AgentDir, d.AgentEnvFile, d.AgentStateDir = "/etc/calctl", "/etc/calctl/cal.env", "/var/lib/calctl"
-		specs = []spec{
-			{"compose/docker-compose.yml.tmpl", "docker-compose.yml", 0o644, false, true},
-			{"compose/web.Dockerfile.tmpl", "build/web.Dockerfile", 0o644, false, d.GeneratedDockerfile},
-			{"compose/dockerignore.tmpl", ".dockerignore", 0o644, false, d.GeneratedDockerfile},
-			{"env/dotenv.tmpl", ".env", 0o600, true, true},
-			{"env/db.env.tmpl", "db.env", 0o600, true, d.Bundled},
-			{"proxy/Caddyfile.tmpl", "Caddyfile", 0o644, false, d.Caddy},
-			{"install/agent.yaml.tmpl", "agent/agent.yaml", 0o600, false, d.Agent},
-		}
-	case TargetPM2:
-		d.Upstream = fmt.Sprintf("127.0.0.1:%d", a.Web.Port)
-		d.NodeBin = a.PM2.Node
-		d.Instances = a.PM2.Instances
-		d.MaxMemoryRestart = a.PM2.MaxMemoryRestart
-		d.NextBin = filepath.Join(a.Source.Dir, "node_modules/next/dist/bin/next")
-		d.WebDir = filepath.Join(a.Source.Dir, "apps/web")
-		d.APIDirAbs = filepath.Join(a.Source.Dir, filepath.FromSlash(d.APIDir))
-		d.WebOutLog = filepath.Join(a.PM2.LogDir, "web.out.log")
-		d.WebErrLog = filepath.Join(a.PM2.LogDir, "web.err.log")
-		d.APIOutLog = filepath.Join(a.PM2.LogDir, "api.out.log")
-		d.APIErrLog = filepath.Join(a.PM2.LogDir, "api.err.log")
-		d.MigrateCommand = shellJoin(a.Migrate.Command)
-		d.AgentDir, d.AgentEnvFile, d.AgentStateDir = filepath.Join(a.InstallDir, "agent"), filepath.Join(a.InstallDir, ".env"), "/var/lib/calctl"
-		d.CalctlBin, d.StateDir = "/usr/local/bin/calctl", "/var/lib/calctl"
-		d.ConfigPath = filepath.Join(a.InstallDir, "agent", "agent.yaml")
-		specs = []spec{
-			{"pm2/ecosystem.config.js.tmpl", "ecosystem.config.js", 0o644, false, true},
-			{"pm2/install-commands.sh.tmpl", "install-commands.sh", 0o755, false, true},
-			{"env/dotenv.tmpl", ".env", 0o600, true, true},
-			{"proxy/Caddyfile.tmpl", "Caddyfile", 0o644, false, d.Caddy},
-			{"install/agent.yaml.tmpl", "agent/agent.yaml", 0o600, false, d.Agent},
-			{"agent/calctl-agent.service.tmpl", "agent/calctl-agent.service", 0o644, false, d.Agent},
-		}
-	}
-	for _, sp := range specs {
-		if !sp.when {
-			continue
-		}
-		if err := add(sp.tmpl, sp.out, sp.mode, sp.secret); err != nil {
 			return nil, err
 		}
+		return append([]byte("# Generated by calctl from the cron routes and schedules of the checked-out\n# Cal.com tree (.github/workflows/cron-*.yml, apps/web/vercel.json). Read by `calctl cron`.\n"), b...), nil
 	}
-	if d.Agent {
-		// the agent reads its secrets from files (0600), never from its config
-		files = append(files,
-			File{Path: "agent/token", Data: []byte(env.BillingToken.Reveal()), Mode: 0o600, Secret: true},
-			File{Path: "agent/signing_secret", Data: []byte(env.SigningSecret.Reveal()), Mode: 0o600, Secret: true})
+	switch a.Target {
+	case TargetCompose:
+		compose, err := composeFor(a, repo, lay, bindHost, urls)
+		if err != nil {
+			return nil, err
+		}
+		add("docker-compose.yml", compose, 0o644, false)
+		if a.Web.Dockerfile == "" {
+			public := map[string]string{}
+			envFile, _ := parseBytes(envBytes)
+			for k, v := range envFile {
+				if strings.HasPrefix(k, "NEXT_PUBLIC_") || k == "NEXTAUTH_URL" {
+					public[k] = v
+				}
+			}
+			img := a.Images.Node
+			if img == "" {
+				img = DefaultNodeImage(nodeMajor)
+			}
+			spec := dockerfileSpec{Image: img, NodeMajor: nodeMajor, NodeEngine: repo.NodeEngine, Memory: a.Web.Memory,
+				PublicEnv: public, Corepack: repo.NeedsCorepack, BuildMigrates: repo.BuildMigrates, WebPort: a.Web.Port}
+			if lay.API {
+				spec.APIPackage, spec.APIDir = lay.APIPackage, lay.APIDir
+			}
+			df, err := webDockerfile(spec)
+			if err != nil {
+				return nil, err
+			}
+			add("build/web.Dockerfile", []byte(df), 0o644, false)
+			di, err := templates.Render("compose/dockerignore.tmpl", nil)
+			if err != nil {
+				return nil, err
+			}
+			add(".dockerignore", di, 0o644, false)
+		}
+		add(".env", envBytes, 0o600, true)
+		if a.Database.Mode == DBBundled {
+			b, err := renderDotenv(ex.DBEnv, "Generated by calctl for the bundled Postgres. Holds a secret: mode 0600.", []kv{
+				{"POSTGRES_USER", a.Database.User}, {"POSTGRES_PASSWORD", sec.DatabasePassword.Reveal()}, {"POSTGRES_DB", a.Database.Name}})
+			if err != nil {
+				return nil, err
+			}
+			add("db.env", b, 0o600, true)
+		}
+		if lay.Cron {
+			b, err := cronCfg(fmt.Sprintf("http://web:%d", a.Web.Port))
+			if err != nil {
+				return nil, err
+			}
+			add("cron/cron.yaml", b, 0o644, false)
+			ce, err := renderDotenv(nil, "Generated by calctl: the cron runner's keys only (copied from .env). Mode 0600.",
+				[]kv{{"CRON_API_KEY", sec.CronAPIKey.Reveal()}, {"CRON_SECRET", sec.CronSecret.Reveal()}})
+			if err != nil {
+				return nil, err
+			}
+			add("cron/cron.env", ce, 0o600, true)
+		}
+	case TargetPM2:
+		add(".env", envBytes, 0o600, true)
+		js, err := templates.Render("pm2/calcom-env.js", nil)
+		if err != nil {
+			return nil, err
+		}
+		add("calcom-env.js", js, 0o644, false)
+		for _, f := range pm2Files(a, repo, lay, bindHost) {
+			b, err := templates.Render(f.tmpl, f.data)
+			if err != nil {
+				return nil, err
+			}
+			add(f.out, b, f.mode, false)
+		}
+		if lay.Cron {
+			b, err := cronCfg(fmt.Sprintf("http://127.0.0.1:%d", a.Web.Port))
+			if err != nil {
+				return nil, err
+			}
+			add("cron/cron.yaml", b, 0o644, false)
+		}
+	}
+	if a.Proxy == ProxyCaddy {
+		b, err := caddyfile(a)
+		if err != nil {
+			return nil, err
+		}
+		add("Caddyfile", b, 0o644, false)
+	}
+	if a.Billing.Endpoint != "" {
+		files, err := agentFiles(a, env)
+		if err != nil {
+			return nil, err
+		}
+		r.Files = append(r.Files, files...)
+	}
+	sort.SliceStable(r.Files, func(i, j int) bool { return r.Files[i].Path < r.Files[j].Path })
+	return r, nil
+}
+
+func parseBytes(b []byte) (map[string]string, error) {
+	f, err := dotenv.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	return f.Map(), nil
+}
+
+// composeFor builds docker-compose.yml.
+func composeFor(a *Answers, repo Repo, lay Layout, bindHost string, urls DatabaseURLs) ([]byte, error) {
+	bundled := a.Database.Mode == DBBundled
+	c := &composeFile{Services: map[string]*composeService{}, Volumes: map[string]composeVolume{}}
+	webImage := a.Start.Project + "-web:local"
+	var caMounts []composeMount
+	if a.Database.CAFile != "" && !bundled {
+		caMounts = []composeMount{bind(a.Database.CAFile, CAInContainer)}
+	}
+	dbDep := map[string]composeCondition{}
+	if bundled {
+		dbDep["database"] = composeCondition{"service_healthy"}
+		c.Services["database"] = &composeService{
+			Image:   a.Images.Postgres,
+			Restart: "unless-stopped",
+			EnvFile: []string{"db.env"},
+			Volumes: []composeMount{{Type: "volume", Source: "database-data", Target: "/var/lib/postgresql/data"}},
+			Healthcheck: &composeHealthcheck{Test: []string{"CMD", "pg_isready", "-h", "127.0.0.1", "-U", a.Database.User, "-d", a.Database.Name},
+				Interval: "5s", Timeout: "5s", Retries: 30, StartPeriod: "10s"},
+		}
+		c.Volumes["database-data"] = composeVolume{}
+	}
+	generated := a.Web.Dockerfile == ""
+	web := &composeService{
+		Image:     webImage,
+		Restart:   "unless-stopped",
+		EnvFile:   []string{".env"},
+		Ports:     []string{fmt.Sprintf("%s:%d:%d", bindHost, a.Web.Port, a.Web.Port)},
+		Volumes:   caMounts,
+		DependsOn: copyDeps(dbDep),
+	}
+	if generated {
+		web.Build = &composeBuild{Context: ".", Dockerfile: "build/web.Dockerfile"}
+		if repo.BuildMigrates {
+			web.Build.Args = []string{"DATABASE_URL"}
+			if bundled {
+				web.Build.Network = a.Start.Project + "_default"
+			}
+		}
+		web.WorkingDir = "/calcom/apps/web"
+		// each app starts with its own app's `next` (calcom-facts.md §9 "pm2"):
+		// `yarn next` in the app's directory runs the next of that workspace
+		web.Command = []string{"yarn", "next", "start", "-p", strconv.Itoa(a.Web.Port)}
+		// upstream's healthcheck (docker@4ea7fc4:Dockerfile): wget of the web root
+		web.Healthcheck = &composeHealthcheck{Test: []string{"CMD", "wget", "-q", "--spider", fmt.Sprintf("http://127.0.0.1:%d/", a.Web.Port)},
+			Interval: "15s", Timeout: "10s", Retries: 20, StartPeriod: "60s"}
+	} else {
+		ctx := relOrAbs(a.InstallDir, a.Source.Dir)
+		if !filepath.IsAbs(ctx) {
+			ctx = "./" + ctx
+		}
+		web.Build = &composeBuild{Context: ctx, Dockerfile: path.Clean(filepath.ToSlash(a.Web.Dockerfile))}
+	}
+	if len(web.DependsOn) == 0 {
+		web.DependsOn = nil
+	}
+	c.Services["web"] = web
+	if lay.API {
+		deps := copyDeps(dbDep)
+		deps["web"] = composeCondition{"service_started"}
+		c.Services["api"] = &composeService{
+			Image:       webImage,
+			WorkingDir:  "/calcom/" + lay.APIDir,
+			Command:     []string{"yarn", "next", "start", "-p", strconv.Itoa(a.API.Port)},
+			Restart:     "unless-stopped",
+			EnvFile:     []string{".env"},
+			Environment: map[string]string{"PORT": strconv.Itoa(a.API.Port)},
+			Ports:       []string{fmt.Sprintf("%s:%d:%d", bindHost, a.API.Port, a.API.Port)},
+			Volumes:     caMounts,
+			DependsOn:   deps,
+		}
+	}
+	if lay.Cron {
+		c.Services["cron"] = &composeService{
+			Image:       a.Images.Calctl,
+			Command:     []string{"cron", "--config", "/etc/calctl/cron.yaml", "--log-format", "json"},
+			Restart:     "unless-stopped",
+			EnvFile:     []string{"cron/cron.env"},
+			Volumes:     []composeMount{bind("./cron/cron.yaml", "/etc/calctl/cron.yaml")},
+			DependsOn:   map[string]composeCondition{"web": {"service_started"}},
+			ReadOnly:    true,
+			CapDrop:     []string{"ALL"},
+			SecurityOpt: []string{"no-new-privileges:true"},
+		}
+	}
+	if a.Proxy == ProxyCaddy {
+		ports := []string{"80:80"}
+		if p := PublicPort(a); p != 80 {
+			ports = append(ports, fmt.Sprintf("%d:%d", p, p))
+		}
+		c.Services["proxy"] = &composeService{
+			Image:   a.Images.Caddy,
+			Restart: "unless-stopped",
+			Ports:   ports,
+			Volumes: []composeMount{bind("./Caddyfile", "/etc/caddy/Caddyfile"),
+				{Type: "volume", Source: "caddy-data", Target: "/data"}, {Type: "volume", Source: "caddy-config", Target: "/config"}},
+			DependsOn: map[string]composeCondition{"web": {"service_started"}},
+		}
+		c.Volumes["caddy-data"], c.Volumes["caddy-config"] = composeVolume{}, composeVolume{}
+	}
+	if a.Billing.Endpoint != "" {
+		vols := []composeMount{bind("./agent", "/etc/calctl"), bind("./.env", "/etc/calctl/cal.env"),
+			{Type: "volume", Source: "agent-state", Target: "/var/lib/calctl"}}
+		vols = append(vols, caMounts...)
+		agent := &composeService{
+			Image:       a.Images.Calctl,
+			Restart:     "unless-stopped",
+			Command:     []string{"agent", "--config", "/etc/calctl/agent.yaml", "--log-format", "json"},
+			Volumes:     vols,
+			ReadOnly:    true,
+			CapDrop:     []string{"ALL"},
+			SecurityOpt: []string{"no-new-privileges:true"},
+			DependsOn:   copyDeps(dbDep),
+		}
+		if len(agent.DependsOn) == 0 {
+			agent.DependsOn = nil
+		}
+		c.Services["agent"] = agent
+		c.Volumes["agent-state"] = composeVolume{}
+	}
+	if len(c.Volumes) == 0 {
+		c.Volumes = nil
+	}
+	return c.encode("Generated by calctl from your answers. Do not edit: change the answers and\nrun `calctl render` again (secrets are kept). Secrets live in .env, db.env and\ncron/cron.env (mode 0600), never in this file.")
+}
+
+func copyDeps(m map[string]composeCondition) map[string]composeCondition {
+	out := map[string]composeCondition{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// caddyfile renders the Caddyfile from validated values only: the host of
+// public_url (IDNA-checked) and ports.
+func caddyfile(a *Answers) ([]byte, error) {
+	u, err := url.Parse(a.PublicURLClean())
+	if err != nil {
+		return nil, err
+	}
+	site := u.Host
+	if u.Scheme == "http" {
+		site = "http://" + u.Host
+	}
+	upstream := fmt.Sprintf("web:%d", a.Web.Port)
+	if a.Target == TargetPM2 {
+		upstream = fmt.Sprintf("127.0.0.1:%d", a.Web.Port)
+	}
+	return templates.Render("proxy/Caddyfile.tmpl", map[string]string{"PublicURL": a.PublicURLClean(), "ProxySite": site, "Upstream": upstream})
+}
+
+// agentYAML is agent.yaml, encoded with yaml.v3 (keys of
+// reporter/agentconfig.Keys).
+type agentYAML struct {
+	DeploymentID      string `yaml:"deployment_id"`
+	Endpoint          string `yaml:"endpoint"`
+	LiveSince         string `yaml:"live_since"`
+	Interval          string `yaml:"interval"`
+	TokenFile         string `yaml:"token_file"`
+	SigningSecretFile string `yaml:"signing_secret_file"`
+	DatabaseURLEnv    string `yaml:"database_url_env"`
+	EnvFile           string `yaml:"env_file"`
+	StateDir          string `yaml:"state_dir"`
+}
+
+func agentFiles(a *Answers, env EnvSecrets) ([]File, error) {
+	dir, envFile, state := "/etc/calctl", "/etc/calctl/cal.env", "/var/lib/calctl"
+	if a.Target == TargetPM2 {
+		dir, envFile = filepath.Join(a.InstallDir, "agent"), filepath.Join(a.InstallDir, ".env")
+	}
+	y := agentYAML{DeploymentID: a.Billing.DeploymentID, Endpoint: a.Billing.Endpoint, LiveSince: a.Billing.LiveSince,
+		Interval: a.Billing.Interval, TokenFile: path.Join(filepath.ToSlash(dir), "token"), SigningSecretFile: path.Join(filepath.ToSlash(dir), "signing_secret"),
+		DatabaseURLEnv: "CALCTL_DATABASE_URL", EnvFile: envFile, StateDir: state}
+	b, err := yaml.Marshal(y)
+	if err != nil {
+		return nil, err
+	}
+	head := "# Generated by calctl from the billing answers: the usage agent's config\n# (read by `calctl agent --config`). Mode 0600. The token and signing secret\n# are in the files named below (0600), never here.\n"
+	files := []File{
+		{Path: "agent/agent.yaml", Data: append([]byte(head), b...), Mode: 0o600},
+		{Path: "agent/token", Data: []byte(env.BillingToken.Reveal()), Mode: 0o600, Secret: true},
+		{Path: "agent/signing_secret", Data: []byte(env.SigningSecret.Reveal()), Mode: 0o600, Secret: true},
+	}
+	if a.Target == TargetPM2 {
+		unit, err := templates.Render("agent/calctl-agent.service.tmpl", map[string]string{
+			"CalctlBin": "/usr/local/bin/calctl", "StateDir": state, "ConfigPath": filepath.Join(a.InstallDir, "agent", "agent.yaml")})
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Path: "agent/calctl-agent.service", Data: unit, Mode: 0o644})
 	}
 	return files, nil
 }

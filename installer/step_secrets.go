@@ -1,19 +1,15 @@
 package installer
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"strings"
-	"syscall"
+	"net/url"
 
+	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -29,18 +25,42 @@ func (secretsStep) Name() string { return "secrets" }
 const EncryptionKeyLen = 32
 
 func (secretsStep) Run(ctx context.Context, s *State) error {
-	env, err := readEnvFile(s.Path(".env"))
+	env, err := readExisting(s.Path(".env"))
 	if err != nil {
-		return WithRemedy(err, "make %s readable by the user running calctl (it holds the existing secrets; calctl never regenerates them)", s.Path(".env"))
+		return err
 	}
-	dbenv, err := readEnvFile(s.Path("db.env"))
+	dbenv, err := readExisting(s.Path("db.env"))
 	if err != nil {
-		return WithRemedy(err, "make %s readable by the user running calctl", s.Path("db.env"))
+		return err
+	}
+	s.Existing = Existing{Env: env, DBEnv: dbenv}
+	get := func(f *dotenv.File, k string) secret.Secret {
+		if f == nil {
+			return ""
+		}
+		v, _ := f.Lookup(k)
+		return secret.Secret(v)
 	}
 	sec := Secrets{
-		NextAuthSecret:   secret.Secret(env["NEXTAUTH_SECRET"]),
-		EncryptionKey:    secret.Secret(env["CALENDSO_ENCRYPTION_KEY"]),
-		DatabasePassword: secret.Secret(dbenv["POSTGRES_PASSWORD"]),
+		NextAuthSecret:   get(env, "NEXTAUTH_SECRET"),
+		EncryptionKey:    get(env, "CALENDSO_ENCRYPTION_KEY"),
+		DatabasePassword: get(dbenv, "POSTGRES_PASSWORD"),
+		CronAPIKey:       get(env, "CRON_API_KEY"),
+		CronSecret:       get(env, "CRON_SECRET"),
+		LicenseKey:       s.Env.LicenseKey,
+	}
+	if sec.LicenseKey.IsZero() {
+		sec.LicenseKey = get(env, "CALCOM_LICENSE_KEY")
+	}
+	if sec.DatabasePassword.IsZero() && s.Answers.Database.Mode == DBBundled {
+		// db.env lost but .env kept: the database volume was initialised with
+		// the password in DATABASE_URL; a new one would lock the app out.
+		if u, err := url.Parse(get(env, "DATABASE_URL").Reveal()); err == nil && u.Hostname() == "database" && u.User != nil {
+			if p, ok := u.User.Password(); ok && p != "" {
+				sec.DatabasePassword = secret.Secret(p)
+				s.Logf("warn", "db.env had no POSTGRES_PASSWORD: kept the one in .env's DATABASE_URL")
+			}
+		}
 	}
 	gen := func(name string, p *secret.Secret, f func() (string, error)) error {
 		if !p.IsZero() {
@@ -56,11 +76,19 @@ func (secretsStep) Run(ctx context.Context, s *State) error {
 		s.Logf("info", "%s: generated", name)
 		return nil
 	}
-	if err := gen("NEXTAUTH_SECRET", &sec.NextAuthSecret, NewNextAuthSecret); err != nil {
-		return err
-	}
-	if err := gen("CALENDSO_ENCRYPTION_KEY", &sec.EncryptionKey, NewEncryptionKey); err != nil {
-		return err
+	for _, g := range []struct {
+		name string
+		p    *secret.Secret
+		f    func() (string, error)
+	}{
+		{"NEXTAUTH_SECRET", &sec.NextAuthSecret, NewNextAuthSecret},
+		{"CALENDSO_ENCRYPTION_KEY", &sec.EncryptionKey, NewEncryptionKey},
+		{"CRON_API_KEY", &sec.CronAPIKey, NewDatabasePassword},
+		{"CRON_SECRET", &sec.CronSecret, NewDatabasePassword},
+	} {
+		if err := gen(g.name, g.p, g.f); err != nil {
+			return err
+		}
 	}
 	if n := len(sec.EncryptionKey.Reveal()); n != EncryptionKeyLen {
 		s.Emit(Event{Type: EventLog, Level: "warn",
@@ -74,6 +102,25 @@ func (secretsStep) Run(ctx context.Context, s *State) error {
 	}
 	s.Secrets = sec
 	return nil
+}
+
+// readExisting reads a dotenv file of an earlier run. A missing file is
+// nil; a file calctl cannot parse stops the install naming the line:
+// generating secrets over it would lose the ones it holds.
+func readExisting(path string) (*dotenv.File, error) {
+	f, err := dotenv.Read(path)
+	var se *dotenv.SyntaxError
+	switch {
+	case err == nil:
+		return f, nil
+	case dotenv.IsNotExist(err):
+		return nil, nil
+	case errors.As(err, &se):
+		return nil, WithRemedy(fmt.Errorf("cannot read %s: %w", path, err),
+			"fix line %d of %s (quote the value: 'single quotes' keep it literal); calctl never writes over a .env it cannot read, because it holds the secrets", se.Line, path)
+	}
+	return nil, WithRemedy(fmt.Errorf("cannot read %s: %w", path, err),
+		"make %s a regular file readable by the user running calctl (it holds the existing secrets; calctl never regenerates them)", path)
 }
 
 // NewNextAuthSecret returns 32 random bytes, base64 encoded (as
@@ -104,35 +151,4 @@ func NewDatabasePassword() (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b), nil
-}
-
-// readEnvFile parses KEY=VALUE lines; a missing file is an empty map.
-func readEnvFile(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		// no earlier run (an unusable install_dir is the write step's to report)
-		return map[string]string{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return parseEnv(b), nil
-}
-
-func parseEnv(b []byte) map[string]string {
-	m := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		m[strings.TrimSpace(k)] = v
-	}
-	return m
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/installer/preflight"
+	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
@@ -43,11 +44,57 @@ func (startStep) Run(ctx context.Context, s *State) error {
 		}
 		s.Compose = c
 	}
-	args := append(append([]string{}, s.Compose.Command[1:]...), "-p", s.Answers.Start.Project, "-f", s.Path("docker-compose.yml"), "up", "-d", "--build", "--remove-orphans")
+	timeout, _ := time.ParseDuration(s.Answers.Start.Timeout)
+	var extraEnv []string
+	if s.Repo.BuildMigrates && s.Answers.Web.Dockerfile == "" {
+		// The build migrates (2022 trees): the database must run before the
+		// build, which joins its network. The classic builder is what allows
+		// a build on a compose network: upstream's documented command is
+		// `DOCKER_BUILDKIT=0 docker compose build` (docker@566bf10:README.md).
+		extraEnv = []string{"DOCKER_BUILDKIT=0", "COMPOSE_DOCKER_CLI_BUILD=0"}
+		if s.Answers.Database.Mode == DBBundled {
+			if err := s.compose(ctx, extraEnv, "up", "-d", "database"); err != nil {
+				return err
+			}
+			cli, _, err := s.dockerClient()
+			if err != nil {
+				return err
+			}
+			if err := waitHealthy(ctx, s, cli, []string{"database"}, timeout, nil); err != nil {
+				return err
+			}
+		}
+		// the build runs `prisma migrate deploy`: stop on a failed migration first
+		if err := checkMigrations(ctx, s); err != nil {
+			return err
+		}
+	}
+	if err := s.compose(ctx, extraEnv, "up", "-d", "--build", "--remove-orphans"); err != nil {
+		return err
+	}
+	cli, _, err := s.dockerClient()
+	if err != nil {
+		return err
+	}
+	services, err := composeServices(ctx, s)
+	if err != nil {
+		return err
+	}
+	// The app's healthcheck answers only once its database is migrated,
+	// which the migrate step does next (calcom/docker's start.sh also
+	// migrates before `yarn start`): web and api need to be running here;
+	// the verify step waits for them to turn healthy.
+	return waitHealthy(ctx, s, cli, services, timeout, map[string]bool{"web": true, "api": true})
+}
+
+// compose runs one compose command of the project, its output as progress.
+func (s *State) compose(ctx context.Context, extraEnv []string, sub ...string) error {
+	args := append(append([]string{}, s.Compose.Command[1:]...), "-p", s.Answers.Start.Project, "-f", s.Path("docker-compose.yml"))
+	args = append(args, sub...)
 	s.Logf("info", "running: %s %s", s.Compose.Command[0], strings.Join(args, " "))
 	cmd := exec.CommandContext(ctx, s.Compose.Command[0], args...)
 	cmd.Dir = s.Answers.InstallDir
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), extraEnv...)
 	if h := s.getenv("DOCKER_HOST"); h != "" {
 		cmd.Env = append(cmd.Env, "DOCKER_HOST="+h)
 	}
@@ -57,22 +104,13 @@ func (startStep) Run(ctx context.Context, s *State) error {
 	if err := cmd.Run(); err != nil {
 		w.flush()
 		if cerr := failedContainer(ctx, s); cerr != nil {
-			return WithRemedy(fmt.Errorf("%s up failed: %w", strings.Join(s.Compose.Command, " "), cerr), "%s", RemedyOf(cerr))
+			return WithRemedy(fmt.Errorf("%s %s failed: %w", strings.Join(s.Compose.Command, " "), sub[0], cerr), "%s", RemedyOf(cerr))
 		}
-		return WithRemedy(fmt.Errorf("%s up failed: %w; last output:\n%s", strings.Join(s.Compose.Command, " "), err, tail.String()),
+		return WithRemedy(fmt.Errorf("%s %s failed: %w; last output:\n%s", strings.Join(s.Compose.Command, " "), sub[0], err, tail.String()),
 			"read the output above; for a build failure run `%s -f %s build web` to see it whole", strings.Join(s.Compose.Command, " "), s.Path("docker-compose.yml"))
 	}
 	w.flush()
-	cli, _, err := s.dockerClient()
-	if err != nil {
-		return err
-	}
-	services, err := composeServices(ctx, s)
-	if err != nil {
-		return err
-	}
-	timeout, _ := time.ParseDuration(s.Answers.Start.Timeout)
-	return waitHealthy(ctx, s, cli, services, timeout)
+	return nil
 }
 
 // failedContainer returns the failure of the first project container that
@@ -128,9 +166,11 @@ func composeServices(ctx context.Context, s *State) ([]string, error) {
 }
 
 // waitHealthy polls the project's containers until each service has a
-// running container that is healthy (or has no healthcheck). On failure or
-// timeout it names the container, its state and its last 30 log lines.
-func waitHealthy(ctx context.Context, s *State, cli *client.Client, services []string, timeout time.Duration) error {
+// running container that is healthy (or has no healthcheck; for services in
+// starting, one whose healthcheck has not passed yet is enough). On
+// failure or timeout it names the container, its state and its last 30 log
+// lines.
+func waitHealthy(ctx context.Context, s *State, cli *client.Client, services []string, timeout time.Duration, starting map[string]bool) error {
 	deadline := time.Now().Add(timeout)
 	last := map[string]string{}
 	for {
@@ -174,7 +214,7 @@ func waitHealthy(ctx context.Context, s *State, cli *client.Client, services []s
 					state += fmt.Sprintf(", restarted %d times", ins.RestartCount)
 				}
 				return containerFailure(ctx, cli, c, state, st.ExitCode)
-			case st.Status == "running" && (health == "" || health == container.Healthy):
+			case st.Status == "running" && (health == "" || health == container.Healthy || starting[svc] && health == container.Starting):
 				ready++
 			default:
 				waiting = append(waiting, fmt.Sprintf("%s (%s)", containerName(c), state))
@@ -301,14 +341,23 @@ func PM2Commands(a *Answers) [][]string {
 }
 
 // startPM2 builds the app and starts it under pm2 when pm2 is installed;
-// otherwise it fails with the exact commands to run.
+// otherwise it fails with the exact commands to run. The commands get
+// .env's values as calctl reads them (internal/dotenv), never through a
+// shell — the same values install-commands.sh passes through calcom-env.js.
 func startPM2(ctx context.Context, s *State) error {
 	script := s.Path("install-commands.sh")
 	if _, err := exec.LookPath("pm2"); err != nil {
 		return WithRemedy(errors.New("pm2 is not installed"),
-			"npm install -g pm2, then run: cd %s && pm2 start ecosystem.config.js && pm2 save && pm2 startup (the full build/migrate/start sequence is in %s)", s.Answers.InstallDir, script)
+			"npm install -g pm2, then run sh %s (build, migrate, seed, then pm2 start ecosystem.config.js && pm2 save; then pm2 startup once as root)", script)
 	}
-	steps := [][]string{{"yarn", "install"}, {"yarn", "build"}}
+	var steps [][]string
+	if s.Repo.NeedsCorepack {
+		steps = append(steps, []string{"corepack", "enable"})
+	}
+	steps = append(steps, []string{"yarn", "install"}, []string{"yarn", "build"})
+	if lay := LayoutFor(s.Answers, s.Repo, s.Secrets); lay.API {
+		steps = append(steps, []string{"yarn", "workspace", lay.APIPackage, "build"})
+	}
 	for _, c := range steps {
 		if err := runLogged(ctx, s, s.Answers.Source.Dir, c); err != nil {
 			return err
@@ -319,24 +368,29 @@ func startPM2(ctx context.Context, s *State) error {
 			return err
 		}
 	}
-	s.Emit(Event{Type: EventLog, Level: "warn", Message: "pm2 will not start at boot until you run the command `pm2 startup` prints, once, as root",
-		Remedy: "pm2 startup"})
+	s.Emit(Event{Type: EventLog, Level: "warn", Message: "pm2 will not start at boot until you run the command `pm2 startup` prints, once, as root; log rotation and the cron unit are installed by " + script + " when run as root",
+		Remedy: "pm2 startup; then sh " + script + " as root once for logrotate and the cron unit"})
 	return nil
 }
 
+// runLogged runs argv in dir with the environment plus .env's values.
 func runLogged(ctx context.Context, s *State, dir string, argv []string) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
-	if env, err := readEnvFile(s.Path(".env")); err == nil {
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
+	f, err := dotenv.Read(s.Path(".env"))
+	if err != nil {
+		return WithRemedy(fmt.Errorf("read .env: %w", err), "fix %s", s.Path(".env"))
+	}
+	for _, e := range f.Entries() {
+		if !e.Inherited {
+			cmd.Env = append(cmd.Env, e.Key+"="+e.Value)
 		}
 	}
 	tail := &tailBuffer{max: 30}
 	w := &lineEmitter{s: s, tail: tail}
 	cmd.Stdout, cmd.Stderr = w, w
-	err := cmd.Run()
+	err = cmd.Run()
 	w.flush()
 	if err != nil {
 		return fmt.Errorf("%s (in %s): %w; last output:\n%s", strings.Join(argv, " "), dir, err, tail.String())

@@ -38,7 +38,41 @@ func VerifyURL(a *Answers) string {
 }
 
 func (v verifyStep) Run(ctx context.Context, s *State) error {
-	target := VerifyURL(s.Answers)
+	if err := v.probe(ctx, s, VerifyURL(s.Answers), "web"); err != nil {
+		return err
+	}
+	if s.Answers.Target == TargetCompose {
+		// every container healthy now that the database is migrated
+		cli, _, err := s.dockerClient()
+		if err != nil {
+			return err
+		}
+		services, err := composeServices(ctx, s)
+		if err != nil {
+			return err
+		}
+		timeout, _ := time.ParseDuration(s.Answers.Start.Timeout)
+		if err := waitHealthy(ctx, s, cli, services, timeout, nil); err != nil {
+			return err
+		}
+	}
+	if LayoutFor(s.Answers, s.Repo, s.Secrets).API {
+		if err := v.probe(ctx, s, fmt.Sprintf("http://127.0.0.1:%d/", s.Answers.API.Port), "api"); err != nil {
+			return err
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cal.com is up: %s\n", s.Answers.PublicURLClean())
+	fmt.Fprintf(&b, "  configuration: %s\n", s.Answers.InstallDir)
+	fmt.Fprintf(&b, "  secrets:       %s (mode 0600; back it up — losing CALENDSO_ENCRYPTION_KEY makes stored credentials unreadable)\n", s.Path(".env"))
+	b.WriteString("  next:          calctl doctor    # diagnose the install\n")
+	b.WriteString("                 calctl check     # hardening checks")
+	s.Finish(b.String())
+	return nil
+}
+
+// probe GETs target until it answers below 500.
+func (v verifyStep) probe(ctx context.Context, s *State, target, what string) error {
 	interval := v.Interval
 	if interval == 0 {
 		interval = 2 * time.Second
@@ -66,17 +100,10 @@ func (v verifyStep) Run(ctx context.Context, s *State) error {
 		}
 		select {
 		case <-ctx.Done():
-			return WithRemedy(fmt.Errorf("%s did not answer: %s", target, lastErr),
-				"check the web container's logs (docker logs %s-web-1, or pm2 logs calcom-web); with a proxy, check DNS for %s and ports 80/443", s.Answers.Start.Project, s.Answers.PublicURL)
+			return WithRemedy(fmt.Errorf("%s (%s) did not answer: %s", target, what, lastErr),
+				"check the %[1]s container's logs (docker logs %[2]s-%[1]s-1, or pm2 logs calcom-%[1]s); with a proxy, check DNS for %[3]s and its ports", what, s.Answers.Start.Project, s.Answers.PublicURL)
 		case <-time.After(interval):
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Cal.com is up: %s\n", s.Answers.PublicURLClean())
-	fmt.Fprintf(&b, "  configuration: %s\n", s.Answers.InstallDir)
-	fmt.Fprintf(&b, "  secrets:       %s (mode 0600; back it up — losing CALENDSO_ENCRYPTION_KEY makes stored credentials unreadable)\n", s.Path(".env"))
-	b.WriteString("  next:          calctl doctor    # diagnose the install\n")
-	b.WriteString("                 calctl check     # hardening checks")
-	s.Finish(b.String())
 	return nil
 }

@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
+if ! [ -x /bin/busybox ]; then
+  need_apt+=(busybox-static) # the stand-in Node images of TestInstallRealShapes
+fi
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need_apt+=(postgresql-15)
 fi

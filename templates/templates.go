@@ -43,6 +43,16 @@ var funcs = template.FuncMap{
 	"sh": func(s string) string {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	},
+	// systemd renders s as one double-quoted word of a unit file's
+	// ExecStart= (systemd.service "Command lines": \ and " escaped; % is
+	// a specifier and $ a variable, both doubled).
+	"systemd": func(s string) string {
+		if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_.-:@+=,") == "" {
+			return s
+		}
+		r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "%", "%%", "$", "$$")
+		return `"` + r.Replace(s) + `"`
+	},
 	"indent": func(n int, s string) string {
 		pad := strings.Repeat(" ", n)
 		return pad + strings.ReplaceAll(s, "\n", "\n"+pad)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/dburl"
 	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/redact"
 )
@@ -140,6 +141,12 @@ func ParseDBURL(s string) *checks.DBURL {
 		d.HasPassword, d.PasswordLen, d.PasswordDigest, d.PasswordWeak = true, len(p), Digest(p), IsDefaultValue(p)
 	}
 	d.Local = localhost.IsLocal(d.Host)
+	d.TLS = map[string]checks.URLTLS{}
+	for name, drv := range map[string]dburl.Driver{"engine": dburl.Engine, "node-postgres": dburl.NodePG, "libpq": dburl.Libpq} {
+		if t, err := dburl.Analyze(s, drv, ""); err == nil {
+			d.TLS[name] = checks.URLTLS{Encrypted: t.Encrypted, Verified: t.Verified, Why: t.Why}
+		}
+	}
 	d.Redacted = redact.URL(s)
 	return d
 }

@@ -1,12 +1,11 @@
 package collect
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 
+	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -17,88 +16,33 @@ type EnvEntry struct {
 	Line  int
 }
 
-// maxEnvLine bounds one line of an env file; maxEnvFile the whole file.
-const (
-	maxEnvLine = 1 << 20
-	maxEnvFile = 4 << 20
-)
+// maxEnvFile bounds the whole env file.
+const maxEnvFile = 4 << 20
 
-// ParseEnv reads dotenv syntax: `KEY=value`, optional `export `, comments,
-// single quotes (literal), double quotes (with \n \" \\ escapes, may span
-// lines) and unquoted values with ` #` comments. Malformed lines are errors
-// naming the line.
+// ParseEnv reads dotenv syntax with calctl's one dotenv reader
+// (internal/dotenv: compose-go's grammar — `export `, comments, single
+// quotes literal, double quotes with escapes across lines, unquoted values
+// cut at " #", $VAR expansion). Errors name the line. A bare `KEY` line
+// (Compose takes it from its own environment) sets nothing.
 func ParseEnv(r io.Reader) ([]EnvEntry, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), maxEnvLine)
-	var out []EnvEntry
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		eq := strings.IndexByte(line, '=')
-		if eq <= 0 {
-			return nil, fmt.Errorf("line %d: expected KEY=value", n)
-		}
-		key := strings.TrimSpace(line[:eq])
-		if !validKey(key) {
-			return nil, fmt.Errorf("line %d: invalid variable name %q", n, key)
-		}
-		start := n
-		rest := strings.TrimLeft(line[eq+1:], " \t")
-		var val string
-		switch {
-		case strings.HasPrefix(rest, "'"):
-			end := strings.IndexByte(rest[1:], '\'')
-			if end < 0 {
-				return nil, fmt.Errorf("line %d: unterminated single quote in %s", n, key)
-			}
-			val = rest[1 : 1+end]
-		case strings.HasPrefix(rest, `"`):
-			body := rest[1:]
-			for {
-				if end := closingQuote(body); end >= 0 {
-					val = unescape(body[:end])
-					break
-				}
-				if !sc.Scan() {
-					return nil, fmt.Errorf("line %d: unterminated double quote in %s", start, key)
-				}
-				n++
-				body += "\n" + sc.Text()
-			}
-		default:
-			if i := strings.Index(rest, " #"); i >= 0 {
-				rest = rest[:i]
-			}
-			val = strings.TrimSpace(rest)
-		}
-		out = append(out, EnvEntry{Key: key, Value: val, Line: start})
+	b, err := io.ReadAll(io.LimitReader(r, maxEnvFile+1))
+	if err != nil {
+		return nil, err
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %w", n+1, err)
+	if len(b) > maxEnvFile {
+		return nil, fmt.Errorf("over the %d KiB limit for this kind of file", maxEnvFile>>10)
+	}
+	f, err := dotenv.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []EnvEntry
+	for _, e := range f.Entries() {
+		if !e.Inherited {
+			out = append(out, EnvEntry{Key: e.Key, Value: e.Value, Line: e.Line})
+		}
 	}
 	return out, nil
-}
-
-func closingQuote(s string) int {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i
-		}
-	}
-	return -1
-}
-
-func unescape(s string) string {
-	r := strings.NewReplacer(`\n`, "\n", `\"`, `"`, `\\`, `\`, `\t`, "\t", `\$`, "$")
-	return r.Replace(s)
 }
 
 func validKey(k string) bool {

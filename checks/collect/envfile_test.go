@@ -36,11 +36,13 @@ H=postgresql://u:p@h:5432/db?sslmode=require
 }
 
 func TestParseEnvErrors(t *testing.T) {
+	// the errors of calctl's one dotenv reader (internal/dotenv)
 	for in, want := range map[string]string{
-		"NOEQUALS\n":      "line 1: expected KEY=value",
-		"A=1\n1BAD=x\n":   "line 2: invalid variable name",
-		"A='open\n":       "line 1: unterminated single quote",
-		"A=1\nB=\"open\n": "line 2: unterminated double quote",
+		"NOEQUALS":        "line 1: ",
+		"A=1\nB@D=x\n":    "line 2: unexpected character",
+		"A='open\n":       "line 1: unterminated quoted value",
+		"A=1\nB=\"open\n": "line 2: unterminated quoted value",
+		"=x\n":            "line 1: no variable name",
 	} {
 		_, err := ParseEnv(strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,13 +10,14 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/dotenv"
 )
 
 func collectFiles(ctx context.Context, f *checks.Facts, o Options) error {
 	if o.EnvFile == "" && o.ComposeFile == "" && o.PM2File == "" {
 		return skipf("no .env, compose or pm2 file (--dir, --env-file, --compose-file)")
 	}
-	ff := &checks.FileFacts{AppEnv: map[string]checks.EnvVar{}}
+	ff := &checks.FileFacts{AppEnv: map[string]checks.EnvVar{}, PrismaDriver: prismaDriver(o.Dir)}
 	f.Files = ff
 	raw := map[string]string{} // for ${VAR} expansion in compose; never stored
 	if o.EnvFile != "" {
@@ -99,4 +101,27 @@ func stat(ctx context.Context, path, kind string, secrets bool) checks.FileStat 
 		}
 	}
 	return fs
+}
+
+// prismaDriver reads which driver the checkout beside the install reads
+// DATABASE_URL with: node-postgres when packages/prisma depends on
+// @prisma/adapter-pg, else Prisma's engine; "" without a checkout.
+func prismaDriver(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	b, err := dotenv.ReadRegular(filepath.Join(dir, "src", "packages", "prisma", "package.json"), 4<<20)
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	if json.Unmarshal(b, &p) != nil {
+		return ""
+	}
+	if _, ok := p.Dependencies["@prisma/adapter-pg"]; ok {
+		return "node-postgres"
+	}
+	return "engine"
 }

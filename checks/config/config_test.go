@@ -48,8 +48,8 @@ const key32 = "q8Yp0mQ2wJx4Rb7Lh5Tn6Ue8Gs2Df4Ah"
 
 const hardenedEnv = `NEXTAUTH_SECRET=` + strong + `
 CALENDSO_ENCRYPTION_KEY=` + key32 + `
-DATABASE_URL=postgresql://cal_app:Vh3nB8qLp2Xz9TfR@db.internal.example.com:5432/calendso?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem
-DATABASE_DIRECT_URL=postgresql://cal_app:Vh3nB8qLp2Xz9TfR@db.internal.example.com:5432/calendso?sslmode=verify-full
+DATABASE_URL=postgresql://cal_app:Vh3nB8qLp2Xz9TfR@db.internal.example.com:5432/calendso?sslmode=require&sslcert=/etc/ssl/rds.pem&sslaccept=strict
+DATABASE_DIRECT_URL=postgresql://cal_app:Vh3nB8qLp2Xz9TfR@db.internal.example.com:5432/calendso?sslmode=require&sslcert=/etc/ssl/rds.pem&sslaccept=strict
 NEXT_PUBLIC_WEBAPP_URL=https://cal.example.com
 NEXTAUTH_URL=https://cal.example.com/api/auth
 NODE_ENV=production
@@ -91,16 +91,16 @@ NEXT_PUBLIC_WEBAPP_URL=http://localhost:3000
 			name: "short secret, long key, require, group-readable, port 25, Sentry",
 			env: strings.NewReplacer("NEXTAUTH_SECRET="+strong, "NEXTAUTH_SECRET=abcdefghij0123456789",
 				"CALENDSO_ENCRYPTION_KEY="+key32, "CALENDSO_ENCRYPTION_KEY="+strong,
-				"sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem", "sslmode=require",
+				"sslmode=require&sslcert=/etc/ssl/rds.pem&sslaccept=strict", "sslmode=require",
 				"EMAIL_SERVER_PORT=587", "EMAIL_SERVER_PORT=25").Replace(hardenedEnv) + "SENTRY_DSN=https://abc@o1.ingest.sentry.io/1\n",
 			mode: 0o640,
-			want: map[string]string{"CF-001": "WARN", "CF-002": "FAIL", "CF-003": "PASS,WARN", "CF-004": "PASS", "CF-005": "PASS",
+			want: map[string]string{"CF-001": "WARN", "CF-002": "FAIL", "CF-003": "FAIL", "CF-004": "PASS", "CF-005": "PASS",
 				"CF-006": "WARN", "CF-007": "PASS", "CF-008": "PASS,WARN", "CF-009": "WARN", "CF-010": "SKIP"},
 		},
 		{
 			name: "reused key, plaintext remote DB, no-verify, http, E2E, inspector",
 			env: strings.NewReplacer("NEXTAUTH_SECRET="+strong, "NEXTAUTH_SECRET="+key32,
-				"?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem", "",
+				"?sslmode=require&sslcert=/etc/ssl/rds.pem&sslaccept=strict", "",
 				"https://cal.example.com/api/auth", "http://cal.example.com/api/auth").Replace(hardenedEnv) +
 				"PGSSLMODE=no-verify\nNEXT_PUBLIC_IS_E2E=1\nNODE_OPTIONS=--inspect=0.0.0.0:9229\n",
 			mode: 0o600,

@@ -3,7 +3,6 @@ package contract
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -134,12 +133,17 @@ type Web struct {
 	Memory string `yaml:"memory"`
 }
 
-// API configures the Cal.com API app.
+// API configures Cal.com's API v1 app (apps/api/v1, or apps/api on 2022
+// trees). It runs only with a license key: without one it answers 401 to
+// every request in production (calcom-facts.md §9).
 type API struct {
 	// Port is the API app's port.
 	Port int `yaml:"port"`
 	// Enabled is auto (run it when apps/api exists), true or false.
 	Enabled string `yaml:"enabled"`
+	// LicenseKeyEnv names the environment variable holding the license key
+	// (CALCOM_LICENSE_KEY in .env, mode 0600; never anywhere else).
+	LicenseKeyEnv string `yaml:"license_key_env"`
 }
 
 // Images overrides the container images of the compose target.
@@ -358,6 +362,7 @@ var (
 	memSize     = regexp.MustCompile(`^[0-9]+[KMG]?$`)
 	projectName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	deployID    = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+	commandName = regexp.MustCompile(`^[A-Za-z0-9_.+-]+$`)
 )
 
 // Validate checks every value (after ApplyDefaults) and returns all problems
@@ -368,8 +373,31 @@ func (a *Answers) Validate() error {
 		// messages quote the value: never a URL's password (issue 11.7)
 		ps = append(ps, Problem{Path: path, Message: redact.URL(msg), Expected: expected})
 	}
-	if !filepath.IsAbs(a.InstallDir) {
-		bad("install_dir", fmt.Sprintf("%q is not an absolute path", a.InstallDir), "an absolute directory such as /opt/calcom")
+	ps = append(ps, controlProblems(a)...)
+	if err := checkAbsPath(a.InstallDir); err != nil {
+		bad("install_dir", err.Error(), "an absolute directory such as /opt/calcom")
+	}
+	for path, p := range map[string]string{"source.dir": a.Source.Dir, "source.ssh_key": a.Source.SSHKey, "database.ca_file": a.Database.CAFile, "pm2.log_dir": a.PM2.LogDir} {
+		if p != "" {
+			if err := checkAbsPath(p); err != nil {
+				bad(path, err.Error(), "an absolute path")
+			}
+		}
+	}
+	if strings.Contains(a.PM2.Node, "/") {
+		if err := checkAbsPath(a.PM2.Node); err != nil {
+			bad("pm2.node", err.Error(), "node (found on PATH) or the absolute path of a node binary")
+		}
+	} else if !commandName.MatchString(a.PM2.Node) {
+		bad("pm2.node", fmt.Sprintf("%q is not a command name", a.PM2.Node), "node (found on PATH) or the absolute path of a node binary")
+	}
+	for path, img := range map[string]string{"images.postgres": a.Images.Postgres, "images.caddy": a.Images.Caddy, "images.calctl": a.Images.Calctl, "images.node": a.Images.Node} {
+		if img == "" && path == "images.node" {
+			continue
+		}
+		if err := checkImage(img); err != nil {
+			bad(path, err.Error(), "an image reference such as postgres:16-alpine or registry.example.com/mirror/node:18")
+		}
 	}
 	if err := checkGitURL(a.Source.URL); err != nil {
 		bad("source.url", err.Error(), "an https://, http://, ssh://, git@host:path or file:// URL of a git repository")
@@ -382,9 +410,6 @@ func (a *Answers) Validate() error {
 	}
 	if a.Source.Depth < 0 {
 		bad("source.depth", "must not be negative", "0 (full history) or a positive depth")
-	}
-	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
-		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
 	// Targets holds every target answers files and --target accept; the
 	// wizard offers compose and pm2 until it has screens for the
@@ -419,9 +444,6 @@ func (a *Answers) Validate() error {
 	default:
 		bad("database.mode", fmt.Sprintf("%q is not a database mode", a.Database.Mode), "bundled, external or rds")
 	}
-	if a.Database.CAFile != "" && !filepath.IsAbs(a.Database.CAFile) {
-		bad("database.ca_file", fmt.Sprintf("%q is not an absolute path", a.Database.CAFile), "an absolute path to a PEM file")
-	}
 	if !envName.MatchString(a.Database.Name) {
 		bad("database.name", fmt.Sprintf("%q is not a plain database name", a.Database.Name), "letters, digits and _")
 	}
@@ -438,8 +460,13 @@ func (a *Answers) Validate() error {
 		if a.Email.Port < 1 || a.Email.Port > 65535 {
 			bad("email.port", fmt.Sprintf("%d is not a port", a.Email.Port), "1-65535 (587 for STARTTLS, 465 for TLS)")
 		}
-		if !strings.Contains(a.Email.From, "@") {
-			bad("email.from", fmt.Sprintf("%q is not an e-mail address", a.Email.From), "an address such as cal@example.com")
+		if a.Email.Host != "" {
+			if err := checkHost(a.Email.Host); err != nil {
+				bad("email.host", err.Error(), "the SMTP server's host name")
+			}
+		}
+		if err := checkEmail(a.Email.From); err != nil {
+			bad("email.from", err.Error(), "an address such as cal@example.com")
 		}
 		if a.Email.PasswordEnv != "" && !envName.MatchString(a.Email.PasswordEnv) {
 			bad("email.password_env", fmt.Sprintf("%q is not an environment variable name", a.Email.PasswordEnv), "a name like SMTP_PASSWORD")
@@ -447,7 +474,7 @@ func (a *Answers) Validate() error {
 	}
 	if a.Billing != (Billing{}) {
 		u, err := url.Parse(a.Billing.Endpoint)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || checkHost(u.Hostname()) != nil {
 			bad("billing.endpoint", fmt.Sprintf("%q is not an http(s) URL", a.Billing.Endpoint), "the billing endpoint URL, e.g. https://billing.example.com")
 		}
 		if !deployID.MatchString(a.Billing.DeploymentID) {
@@ -478,6 +505,9 @@ func (a *Answers) Validate() error {
 	}
 	if n, err := strconv.Atoi(a.Web.Memory); err != nil || n < 512 {
 		bad("web.memory", fmt.Sprintf("%q is not a heap size", a.Web.Memory), "megabytes for Node's --max-old-space-size during the build, at least 512 (4096 recommended)")
+	}
+	if a.API.LicenseKeyEnv != "" && !envName.MatchString(a.API.LicenseKeyEnv) {
+		bad("api.license_key_env", fmt.Sprintf("%q is not an environment variable name", a.API.LicenseKeyEnv), "a name like CALCOM_LICENSE_KEY")
 	}
 	switch a.API.Enabled {
 	case "auto", "true", "false":
@@ -576,19 +606,19 @@ func checkPublicURL(s string) error {
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return fmt.Errorf("%q is not an http(s) URL", s)
 	}
-	if u.Hostname() == "" {
-		return fmt.Errorf("%q has no host", s)
-	}
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.ForceQuery || strings.Contains(s, "#") {
 		return fmt.Errorf("%q has a path, query, fragment or user", s)
 	}
 	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
 			return fmt.Errorf("%q has a bad port", s)
 		}
 	}
-	if strings.ContainsAny(u.Hostname(), " _") && net.ParseIP(u.Hostname()) == nil {
-		return fmt.Errorf("%q has an invalid host name", s)
+	if strings.Contains(u.Host, "%") {
+		return fmt.Errorf("%q has a percent-encoded host", s)
+	}
+	if err := checkHost(u.Hostname()); err != nil {
+		return err
 	}
 	return nil
 }

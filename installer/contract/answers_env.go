@@ -22,6 +22,8 @@ type EnvSecrets struct {
 	BillingToken secret.Secret
 	// SigningSecret signs usage reports (billing.signing_secret_env).
 	SigningSecret secret.Secret
+	// LicenseKey is Cal.com's CALCOM_LICENSE_KEY (api.license_key_env).
+	LicenseKey secret.Secret
 }
 
 // ResolveEnv reads the secrets the answers name from getenv and checks them.
@@ -53,6 +55,7 @@ func (a *Answers) ResolveEnv(getenv func(string) string) (EnvSecrets, error) {
 	if a.Email.Host != "" {
 		s.SMTPPassword = need("email.password_env", a.Email.PasswordEnv, a.Email.User != "")
 	}
+	s.LicenseKey = need("api.license_key_env", a.API.LicenseKeyEnv, true)
 	if a.Billing.Endpoint != "" {
 		s.BillingToken = need("billing.token_env", a.Billing.TokenEnv, true)
 		s.SigningSecret = need("billing.signing_secret_env", a.Billing.SigningSecretEnv, true)
@@ -83,6 +86,9 @@ func CheckDatabaseURL(mode, raw string) error {
 	mode2 := u.Query().Get("sslmode")
 	if mode2 == "disable" && !localhost.IsLoopback(u.Hostname()) {
 		return fmt.Errorf("sslmode=disable to %s would send the password and patient data in clear text", u.Hostname())
+	}
+	if strings.ContainsAny(raw, "#\r\n") {
+		return fmt.Errorf("the URL holds #, CR or LF (percent-encode them in the password: %%23)")
 	}
 	if mode == DBRDS && mode2 != "" && mode2 != "verify-full" {
 		return fmt.Errorf("sslmode=%s for RDS; calctl sets verify-full with the RDS CA (remove sslmode from the URL)", mode2)

@@ -11,6 +11,7 @@ const (
 	StepWrite     = "write"
 	StepStart     = "start"
 	StepMigrate   = "migrate"
+	StepSeed      = "seed"
 	StepVerify    = "verify"
 	StepCheck     = "check"
 	StepAgent     = "agent"
@@ -23,7 +24,7 @@ const (
 var KubernetesSteps = []string{StepClone, StepSecrets, StepImage, StepRender, StepWrite, StepRelease}
 
 // InstallSteps are the steps of `calctl install`, in order.
-var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepCheck, StepAgent}
+var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepSeed, StepVerify, StepCheck, StepAgent}
 
 // RenderSteps are the steps of `calctl render`, in order.
 var RenderSteps = []string{StepSecrets, StepRender, StepWrite}

@@ -240,12 +240,12 @@ func buildFiles(a *contract.Answers, s *installer.State) (map[string][]byte, err
 	c := *a
 	c.Target, c.Proxy = contract.TargetCompose, contract.ProxyNone
 	c.Web.Dockerfile = ""
-	fs, err := installer.RenderFiles(&c, s.Env, s.Repo, s.Secrets)
+	r, err := installer.RenderFiles(&c, s.Env, s.Repo, s.Secrets, installer.Existing{})
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]byte{}
-	for _, f := range fs {
+	for _, f := range r.Files {
 		if f.Path == "build/web.Dockerfile" || f.Path == ".dockerignore" {
 			out[f.Path] = f.Data
 		}

@@ -1,9 +1,13 @@
 package preflight
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -35,6 +39,9 @@ var nodeCheck = Check{
 					Remedy: fmt.Sprintf("install Node %d and set pm2.node to it", want)})
 			}
 		}
+		if in.PM2Cluster && in.NodeEngine != "" {
+			fs = append(fs, pm2DaemonNode(ctx, in.NodeEngine)...)
+		}
 		yout, err := exec.CommandContext(ctx, "yarn", "--version").Output()
 		if err != nil {
 			fs = append(fs, Finding{Severity: Error, Message: "yarn is not installed", Remedy: "corepack enable (Node >= 16.10) or npm install -g yarn"})
@@ -52,4 +59,41 @@ var nodeCheck = Check{
 		}
 		return fs
 	},
+}
+
+// pm2DaemonNode checks the Node the pm2 daemon runs on: in cluster mode
+// (pm2.instances > 1) pm2 ignores `interpreter` and runs the apps on its
+// own Node (pm2 #1575, #3113; calcom-facts.md §9 "pm2"). That Node is the
+// one pm2's script names in its #! line (`#!/usr/bin/env node`: the node on
+// PATH).
+func pm2DaemonNode(ctx context.Context, engine string) []Finding {
+	pm2, err := exec.LookPath("pm2")
+	if err != nil {
+		return nil // the start step says how to install pm2
+	}
+	f, err := os.Open(pm2)
+	if err != nil {
+		return nil
+	}
+	line, _ := bufio.NewReader(io.LimitReader(f, 4096)).ReadString('\n')
+	f.Close()
+	node := "node"
+	if fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "#!")); len(fields) > 0 {
+		node = fields[0]
+		if filepath.Base(node) == "env" && len(fields) > 1 {
+			node = fields[1]
+		}
+	}
+	out, err := exec.CommandContext(ctx, node, "--version").Output()
+	if err != nil {
+		return []Finding{{Severity: Error, Message: fmt.Sprintf("cannot tell which Node pm2 runs on (%s --version: %v)", node, err),
+			Remedy: "set pm2.instances: 1 (fork mode honours pm2.node), or install pm2 with the Node the repository needs"}}
+	}
+	v := strings.TrimSpace(string(out))
+	if ok, err := SatisfiesNpmRange(engine, v); err != nil || !ok {
+		return []Finding{{Severity: Error,
+			Message: fmt.Sprintf("pm2 runs on node %s (%s), which does not satisfy engines.node %q; in cluster mode (pm2.instances > 1) pm2 ignores pm2.node", v, pm2, engine),
+			Remedy:  "set pm2.instances: 1 (fork mode runs pm2.node), or reinstall pm2 under a Node that satisfies engines.node and restart its daemon (pm2 kill)"}}
+	}
+	return nil
 }

@@ -45,6 +45,8 @@ type Input struct {
 	NodeEngine, YarnEngine string
 	// NodeBin is the node pm2 will use.
 	NodeBin string
+	// PM2Cluster is pm2 cluster mode (instances > 1), which ignores NodeBin.
+	PM2Cluster bool
 	// Docker is a client for the engine (compose target).
 	Docker *client.Client
 	// DockerHost names the engine for messages.

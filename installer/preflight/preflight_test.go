@@ -196,3 +196,25 @@ func TestNodeCheckRealNode(t *testing.T) {
 	}
 	wantFinding(t, runOne(t, nodeCheck, &Input{Target: "pm2", NodeBin: filepath.Join(t.TempDir(), "no-node")}), Error, "--version")
 }
+
+// TestPM2ClusterChecksTheDaemonsNode: in cluster mode pm2 ignores
+// pm2.node; preflight checks the Node pm2's own #! line runs. The pm2 here
+// is a script whose #! names the machine's real node.
+func TestPM2ClusterChecksTheDaemonsNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		testenv.Unavailable(t, "node", err) // only pm2 hosts need node; scripts/test.sh installs it
+	}
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "pm2"), []byte("#!"+node+"\nconsole.log('pm2')\n"), 0o755)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	fs := pm2DaemonNode(context.Background(), ">=15.x <17")
+	wantFinding(t, fs, Error, "pm2 runs on node")
+	if fs := pm2DaemonNode(context.Background(), ">=16"); len(fs) != 0 {
+		t.Errorf("the daemon's node satisfies >=16: %+v", fs)
+	}
+	os.WriteFile(filepath.Join(bin, "pm2"), []byte("#!/usr/bin/env node\n"), 0o755)
+	if fs := pm2DaemonNode(context.Background(), ">=16"); len(fs) != 0 {
+		t.Errorf("#!/usr/bin/env node: %+v", fs)
+	}
+}

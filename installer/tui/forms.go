@@ -78,7 +78,7 @@ func (m *Model) pages(s screen) []page {
 				Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url")),
 			huh.NewSelect[string]().Title("Proxy and TLS").Value(&v.Proxy).Options(
 				huh.NewOption("caddy  HTTPS with Let's Encrypt on ports 80 and 443", contract.ProxyCaddy),
-				huh.NewOption("none   the app listens on 127.0.0.1; bring your own proxy", contract.ProxyNone)),
+				huh.NewOption("none   app on 127.0.0.1 (all interfaces if public_url is its port)", contract.ProxyNone)),
 		)}, {hidden: never, group: huh.NewGroup(
 			huh.NewInput().Title(m.label("E-mail: SMTP host (optional)", v.EmailHost)).Description("leave empty to send no e-mail").Value(&v.EmailHost).
 				Validate(m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")),

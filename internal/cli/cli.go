@@ -165,7 +165,7 @@ reports booking usage for the Infrastructure Plan.`,
 		newCloneCmd(f),
 		newInstallCmd(f), newRenderCmd(f),
 		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
-		newReportCmd(f), newAgentCmd(f),
+		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
 	)
 	return root
 }

@@ -265,9 +265,9 @@ func TestInstallWizardInTmux(t *testing.T) {
 
 	// the terminal grows and shrinks: the wizard redraws to fit
 	tm.run("resize-window", "-t", tm.name, "-x", "120", "-y", "40")
-	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → verify → check → agent\n")
+	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → seed →\\s*verify →\\s*check →\\s*agent")
 	tm.run("resize-window", "-t", tm.name, "-x", "80", "-y", "24")
-	tm.waitFor("re:migrate →\\s+verify →\\s+check →\\s+agent")
+	tm.waitFor("re:migrate →\\s+seed →\\s+verify →\\s+check →\\s+agent")
 
 	// 7 Run: every step, dry run
 	tm.keys("Enter")

@@ -6,8 +6,6 @@
 package agentconfig
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/strictyaml"
 )
@@ -296,39 +295,12 @@ func (c Config) DatabaseURL(getenv func(string) string) (secret.Secret, error) {
 	return "", fmt.Errorf("no database URL: pass --database-url, set env_file (Cal.com's .env) in the config, or set %s in the environment", name)
 }
 
-// ReadEnvFile parses a dotenv file: KEY=VALUE lines, optional "export ",
-// '#' comments, single- or double-quoted values.
+// ReadEnvFile reads Cal.com's .env with calctl's one dotenv reader
+// (internal/dotenv), exactly as docker compose and the installer read it.
 func ReadEnvFile(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
+	f, err := dotenv.Read(path)
 	if err != nil {
 		return nil, fmt.Errorf("env_file: %w", err)
 	}
-	vars := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0]:
-			v = v[1 : len(v)-1]
-		default:
-			if i := strings.Index(v, " #"); i >= 0 {
-				v = strings.TrimSpace(v[:i])
-			}
-		}
-		vars[k] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("env_file %s: %w", path, err)
-	}
-	return vars, nil
+	return f.Map(), nil
 }
