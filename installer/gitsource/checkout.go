@@ -12,12 +12,10 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // freshCheckout writes the cloned commit's tree into the parent's empty
@@ -104,7 +102,7 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, report 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := filesystem.NewStorageWithOptions(osfs.New(gitdir), cache.NewObjectLRU(32*cache.MiByte), filesystem.Options{KeepDescriptors: true})
+			st := packindex.Open(gitdir, packindex.Options{})
 			defer st.Close()
 			for j := range ch {
 				if failed.Load() {
@@ -152,7 +150,7 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, report 
 }
 
 // writeBlob writes one file or symlink and fills its index entry.
-func writeBlob(st *filesystem.Storage, root *os.Root, path string, e treeEntry, ie *index.Entry) error {
+func writeBlob(st *packindex.Storage, root *os.Root, path string, e treeEntry, ie *index.Entry) error {
 	obj, err := st.EncodedObject(plumbing.BlobObject, e.hash)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)

@@ -32,7 +32,9 @@ func (c *cloner) flatten(ctx context.Context, m *module) error {
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	src, err := git.PlainInit(scratch, true)
+	srcStore := openStore(scratch)
+	defer srcStore.Close()
+	src, err := git.Init(srcStore, nil)
 	if err != nil {
 		return err
 	}

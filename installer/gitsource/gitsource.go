@@ -27,10 +27,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Mode says what to do with a repository's submodules.
@@ -212,7 +212,7 @@ type cloner struct {
 	res    *Result
 	report func(Progress)
 	// storage is the parent's object storage when cloneParent opened it.
-	storage *filesystem.Storage
+	storage *packindex.Storage
 	// tree is the cloned commit's walked tree (set by readModules).
 	tree *treeIndex
 	// updating is set by Update: the checkout already has files.

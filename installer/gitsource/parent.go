@@ -2,14 +2,14 @@ package gitsource
 
 import (
 	"context"
+
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"path/filepath"
 
 	"errors"
 	"fmt"
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"regexp"
 	"sort"
 	"strings"
@@ -155,11 +155,23 @@ func (c *cloner) cloneParent(ctx context.Context) error {
 // storage keeps its pack files open: go-git otherwise reopens the pack for
 // every object it reads, which dominates checkout time on a large tree.
 // run closes it.
-func (c *cloner) openStorage() (*filesystem.Storage, billy.Filesystem) {
-	c.storage = filesystem.NewStorageWithOptions(osfs.New(filepath.Join(c.tmp, ".git")), cache.NewObjectLRUDefault(),
-		filesystem.Options{KeepDescriptors: true})
+func (c *cloner) openStorage() (*packindex.Storage, billy.Filesystem) {
+	c.storage = openStore(filepath.Join(c.tmp, ".git"))
 	return c.storage, osfs.New(c.tmp)
 }
+
+// openStore opens the object storage of a .git directory: go-git's, with
+// fetched packs indexed by packindex (parallel, bounded memory, thin packs
+// completed). Every repository gitsource fetches into is opened here.
+func openStore(gitdir string) *packindex.Storage {
+	return packindex.Open(gitdir, packindex.Options{})
+}
+
+// go-git's fetch asks for thin packs only when told to: every storage
+// gitsource fetches into is a packindex.Storage, which completes them, and
+// a fetch into an existing checkout (Update) then transfers only what
+// changed.
+func init() { packindex.EnableThinPacks() }
 
 // cloneCommit fetches a repository and detaches HEAD at commit. A full
 // 40-hex commit is first fetched by itself (servers that allow it, such as

@@ -9,13 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // probeTimeout bounds one submodule reachability probe.
@@ -253,7 +252,7 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	}
 	// open starts the submodule's repository afresh and fetches the
 	// branches, then (as git does) the pinned commit by itself if needed.
-	var st *filesystem.Storage
+	var st *packindex.Storage
 	var sub *git.Repository
 	defer func() {
 		if st != nil {
@@ -267,7 +266,7 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 				return false, err
 			}
 		}
-		st = filesystem.NewStorageWithOptions(osfs.New(gitdir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		st = openStore(gitdir)
 		var err error
 		if sub, err = git.Init(st, osfs.New(wtdir)); err != nil {
 			return false, err

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -43,7 +44,12 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.PlainOpen(dir)
+	if st, err := os.Stat(filepath.Join(dir, ".git")); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a git checkout made by calctl (no .git directory)", ErrDestination, dir)
+	}
+	store := openStore(filepath.Join(dir, ".git"))
+	defer store.Close()
+	repo, err := git.Open(store, osfs.New(dir))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not a git checkout: %v", ErrDestination, dir, err)
 	}
