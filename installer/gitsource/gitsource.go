@@ -30,7 +30,7 @@ import (
 	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // Mode says what to do with a repository's submodules.
@@ -344,26 +344,21 @@ func checkDestination(dir string) error {
 
 func (c *cloner) checkout(ctx context.Context) error {
 	c.report(Progress{Phase: "checkout", Percent: -1, Message: "checking out " + short(c.res.Commit)})
-	w, err := c.repo.Worktree()
-	if err != nil {
-		return err
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !c.updating && c.tree != nil {
-		return c.freshCheckout(ctx, c.tree)
-	}
-	// A fresh clone gets a hard reset; an update a merge reset, which (like
-	// git checkout) leaves untracked files alone.
-	mode := git.HardReset
+	var old *index.Index
 	if c.updating {
-		mode = git.MergeReset
+		var err error
+		if old, err = c.repo.Storer.Index(); err != nil {
+			return err
+		}
 	}
-	if err := w.Reset(&git.ResetOptions{Mode: mode, Commit: plumbing.NewHash(c.res.Commit)}); err != nil {
-		return fmt.Errorf("check out %s: %w", short(c.res.Commit), err)
+	idx, err := checkoutTree(ctx, c.tmp, filepath.Join(c.tmp, ".git"), c.tree, old, c.report)
+	if err != nil {
+		return err
 	}
-	return nil
+	return c.repo.Storer.SetIndex(idx)
 }
 
 // verifyNoCredentials is a last guard: the token must appear in no file

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -233,6 +234,11 @@ func (c *cloner) commit(w *git.Worktree, subject, body string) error {
 // written by checkoutTree (os.Root, path checks, Limits counted together
 // with the parent's). A shallow fetch that misses the pinned commit is
 // retried with full history, and Notes say so.
+//
+// On an update, a submodule already checked out from the same URL is kept:
+// only a missing pinned commit is fetched (into its repository), and only
+// the files that differ are rewritten, as `git submodule update` does.
+// checkClean has made sure it holds no local work before anything moved.
 func (c *cloner) resolve(ctx context.Context, m *module) error {
 	if err := noSymlinkBelow(c.tmp, m.path); err != nil {
 		return err
@@ -244,14 +250,6 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	}
 	gitdir := filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))
 	wtdir := filepath.Join(c.tmp, filepath.FromSlash(m.path))
-	if c.updating {
-		// Start over: the pinned commit or URL may have changed.
-		if err := c.resetModule(m); err != nil {
-			return err
-		}
-	}
-	// open starts the submodule's repository afresh and fetches the
-	// branches, then (as git does) the pinned commit by itself if needed.
 	var st *packindex.Storage
 	var sub *git.Repository
 	defer func() {
@@ -259,12 +257,33 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 			st.Close()
 		}
 	}()
+	fetch := func(depth int, spec config.RefSpec) error {
+		err := sub.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", Auth: auth, Tags: git.NoTags, Depth: depth, RefSpecs: []config.RefSpec{spec}})
+		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return err
+		}
+		return nil
+	}
+	have := func() bool { _, err := sub.CommitObject(m.pinned); return err == nil }
+	// fetchPinned fetches the branches, then (as git does) the pinned
+	// commit by itself if they do not contain it.
+	fetchPinned := func(depth int) (bool, error) {
+		if err := fetch(depth, "+refs/heads/*:refs/remotes/origin/*"); err != nil {
+			return false, err
+		}
+		if !have() {
+			_ = fetch(depth, config.RefSpec("+"+m.pinned.String()+":"+pinnedRef.String()))
+			_ = sub.Storer.RemoveReference(pinnedRef)
+		}
+		return have(), nil
+	}
+	// open starts the submodule's repository afresh.
 	open := func(depth int) (bool, error) {
 		if st != nil {
 			st.Close()
-			if err := c.resetModule(m); err != nil {
-				return false, err
-			}
+		}
+		if err := c.resetModule(m); err != nil {
+			return false, err
 		}
 		st = openStore(gitdir)
 		var err error
@@ -274,27 +293,26 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 		if _, err := sub.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{m.url}}); err != nil {
 			return false, err
 		}
-		fetch := func(spec config.RefSpec) error {
-			err := sub.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", Auth: auth, Tags: git.NoTags, Depth: depth, RefSpecs: []config.RefSpec{spec}})
-			if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-				return err
-			}
-			return nil
-		}
-		have := func() bool { _, err := sub.CommitObject(m.pinned); return err == nil }
-		if err := fetch("+refs/heads/*:refs/remotes/origin/*"); err != nil {
-			return false, err
-		}
-		if !have() {
-			_ = fetch(config.RefSpec("+" + m.pinned.String() + ":" + pinnedRef.String()))
-			_ = sub.Storer.RemoveReference(pinnedRef)
-		}
-		return have(), nil
+		return fetchPinned(depth)
 	}
-	found, err := open(c.o.Depth)
-	if err == nil && !found && c.o.Depth > 0 {
-		c.res.Notes = append(c.res.Notes, fmt.Sprintf("submodule %s: a depth-%d fetch did not contain the pinned commit %s; fetched its full history instead", m.path, c.o.Depth, short(m.pinned.String())))
-		found, err = open(0)
+	var old *index.Index
+	found := false
+	if c.updating {
+		if sub, st, old = c.openModule(m, gitdir, wtdir); sub != nil {
+			if found = have(); !found {
+				found, err = fetchPinned(c.o.Depth)
+				if err == nil && !found && c.o.Depth > 0 {
+					found, err = fetchPinned(0)
+				}
+			}
+		}
+	}
+	if sub == nil {
+		found, err = open(c.o.Depth)
+		if err == nil && !found && c.o.Depth > 0 {
+			c.res.Notes = append(c.res.Notes, fmt.Sprintf("submodule %s: a depth-%d fetch did not contain the pinned commit %s; fetched its full history instead", m.path, c.o.Depth, short(m.pinned.String())))
+			found, err = open(0)
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -318,7 +336,7 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 		return err
 	}
 	c.flatFiles, c.flatBytes = t.files, t.bytes
-	idx, err := checkoutTree(ctx, wtdir, gitdir, t, c.report)
+	idx, err := checkoutTree(ctx, wtdir, gitdir, t, old, c.report)
 	if err != nil {
 		return err
 	}
@@ -336,15 +354,50 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	return c.repo.SetConfig(cfg)
 }
 
-// resetModule removes a submodule's objects and files so it can be
-// fetched again from scratch.
+// openModule opens the submodule's existing checkout for an update when
+// it was cloned from m.url; it returns a nil repository otherwise (a first
+// resolve, or a changed URL: then resolve starts afresh).
+func (c *cloner) openModule(m *module, gitdir, wtdir string) (*git.Repository, *packindex.Storage, *index.Index) {
+	idx, ok, err := submoduleIndex(c.tmp, wtdir)
+	if err != nil || !ok {
+		return nil, nil, nil
+	}
+	if st, err := os.Stat(gitdir); err != nil || !st.IsDir() {
+		return nil, nil, nil
+	}
+	st := openStore(gitdir)
+	sub, err := git.Open(st, osfs.New(wtdir))
+	if err == nil {
+		if rem, rerr := sub.Remote("origin"); rerr == nil && len(rem.Config().URLs) == 1 && rem.Config().URLs[0] == m.url {
+			return sub, st, idx
+		}
+	}
+	st.Close()
+	return nil, nil, nil
+}
+
+// resetModule removes a submodule's objects and its checkout so it can be
+// fetched afresh. A checkout made by calctl holds nothing of the user's
+// (checkClean refused local changes and untracked files in it); a
+// directory that is not a submodule checkout but holds files is refused,
+// never emptied.
 func (c *cloner) resetModule(m *module) error {
 	if err := os.RemoveAll(filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))); err != nil {
 		return err
 	}
 	dir := filepath.Join(c.tmp, filepath.FromSlash(m.path))
-	if err := os.RemoveAll(dir); err != nil {
+	if _, isCheckout, err := submoduleIndex(c.tmp, dir); err != nil {
 		return err
+	} else if isCheckout {
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	} else if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, m.path+"/"+e.Name())
+		}
+		return fmt.Errorf("%w: %s holds files but is not a checkout of submodule %s; move them away, then run again", ErrDirty, dirtyList(names), m.name)
 	}
 	return os.MkdirAll(dir, 0o755)
 }

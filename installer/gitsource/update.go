@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // stateFile, inside .git, records what the last Clone or Update produced,
@@ -107,35 +106,48 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 	return c.res, nil
 }
 
-// checkClean refuses a checkout whose tracked files have local changes.
+// checkClean refuses a checkout with local work that moving it could
+// lose: changes to the parent's tracked files, and, in every submodule
+// that has a checkout (whatever the mode now asked), changes to its tracked
+// files and files it does not track. Untracked files of the parent are
+// kept by the move (a new file in their way is refused when written).
 func (c *cloner) checkClean() error {
-	w, err := c.repo.Worktree()
+	idx, err := c.repo.Storer.Index()
 	if err != nil {
 		return err
 	}
-	st, err := w.Status()
+	changed, err := localChanges(c.tmp, idx, false)
 	if err != nil {
 		return err
 	}
-	var changed []string
-	for p, s := range st {
-		if s.Staging == git.Untracked && s.Worktree == git.Untracked {
+	for _, e := range idx.Entries {
+		if e.Mode != filemode.Submodule {
 			continue
 		}
-		if s.Staging != git.Unmodified || s.Worktree != git.Unmodified {
-			changed = append(changed, p)
+		if err := checkRepoPath(e.Name); err != nil {
+			continue // never written by calctl; nothing of it to lose
+		}
+		sub := filepath.Join(c.tmp, filepath.FromSlash(e.Name))
+		sidx, ok, err := submoduleIndex(c.tmp, sub)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		sc, err := localChanges(sub, sidx, true)
+		if err != nil {
+			return err
+		}
+		for _, p := range sc {
+			changed = append(changed, e.Name+"/"+p)
 		}
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	sort.Strings(changed)
-	more := ""
-	if len(changed) > 5 {
-		more = fmt.Sprintf(" and %d more", len(changed)-5)
-		changed = changed[:5]
-	}
-	return fmt.Errorf("%w in %s: %s%s. Commit or stash them (git -C %s stash), then run again", ErrDirty, c.tmp, strings.Join(changed, ", "), more, c.tmp)
+	return fmt.Errorf("%w in %s: %s. calctl discards nothing: commit, stash (git stash -u; inside the submodule for its files) or remove them, then run again",
+		ErrDirty, c.tmp, dirtyList(changed))
 }
 
 // fetchTarget fetches the target ref or commit into the existing repository.

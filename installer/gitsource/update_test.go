@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/calctl/calctl/internal/testenv"
@@ -68,4 +69,77 @@ func TestUpdate(t *testing.T) {
 	if _, err := Update(ctx, Options{Dir: dir, URL: fx.srv.RepoURL("calcom/other.git")}); !errors.Is(err, ErrDestination) {
 		t.Fatalf("err = %v, want ErrDestination", err)
 	}
+}
+
+// TestUpdateKeepsSubmoduleWork: re-running an update (as `calctl install`
+// does) must never lose local work inside a resolved submodule: edits to
+// its tracked files and files it does not track are refused by name, in
+// every submodule mode, and a clean update does not rewrite the
+// submodule's files (issue 11, item 1).
+func TestUpdateKeepsSubmoduleWork(t *testing.T) {
+	fx := newMonorepo(t)
+	dir := filepath.Join(t.TempDir(), "cal")
+	ctx := context.Background()
+	if _, err := Clone(ctx, Options{URL: fx.parentURL, Dir: dir, Ref: "v1.0.0", Token: apiToken}); err != nil {
+		t.Fatal(err)
+	}
+	readme := filepath.Join(dir, "apps/api/README.md")
+	notes := filepath.Join(dir, "apps/api/v1/notes.txt")
+	for _, tc := range []struct {
+		name, want string
+		change     func()
+	}{
+		{"tracked edit", "apps/api/README.md", func() { writeFile(t, readme, "# my api edits\n") }},
+		{"untracked file", "apps/api/v1/notes.txt", func() { writeFile(t, notes, "mine\n") }},
+	} {
+		tc.change()
+		for _, mode := range []Mode{Resolve, Flatten, Skip} {
+			_, err := Update(ctx, Options{Dir: dir, Ref: "main", Token: apiToken, Submodules: mode})
+			if !errors.Is(err, ErrDirty) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("%s, --submodules %s: err = %v, want ErrDirty naming %s", tc.name, mode, err, tc.want)
+			}
+		}
+	}
+	if b, _ := os.ReadFile(readme); string(b) != "# my api edits\n" {
+		t.Fatalf("tracked edit lost: %q", b)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "mine\n" {
+		t.Fatalf("untracked file lost: %q", b)
+	}
+
+	// Undone by hand (same content, new mtime): clean again, and the update
+	// keeps the submodule's files where they are.
+	writeFile(t, readme, "# api v1\n")
+	if err := os.Remove(notes); err != nil {
+		t.Fatal(err)
+	}
+	before := inode(t, filepath.Join(dir, "apps/api/v1/index.ts"))
+	if _, err := Update(ctx, Options{Dir: dir, Ref: "main", Token: apiToken}); err != nil {
+		t.Fatal(err)
+	}
+	if after := inode(t, filepath.Join(dir, "apps/api/v1/index.ts")); after != before {
+		t.Errorf("apps/api was rewritten by an update that did not change its pinned commit")
+	}
+	if got := testenv.Git(t, filepath.Join(dir, "apps/api"), "status", "--porcelain"); got != "" {
+		t.Errorf("apps/api not clean after the update: %s", got)
+	}
+	if got := testenv.Git(t, dir, "status", "--porcelain"); got != "" {
+		t.Errorf("checkout not clean after the update: %s", got)
+	}
+}
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func inode(t *testing.T, p string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
 }
