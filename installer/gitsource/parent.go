@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
@@ -118,8 +119,8 @@ func (c *cloner) cloneParent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgressWriter(c.report)
-	defer prog.Close()
+	prog, flush := c.sidebandProgress()
+	defer flush()
 	if tg.ref != "" {
 		c.res.Ref = tg.ref.String()
 		tags := git.AllTags
@@ -177,7 +178,7 @@ func init() { packindex.EnableThinPacks() }
 // 40-hex commit is first fetched by itself (servers that allow it, such as
 // GitHub, then send only what is needed); otherwise all branches are fetched
 // and the (possibly short) hash is looked up.
-func (c *cloner) cloneCommit(ctx context.Context, commit string, auth transport.AuthMethod, prog *progressWriter) error {
+func (c *cloner) cloneCommit(ctx context.Context, commit string, auth transport.AuthMethod, prog sideband.Progress) error {
 	var err error
 	st, wt := c.openStorage()
 	c.repo, err = git.Init(st, wt)

@@ -156,8 +156,8 @@ func (c *cloner) fetchTarget(ctx context.Context, tg target) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgressWriter(c.report)
-	defer prog.Close()
+	prog, flush := c.sidebandProgress()
+	defer flush()
 	fo := &git.FetchOptions{RemoteName: "origin", Auth: auth, Depth: c.o.Depth, Progress: prog, Tags: git.NoTags, Force: true}
 	switch {
 	case tg.ref.IsBranch():

@@ -118,6 +118,10 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		return usageError{err}
 	}
 	prog := newProgressPrinter(opts.IO.Err, opts.IO.IsTerminal && !opts.Quiet, opts.Quiet)
+	var report func(gitsource.Progress)
+	if !opts.Quiet {
+		report = prog.report
+	}
 	run := gitsource.Clone
 	if opts.Update {
 		run = gitsource.Update
@@ -128,7 +132,7 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		Token: gitToken(opts.Getenv), TokenUser: opts.TokenUser,
 		SSHKeyPath: opts.SSHKey, SSHKeyPassphrase: secret.Secret(opts.Getenv("CALCTL_SSH_KEY_PASSPHRASE")),
 		Limits:   gitsource.Limits{MaxFiles: opts.MaxFiles, MaxBytes: opts.MaxBytes},
-		Progress: prog.report,
+		Progress: report,
 	})
 	prog.finish()
 	if err != nil {

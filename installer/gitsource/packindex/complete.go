@@ -65,7 +65,7 @@ func (p *pack) completeThin(s *Storage) error {
 	bw := bufio.NewWriterSize(io.NewOffsetWriter(p.f, p.dataEnd), 256<<10)
 	off := p.dataEnd
 	var zbuf bytes.Buffer
-	zw := zlib.NewWriter(&zbuf)
+	zw, _ := zlib.NewWriterLevel(&zbuf, zlib.BestSpeed)
 	for i := first; i < len(p.ents); i++ {
 		e := &p.ents[i]
 		data, err := load(int32(i))
