@@ -3,6 +3,7 @@ package installer
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -52,7 +53,7 @@ func checkComposeRules(p *types.Project) error {
 			errs = append(errs, "service database publishes a port on the host")
 		}
 		img := db.Image
-		if strings.HasSuffix(img, ":latest") || !strings.Contains(lastSegment(img), ":") {
+		if strings.HasSuffix(img, ":latest") || !strings.Contains(path.Base(img), ":") {
 			errs = append(errs, fmt.Sprintf("service database: image %q is not pinned to a major", img))
 		}
 		if db.HealthCheck == nil || len(db.HealthCheck.Test) < 2 || !strings.Contains(strings.Join(db.HealthCheck.Test, " "), "pg_isready") {

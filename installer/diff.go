@@ -2,8 +2,10 @@ package installer
 
 import (
 	"fmt"
-	"sort"
 	"strings"
+
+	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/secret"
 )
 
 // lineDiff returns a minimal line diff of a and b ("-", "+" and two lines of
@@ -78,23 +80,13 @@ func splitLines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
-// Mask replaces every secret value in text with "********".
-func Mask(text string, secrets []string) string {
-	vals := make([]string, 0, len(secrets))
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			vals = append(vals, s)
-		}
-	}
-	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
-	for _, v := range vals {
-		text = strings.ReplaceAll(text, v, "********")
-	}
-	return text
-}
+// Mask replaces every secret value in text with "********" and removes URL
+// credentials (internal/redact's rules).
+func Mask(text string, secrets []string) string { return redact.String(text, secrets...) }
 
 // maskEnvLines masks the value of every KEY=VALUE line whose key names a
-// secret, as a second line of defence for files marked Secret.
+// secret (redact.IsSecretKey), as a second line of defence for files marked
+// Secret.
 func maskEnvLines(text string) string {
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
@@ -102,12 +94,8 @@ func maskEnvLines(text string) string {
 		if !ok || strings.HasPrefix(strings.TrimSpace(l), "#") {
 			continue
 		}
-		K := strings.ToUpper(k)
-		for _, w := range []string{"SECRET", "KEY", "PASSWORD", "TOKEN", "DATABASE_URL", "DATABASE_DIRECT_URL"} {
-			if strings.Contains(K, w) {
-				lines[i] = k + "=********"
-				break
-			}
+		if redact.IsSecretKey(k) {
+			lines[i] = k + "=" + secret.Mask
 		}
 	}
 	return strings.Join(lines, "\n")

@@ -1,8 +1,13 @@
+// Package installer is calctl's install engine: the plan of steps built
+// from the answers, the engine that runs a plan, and the steps themselves,
+// one per file (step_*.go). The order of a plan lives in one slice in
+// plan.go. The types the engine shares with its views and the wizard
+// (answers, events, errors, step names) live in installer/contract;
+// contract.go gives them their installer names.
 package installer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -13,13 +18,6 @@ type Step interface {
 	Name() string
 	// Run does the step's work, reporting through s.
 	Run(ctx context.Context, s *State) error
-}
-
-// Change is one thing a step would change; --dry-run prints them.
-type Change struct {
-	Path   string
-	Action string // create, update, unchanged, run
-	Diff   string // secrets masked
 }
 
 // Planner is a Step that can say what it would change without changing it.
@@ -36,46 +34,6 @@ type Skipper interface {
 type Timeouter interface {
 	Timeout(s *State) time.Duration
 }
-
-// StepError is a step failure with a remedy: what the user should do.
-type StepError struct {
-	Err    error
-	Remedy string
-}
-
-func (e *StepError) Error() string { return e.Err.Error() }
-func (e *StepError) Unwrap() error { return e.Err }
-
-// WithRemedy wraps err with a remedy for the user.
-func WithRemedy(err error, format string, a ...any) error {
-	if err == nil {
-		return nil
-	}
-	return &StepError{Err: err, Remedy: fmt.Sprintf(format, a...)}
-}
-
-// RemedyOf returns the remedy attached to err, if any.
-func RemedyOf(err error) string {
-	var se *StepError
-	if errors.As(err, &se) {
-		return se.Remedy
-	}
-	var ae *AnswersError
-	if errors.As(err, &ae) {
-		return "fix the answers listed above (see docs/answers.md or `calctl install --print-answers`)"
-	}
-	return ""
-}
-
-// StepFailure is the error Engine.Run returns when a step fails; the
-// failure and its remedy have already been reported as events.
-type StepFailure struct {
-	Step string
-	Err  error
-}
-
-func (f *StepFailure) Error() string { return f.Step + ": " + f.Err.Error() }
-func (f *StepFailure) Unwrap() error { return f.Err }
 
 // Engine runs a plan and reports events to Sink.
 type Engine struct {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/testenv"
 )
 
@@ -31,7 +32,7 @@ func (f fakeStep) Skip(*State) (bool, string) { return f.skip != "", f.skip }
 func TestEngineEvents(t *testing.T) {
 	var got []Event
 	var jsonBuf, textBuf bytes.Buffer
-	e := &Engine{Sink: Tee(func(ev Event) { got = append(got, ev) }, JSONView(&jsonBuf), TextView(&textBuf))}
+	e := &Engine{Sink: contract.Tee(func(ev Event) { got = append(got, ev) }, contract.JSONView(&jsonBuf), contract.TextView(&textBuf))}
 	boom := WithRemedy(errors.New("boom"), "do the thing")
 	plan := []Step{fakeStep{name: "a"}, fakeStep{name: "b", skip: "nothing to do"}, fakeStep{name: "c", err: boom}, fakeStep{name: "d"}}
 	err := e.Run(context.Background(), plan, &State{})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/reporter/agentconfig"
 )
@@ -76,7 +77,7 @@ billing: {endpoint: https://billing.example.com, deployment_id: dep_456, live_si
 
 func loadCase(t *testing.T, c renderCase) (*Answers, EnvSecrets) {
 	t.Helper()
-	a, err := DecodeAnswers([]byte(c.answers))
+	a, err := contract.DecodeAnswers([]byte(c.answers))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestDatabaseURLTLS(t *testing.T) {
 // case (templates parsed on each call, as Render does).
 func BenchmarkRenderFiles(b *testing.B) {
 	c := renderCases[0]
-	a, err := DecodeAnswers([]byte(c.answers))
+	a, err := contract.DecodeAnswers([]byte(c.answers))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -292,7 +293,7 @@ func BenchmarkRenderFiles(b *testing.B) {
 // BenchmarkLoadCompose measures loading a rendered compose file with compose-go.
 func BenchmarkLoadCompose(b *testing.B) {
 	c := renderCases[0]
-	a, _ := DecodeAnswers([]byte(c.answers))
+	a, _ := contract.DecodeAnswers([]byte(c.answers))
 	a.Finish()
 	env, _ := a.ResolveEnv(func(k string) string { return c.env[k] })
 	files, err := RenderFiles(a, env, c.repo, fixedSecrets)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/jackc/pgx/v5"
@@ -49,7 +50,7 @@ type Migration struct {
 func PendingProblems(ctx context.Context, dbURL string) (applied int, bad []Migration, err error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
-		return 0, nil, fmt.Errorf("connect to the database: %s", redactURL(err.Error(), dbURL))
+		return 0, nil, fmt.Errorf("connect to the database: %w", redact.Error(err, redact.URLPasswords(dbURL)...))
 	}
 	defer conn.Close(context.Background())
 	err = conn.QueryRow(ctx, `SELECT count(*) FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`).Scan(&applied)
@@ -76,19 +77,6 @@ func PendingProblems(ctx context.Context, dbURL string) (applied int, bad []Migr
 		bad = append(bad, m)
 	}
 	return applied, bad, rows.Err()
-}
-
-func redactURL(msg, u string) string {
-	if u == "" {
-		return msg
-	}
-	msg = strings.ReplaceAll(msg, u, "(database URL)")
-	if pu, err := url.Parse(u); err == nil && pu.User != nil {
-		if p, ok := pu.User.Password(); ok && p != "" {
-			msg = strings.ReplaceAll(msg, p, "********")
-		}
-	}
-	return msg
 }
 
 // hostDatabaseURL is the URL calctl itself uses from this host: the bundled

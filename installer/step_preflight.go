@@ -76,14 +76,10 @@ func (p preflightStep) Run(ctx context.Context, s *State) error {
 	s.Compose = in.Compose
 	for _, f := range rep.Findings {
 		lvl := "warn"
-		msg := f.Check + ": " + f.Message
-		if f.Severity == preflight.Error && !f.Ignored {
+		if f.Blocking() {
 			lvl = "error"
 		}
-		if f.Ignored {
-			msg += " (ignored by --ignore-preflight)"
-		}
-		s.Emit(Event{Type: EventLog, Level: lvl, Message: msg, Remedy: f.Remedy})
+		s.Emit(Event{Type: EventLog, Level: lvl, Message: f.String(), Remedy: f.Remedy, Finding: &f})
 	}
 	s.Progress(100, fmt.Sprintf("%d checks: %s", len(rep.Ran), strings.Join(rep.Ran, ", ")))
 	if n := rep.Errors(); n > 0 {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/templates"
 )
@@ -109,7 +110,7 @@ func DatabaseURL(a *Answers, env EnvSecrets, sec Secrets) (string, error) {
 	if raw == "" {
 		return "", WithRemedy(fmt.Errorf("database.url_env: %s is empty", a.Database.URLEnv), "export %s=postgresql://USER:PASSWORD@HOST:5432/DB", a.Database.URLEnv)
 	}
-	if err := checkDatabaseURL(a.Database.Mode, raw); err != nil {
+	if err := contract.CheckDatabaseURL(a.Database.Mode, raw); err != nil {
 		return "", WithRemedy(fmt.Errorf("database.url_env: %s: %w", a.Database.URLEnv, err), "use TLS to the database: sslmode=verify-full with database.ca_file")
 	}
 	u, _ := url.Parse(raw)

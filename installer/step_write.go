@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // writeStep writes the rendered files into install_dir: atomically (temp
@@ -55,12 +55,7 @@ func maskFile(f File, diff string, secrets []string) string {
 func (s *State) secretValues() []string {
 	vals := []string{s.Secrets.NextAuthSecret.Reveal(), s.Secrets.EncryptionKey.Reveal(), s.Secrets.DatabasePassword.Reveal(),
 		s.Env.DatabaseURL.Reveal(), s.Env.SMTPPassword.Reveal(), s.Env.BillingToken.Reveal(), s.Env.SigningSecret.Reveal(), s.Env.GitToken.Reveal()}
-	if u, err := url.Parse(s.Env.DatabaseURL.Reveal()); err == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok {
-			vals = append(vals, p, url.QueryEscape(p), url.PathEscape(p))
-		}
-	}
-	return vals
+	return append(vals, redact.URLPasswords(s.Env.DatabaseURL.Reveal())...)
 }
 
 func (w writeStep) Run(ctx context.Context, s *State) error {

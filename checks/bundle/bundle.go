@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -20,7 +19,10 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/doctor"
+	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // ManifestVersion is the bundle format version.
@@ -51,19 +53,30 @@ type OmittedFile struct {
 
 // Inputs is what goes into a bundle.
 type Inputs struct {
-	Facts    *checks.Facts
-	Report   *checks.Report
-	Doctor   []byte
-	Versions any
-	Outbox   any // nil when not available
-	// Preflight is the preflight outcome (nil when not run).
-	Preflight any
-	Options   collect.Options
+	// Facts are the collected facts (facts.json); required.
+	Facts *checks.Facts
+	// Report is the check report over Facts (results.json); required.
+	Report *checks.Report
+	// Doctor is doctor's report: doctor.txt, versions.json, outbox.json
+	// (when it read the outbox) and preflight.json. Nil leaves them out.
+	Doctor *doctor.Report
+	// Options are the collect options the facts came from: the config files
+	// to include and the Docker engine to read logs from.
+	Options collect.Options
 	// LogSince limits container logs (e.g. "24h"); LogTail is lines per container.
 	LogSince string
 	LogTail  int
-	Tool     checks.Tool
-	Now      time.Time
+	// Tool names the calctl that wrote the bundle.
+	Tool checks.Tool
+	// Now is the bundle's time (zero: now).
+	Now time.Time
+}
+
+// preflightFile is preflight.json.
+type preflightFile struct {
+	Findings []preflight.Finding `json:"findings"`
+	Note     string              `json:"note"`
+	Ran      []string            `json:"ran"`
 }
 
 type builder struct {
@@ -99,35 +112,22 @@ func knownSecrets(o collect.Options) []string {
 	if o.EnvFile != "" {
 		if m, err := collect.ReadEnvFile(o.EnvFile); err == nil {
 			for k, e := range m {
-				if collect.IsSecretKey(k) {
+				if redact.IsSecretKey(k) {
 					out = append(out, e.Value)
 				}
 				if u := collect.ParseDBURL(e.Value); u != nil && u.HasPassword {
-					out = append(out, urlPassword(e.Value))
+					out = append(out, redact.URLPasswords(e.Value)...)
 				}
 			}
 		}
 	}
 	if v := o.DatabaseURL.Reveal(); v != "" {
-		out = append(out, v, urlPassword(v))
+		out = append(append(out, v), redact.URLPasswords(v)...)
 	}
 	if v := o.AdminDatabaseURL.Reveal(); v != "" {
-		out = append(out, v, urlPassword(v))
+		out = append(append(out, v), redact.URLPasswords(v)...)
 	}
 	return out
-}
-
-func urlPassword(s string) string {
-	at := strings.LastIndex(s, "@")
-	scheme := strings.Index(s, "://")
-	if at < 0 || scheme < 0 {
-		return ""
-	}
-	userinfo := s[scheme+3 : at]
-	if _, p, ok := strings.Cut(userinfo, ":"); ok {
-		return p
-	}
-	return ""
 }
 
 // Write builds the bundle in memory, redacting as it goes, and writes it
@@ -149,23 +149,25 @@ func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
 	if err := b.addJSON("results.json", "check results (calctl check -o json)", in.Report); err != nil {
 		return nil, err
 	}
-	if in.Doctor != nil {
-		b.add("doctor.txt", "calctl doctor output", []byte(b.red.Structured("doctor.txt", string(in.Doctor))))
-	}
-	if in.Versions != nil {
-		if err := b.addJSON("versions.json", "calctl, Postgres and Docker versions", in.Versions); err != nil {
+	if d := in.Doctor; d != nil {
+		var doc bytes.Buffer
+		if err := d.WriteText(&doc); err != nil {
+			return nil, err
+		}
+		b.add("doctor.txt", "calctl doctor output", []byte(b.red.Structured("doctor.txt", doc.String())))
+		if err := b.addJSON("versions.json", "calctl, Postgres and Docker versions", d.Versions); err != nil {
 			return nil, err
 		}
 	}
-	if in.Outbox != nil {
-		if err := b.addJSON("outbox.json", "usage-reporting outbox state", in.Outbox); err != nil {
+	if in.Doctor != nil && in.Doctor.OutboxSummary != nil {
+		if err := b.addJSON("outbox.json", "usage-reporting outbox state", in.Doctor.OutboxSummary); err != nil {
 			return nil, err
 		}
 	} else {
 		b.omit("outbox.json", "the usage outbox is not available in this build")
 	}
-	if in.Preflight != nil {
-		if err := b.addJSON("preflight.json", "preflight checks (docker, memory, disk, dns)", in.Preflight); err != nil {
+	if d := in.Doctor; d != nil {
+		if err := b.addJSON("preflight.json", "preflight checks (docker, memory, disk, dns)", preflightFile{Findings: d.Preflight, Note: d.PreflightNote, Ran: d.PreflightRan}); err != nil {
 			return nil, err
 		}
 	} else {
@@ -194,7 +196,7 @@ func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
 			b.omit("logs/", "container logs: "+err.Error())
 		}
 	}
-	b.m.Redactions = b.red.Log
+	b.m.Redactions = b.red.Log()
 	if b.m.Redactions == nil {
 		b.m.Redactions = []Redaction{}
 	}

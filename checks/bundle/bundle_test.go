@@ -19,6 +19,7 @@ import (
 	"github.com/calctl/calctl/checks/bundle"
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/doctor"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -126,8 +127,8 @@ func TestBundleRedactsEverySecretAndReplaysLive(t *testing.T) {
 	}
 	live := checks.Run(facts, catalog.All(), checks.Selection{}, nil)
 	out := filepath.Join(t.TempDir(), "support.tar.gz")
-	_, err = bundle.Write(ctx, out, bundle.Inputs{Facts: facts, Report: live, Doctor: []byte("doctor: db " + dbURL + "\n"),
-		Versions: map[string]string{"calctl": "test"}, Options: o, LogTail: 100})
+	_, err = bundle.Write(ctx, out, bundle.Inputs{Facts: facts, Report: live, Options: o, LogTail: 100,
+		Doctor: &doctor.Report{Versions: map[string]string{"calctl": "test"}, Connectivity: []doctor.Probe{{Name: "database", Detail: "db " + dbURL}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestRedactorRules(t *testing.T) {
 	if !strings.Contains(cfg, "A=1") || !strings.Contains(cfg, `name: "calcom"`) {
 		t.Errorf("Config removed non-secrets:\n%s", cfg)
 	}
-	for _, red := range r.Log {
+	for _, red := range r.Log() {
 		if strings.Contains(red.Key+red.Rule+red.File, "hunter2") {
 			t.Errorf("redaction log holds a value: %+v", red)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -150,7 +151,7 @@ func Collect(ctx context.Context, o Options) (*checks.Facts, error) {
 		dbURL = envRaw(o.EnvFile, "DATABASE_URL")
 	}
 	if dbURL != "" {
-		f.Target.Database = RedactURL(dbURL.Reveal())
+		f.Target.Database = redact.URL(dbURL.Reveal())
 	}
 	pub := o.URL
 	if pub == "" {

@@ -9,13 +9,8 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 )
-
-// secretKeyRE matches variable names whose values are secrets.
-var secretKeyRE = regexp.MustCompile(`(?i)(SECRET|PASSWORD|PASSWD|_PASS$|TOKEN|API_?KEY|PRIVATE_KEY|ENCRYPTION_KEY|LICENSE_KEY|_KEY$|_KEY_|^KEY$|DSN|CREDENTIAL|DATABASE_.*URL|_SID$|AUTH_TOKEN|COOKIE)`)
-
-// IsSecretKey reports whether a variable name holds a secret.
-func IsSecretKey(k string) bool { return secretKeyRE.MatchString(k) }
 
 // defaultValues are published defaults and placeholders (lower case).
 var defaultValues = map[string]bool{
@@ -92,18 +87,18 @@ func Describe(file string, line int, key, val string) checks.EnvVar {
 	v := checks.EnvVar{File: file, Line: line, Len: len(val)}
 	if u := ParseDBURL(val); u != nil {
 		v.URL = u
-		v.Secret = u.HasPassword || IsSecretKey(key)
+		v.Secret = u.HasPassword || redact.IsSecretKey(key)
 		v.Value = u.Redacted
 		v.Digest = Digest(val)
 		return v
 	}
-	if IsSecretKey(key) || hasURLPassword(val) {
+	if redact.IsSecretKey(key) || hasURLPassword(val) {
 		v.Secret = true
 		v.Entropy = EntropyBits(val)
 		v.Digest = Digest(val)
 		v.Default = val == "" || IsDefaultValue(val)
 		if hasURLPassword(val) {
-			v.Value = RedactURL(val)
+			v.Value = redact.URL(val)
 		}
 		return v
 	}
@@ -112,27 +107,8 @@ func Describe(file string, line int, key, val string) checks.EnvVar {
 	return v
 }
 
-func hasURLPassword(s string) bool {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.User == nil {
-		return false
-	}
-	_, ok := u.User.Password()
-	return ok
-}
-
-// RedactURL replaces the password of a URL with "REDACTED".
-func RedactURL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.User == nil {
-		return s
-	}
-	if _, ok := u.User.Password(); !ok {
-		return s
-	}
-	u.User = url.UserPassword(u.User.Username(), "REDACTED")
-	return u.String()
-}
+// hasURLPassword reports whether s holds URL credentials, parseable or not.
+func hasURLPassword(s string) bool { return redact.URL(s) != s }
 
 // ParseDBURL parses a postgres URL; nil if s is not one.
 func ParseDBURL(s string) *checks.DBURL {
@@ -163,13 +139,7 @@ func ParseDBURL(s string) *checks.DBURL {
 		d.HasPassword, d.PasswordLen, d.PasswordDigest, d.PasswordWeak = true, len(p), Digest(p), IsDefaultValue(p)
 	}
 	d.Local = LocalHost(d.Host)
-	d.Redacted = RedactURL(s)
-	if d.Redacted == s && u.Query().Get("password") != "" {
-		q := u.Query()
-		q.Set("password", "REDACTED")
-		u.RawQuery = q.Encode()
-		d.Redacted = u.String()
-	}
+	d.Redacted = redact.URL(s)
 	return d
 }
 

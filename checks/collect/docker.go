@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // DockerClient returns o.DockerClient or one from the environment.
@@ -131,7 +132,7 @@ func inspectContainer(ctx context.Context, cli *client.Client, id string) (check
 			switch {
 			case strings.HasSuffix(k, "_FILE"):
 				c.FileEnvKeys = append(c.FileEnvKeys, k)
-			case IsSecretKey(k) || hasURLPassword(v):
+			case redact.IsSecretKey(k) || hasURLPassword(v):
 				if v != "" {
 					c.SecretEnvKeys = append(c.SecretEnvKeys, k)
 					secrets[k] = v

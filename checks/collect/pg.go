@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -31,20 +32,9 @@ func ConnectPG(ctx context.Context, url secret.Secret) (*pgx.Conn, error) {
 	cfg.RuntimeParams["application_name"] = "calctl-check"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s:%d as %s: %w", cfg.Host, cfg.Port, cfg.User, scrubPGError(err, url))
+		return nil, fmt.Errorf("connect to %s:%d as %s: %w", cfg.Host, cfg.Port, cfg.User, redact.Error(err, append(redact.URLPasswords(url.Reveal()), cfg.Password)...))
 	}
 	return conn, nil
-}
-
-// scrubPGError keeps a password that might appear in an error out of it.
-func scrubPGError(err error, url secret.Secret) error {
-	if p := ParseDBURL(url.Reveal()); p != nil && p.HasPassword {
-		msg := err.Error()
-		if u, e := pgx.ParseConfig(url.Reveal()); e == nil && u.Password != "" && strings.Contains(msg, u.Password) {
-			return errors.New(strings.ReplaceAll(msg, u.Password, "REDACTED"))
-		}
-	}
-	return err
 }
 
 func pgCode(err error) string {

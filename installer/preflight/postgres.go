@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -17,13 +18,13 @@ var postgresCheck = Check{
 		cfg, err := pgx.ParseConfig(in.DatabaseURL.Reveal())
 		if err != nil {
 			// pgx errors can quote the connection string: never show it.
-			return []Finding{{Severity: Error, Message: "DATABASE_URL cannot be parsed: " + redact(err, in.DatabaseURL.Reveal()),
+			return []Finding{{Severity: Error, Message: "DATABASE_URL cannot be parsed: " + scrub(err, in.DatabaseURL.Reveal()),
 				Remedy: "check the URL and the CA file (database.ca_file) it names"}}
 		}
 		host := cfg.Host
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
-			msg := redact(err, in.DatabaseURL.Reveal())
+			msg := scrub(err, in.DatabaseURL.Reveal())
 			f := Finding{Severity: Error, Message: fmt.Sprintf("cannot connect to Postgres at %s:%d: %s", host, cfg.Port, msg),
 				Remedy: "check the host, port, user, password and firewall (security group for RDS)"}
 			if strings.Contains(msg, "refused TLS") || strings.Contains(msg, "server does not support TLS") || strings.Contains(msg, "SSL") && strings.Contains(msg, "not") {
@@ -50,14 +51,12 @@ var postgresCheck = Check{
 	},
 }
 
-// redact removes the URL and its password from a driver error message.
-func redact(err error, url string) string {
-	msg := err.Error()
-	if url != "" {
-		msg = strings.ReplaceAll(msg, url, "(DATABASE_URL)")
+// scrub removes the URL's password from a driver error message
+// (internal/redact's rules).
+func scrub(err error, url string) string {
+	secrets := redact.URLPasswords(url)
+	if cfg, perr := pgx.ParseConfig(url); perr == nil {
+		secrets = append(secrets, cfg.Password)
 	}
-	if cfg, perr := pgx.ParseConfig(url); perr == nil && cfg.Password != "" {
-		msg = strings.ReplaceAll(msg, cfg.Password, "********")
-	}
-	return msg
+	return redact.Error(err, secrets...).Error()
 }

@@ -7,27 +7,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/docker/docker/client"
 )
 
-// Severity of a finding.
-type Severity string
+// Severity of a finding (installer/contract's, so the engine's events carry
+// findings as they are).
+type Severity = contract.Severity
 
 // Severities: an error stops the install, a warning does not.
 const (
-	Error   Severity = "error"
-	Warning Severity = "warning"
+	Error   = contract.SeverityError
+	Warning = contract.SeverityWarning
 )
 
 // Finding is one problem a check found, with what to do about it.
-type Finding struct {
-	Check    string   `json:"check"`
-	Severity Severity `json:"severity"`
-	Message  string   `json:"message"`
-	Remedy   string   `json:"remedy,omitempty"`
-	Ignored  bool     `json:"ignored,omitempty"`
-}
+type Finding = contract.Finding
 
 // Input is what the checks look at.
 type Input struct {

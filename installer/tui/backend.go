@@ -1,11 +1,11 @@
 // Package tui is the `calctl install` wizard: bubbletea models that gather
-// installer.Answers with huh forms, show the plan, and draw the
-// installer.Event stream of a run (DESIGN.md habit 5: the TUI only draws
+// contract.Answers with huh forms, show the plan, and draw the
+// contract.Event stream of a run (DESIGN.md habit 5: the TUI only draws
 // events).
 //
 // The package touches nothing outside the terminal. Every live check, the
 // plan, the run and the saving of answers come in as callbacks in Backend,
-// which internal/cli fills with the real engine, gitsource and preflight.
+// which installer/wizard fills with the real engine, gitsource and preflight.
 // Tests pass in-memory backends: that is not a mock of a service, because
 // the callbacks ARE this package's contract with the world.
 package tui
@@ -13,7 +13,7 @@ package tui
 import (
 	"context"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -25,22 +25,22 @@ type Backend struct {
 	// ProbeSource checks that the repository (and, for submodule mode
 	// resolve, its private submodules) can be read with token. It returns a
 	// short description of what it reached, or an error with the reason.
-	ProbeSource func(ctx context.Context, a *installer.Answers, token secret.Secret) (string, error)
+	ProbeSource func(ctx context.Context, a *contract.Answers, token secret.Secret) (string, error)
 	// ProbeDatabase connects to an external or RDS database with url (and
 	// a.Database.CAFile) and reports the server version and TLS.
-	ProbeDatabase func(ctx context.Context, a *installer.Answers, url secret.Secret) (DBInfo, error)
+	ProbeDatabase func(ctx context.Context, a *contract.Answers, url secret.Secret) (DBInfo, error)
 	// Preflight runs the host checks for a and reports each finding through
 	// found as it is found. The error is for checks that could not run.
-	Preflight func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, found func(Finding)) error
+	Preflight func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, found func(contract.Finding)) error
 	// Plan is the --dry-run of a: the steps and what each would change,
 	// secrets masked.
-	Plan func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets) (Plan, error)
+	Plan func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets) (Plan, error)
 	// Run runs the install and reports every event to sink. It honours
 	// ctx: cancelling it stops the running step.
-	Run func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error
+	Run func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error
 	// SaveAnswers writes a (which holds no secrets, only the names of the
 	// environment variables that do) to path.
-	SaveAnswers func(path string, a *installer.Answers) error
+	SaveAnswers func(path string, a *contract.Answers) error
 }
 
 // DBInfo is what a database connection test learned.
@@ -51,20 +51,12 @@ type DBInfo struct {
 	TLS bool
 }
 
-// Finding is one preflight finding, as the Target screen shows it.
-type Finding struct {
-	Check    string
-	Severity string // error or warning
-	Message  string
-	Remedy   string
-}
-
 // Plan is what the Review screen shows.
 type Plan struct {
 	// Steps are the plan's step names in order.
 	Steps []string
 	// Changes are the files and commands the run would change.
-	Changes []installer.Change
+	Changes []contract.Change
 	// Notes are other lines the dry run reported (skips, warnings).
 	Notes []string
 }
@@ -73,9 +65,9 @@ type Plan struct {
 type Config struct {
 	// Answers are the starting values (flags, an answers file, or the
 	// existing install); defaults are applied to a copy.
-	Answers *installer.Answers
+	Answers *contract.Answers
 	// Env holds secrets already in the environment (CALCTL_GIT_TOKEN, ...).
-	Env installer.EnvSecrets
+	Env contract.EnvSecrets
 	// TokenEnv is the variable the wizard offers for the git token.
 	TokenEnv string
 	// Existing is true when install_dir already holds an install: the
@@ -108,7 +100,7 @@ const (
 type Result struct {
 	Outcome Outcome
 	// Answers are the answers the wizard ended with.
-	Answers *installer.Answers
+	Answers *contract.Answers
 	// Summary is the Summary screen as plain text, for printing after the
 	// terminal is restored.
 	Summary string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -28,12 +29,12 @@ func TestMain(m *testing.M) {
 
 // memBackend is an in-memory Backend. The callbacks are the TUI's whole
 // contract with the world, so this is the world as the TUI sees it, not a
-// mock of a service: the real ones are wired in internal/cli and driven
+// mock of a service: the real ones are wired in installer/wizard and driven
 // end to end by internal/cli's tmux test.
 type memBackend struct {
 	mu        sync.Mutex
 	runs      int
-	saved     map[string]*installer.Answers
+	saved     map[string]*contract.Answers
 	failStart int // the start step fails on this many runs
 	block     chan struct{}
 	runCtxErr atomic.Value
@@ -43,31 +44,31 @@ type memBackend struct {
 
 func (b *memBackend) backend() Backend {
 	return Backend{
-		ProbeSource: func(ctx context.Context, a *installer.Answers, tok secret.Secret) (string, error) {
+		ProbeSource: func(ctx context.Context, a *contract.Answers, tok secret.Secret) (string, error) {
 			if tok.Reveal() != "good-token" {
 				return "", fmt.Errorf("gitsource: remote %s: authentication required: the token was refused (HTTP 401); give a token with read access to the repository", a.Source.URL)
 			}
 			return "reachable: " + a.Source.URL + " (ref " + a.Source.Ref + ")", nil
 		},
-		ProbeDatabase: func(ctx context.Context, a *installer.Answers, url secret.Secret) (DBInfo, error) {
+		ProbeDatabase: func(ctx context.Context, a *contract.Answers, url secret.Secret) (DBInfo, error) {
 			if url.Reveal() == "postgresql://cal:pw@db.internal:5432/cal?sslmode=require" {
 				return DBInfo{Version: "16.4", TLS: true}, nil
 			}
 			return DBInfo{}, errors.New("cannot connect to Postgres at db.internal:5432: connection refused")
 		},
-		Preflight: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, found func(Finding)) error {
-			found(Finding{Check: "memory", Severity: "warning", Message: "2.0 GiB RAM; next build needs 4 GiB", Remedy: "add swap or build on a bigger host"})
-			found(Finding{Check: "ports", Severity: "error", Message: "port 3000 (web) is in use by another process", Remedy: "stop it, or set web.port"})
+		Preflight: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, found func(contract.Finding)) error {
+			found(contract.Finding{Check: "memory", Severity: "warning", Message: "2.0 GiB RAM; next build needs 4 GiB", Remedy: "add swap or build on a bigger host"})
+			found(contract.Finding{Check: "ports", Severity: "error", Message: "port 3000 (web) is in use by another process", Remedy: "stop it, or set web.port"})
 			return nil
 		},
-		Plan: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets) (Plan, error) {
+		Plan: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets) (Plan, error) {
 			b.planCalls.Add(1)
 			if b.planErr != nil {
 				return Plan{}, b.planErr
 			}
 			return Plan{
 				Steps: []string{"preflight", "clone", "secrets", "render", "write", "start", "migrate", "verify", "agent"},
-				Changes: []installer.Change{
+				Changes: []contract.Change{
 					{Path: "docker-compose.yml", Action: "create"},
 					{Path: ".env", Action: "create"},
 					{Path: "Dockerfile.calctl", Action: "create"},
@@ -75,7 +76,7 @@ func (b *memBackend) backend() Backend {
 				Notes: []string{"clone: dry run: would clone " + a.Source.URL + "@" + a.Source.Ref + " into " + a.Source.Dir},
 			}, nil
 		},
-		Run: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error {
+		Run: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error {
 			b.mu.Lock()
 			b.runs++
 			fail := b.runs <= b.failStart
@@ -88,11 +89,11 @@ func (b *memBackend) backend() Backend {
 			}
 			return err
 		},
-		SaveAnswers: func(path string, a *installer.Answers) error {
+		SaveAnswers: func(path string, a *contract.Answers) error {
 			b.mu.Lock()
 			defer b.mu.Unlock()
 			if b.saved == nil {
-				b.saved = map[string]*installer.Answers{}
+				b.saved = map[string]*contract.Answers{}
 			}
 			out, err := yaml.Marshal(a)
 			if err != nil {
@@ -124,7 +125,7 @@ func (s scriptStep) Run(ctx context.Context, st *installer.State) error {
 		st.Logf("info", "%s", l)
 	}
 	for _, p := range s.paths {
-		st.Emit(installer.Event{Type: installer.EventChange, Path: p, Action: "create"})
+		st.Emit(contract.Event{Type: contract.EventChange, Path: p, Action: "create"})
 	}
 	if s.block != nil {
 		st.Progress(40, "building the web image")
@@ -144,7 +145,7 @@ func (skipStep) Skip(*installer.State) (bool, string) { return true, "dry run" }
 func scriptedPlan(b *memBackend, fail bool) []installer.Step {
 	start := scriptStep{name: "start", logs: []string{"docker compose -p calcom up -d --build", "#1 [web] building"}, block: b.block}
 	if fail {
-		start.err = installer.WithRemedy(errors.New("compose up: port 3000 is already allocated"), "stop what listens on port 3000, or set web.port")
+		start.err = contract.WithRemedy(errors.New("compose up: port 3000 is already allocated"), "stop what listens on port 3000, or set web.port")
 	}
 	return []installer.Step{
 		scriptStep{name: "preflight", logs: []string{"9 checks passed"}},

@@ -3,7 +3,7 @@ package tui
 import (
 	"fmt"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/charmbracelet/huh"
 )
 
@@ -51,21 +51,21 @@ func (m *Model) pages(s screen) []page {
 	case screenTarget:
 		return []page{{hidden: never, group: huh.NewGroup(
 			huh.NewSelect[string]().Title("Run Cal.com with").Value(&v.Target).Options(
-				huh.NewOption("compose  Docker Engine 20.10+ and compose v2; can bundle Postgres", installer.TargetCompose),
-				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", installer.TargetPM2)),
+				huh.NewOption("compose  Docker Engine 20.10+ and compose v2; can bundle Postgres", contract.TargetCompose),
+				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", contract.TargetPM2)),
 		)}}
 	case screenDatabase:
 		return []page{{hidden: never, group: huh.NewGroup(
 			huh.NewSelect[string]().Title("Postgres").Value(&v.DBMode).Options(
-				huh.NewOption("bundled   Postgres 16 in a container next to the app (compose)", installer.DBBundled),
-				huh.NewOption("external  your own Postgres 13-17, over TLS", installer.DBExternal),
-				huh.NewOption("rds       AWS RDS, TLS verify-full with the RDS CA bundle", installer.DBRDS)).
+				huh.NewOption("bundled   Postgres 16 in a container next to the app (compose)", contract.DBBundled),
+				huh.NewOption("external  your own Postgres 13-17, over TLS", contract.DBExternal),
+				huh.NewOption("rds       AWS RDS, TLS verify-full with the RDS CA bundle", contract.DBRDS)).
 				Validate(func(s string) error {
 					w := *v
 					w.DBMode = s
-					return problemAt(w.answers(m.cfg.Answers, m.cfg.TokenEnv), installer.EnvSecrets{}, "database.mode")
+					return problemAt(w.answers(m.cfg.Answers, m.cfg.TokenEnv), contract.EnvSecrets{}, "database.mode")
 				}),
-		)}, {hidden: func() bool { return v.DBMode == installer.DBBundled }, group: huh.NewGroup(
+		)}, {hidden: func() bool { return v.DBMode == contract.DBBundled }, group: huh.NewGroup(
 			huh.NewInput().Title("Database URL").Description("postgresql://USER:PASSWORD@HOST:5432/DB (hidden; kept in memory)").
 				EchoMode(huh.EchoModePassword).Value(&v.DBURL).
 				Validate(m.check(func(v *values, s string) { v.DBURL = s }, "database.url_env")),
@@ -77,8 +77,8 @@ func (m *Model) pages(s screen) []page {
 			huh.NewInput().Title(m.label("Public URL", v.PublicURL)).Description("the address people open, e.g. https://cal.example.com").
 				Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url")),
 			huh.NewSelect[string]().Title("Proxy and TLS").Value(&v.Proxy).Options(
-				huh.NewOption("caddy  HTTPS with Let's Encrypt on ports 80 and 443", installer.ProxyCaddy),
-				huh.NewOption("none   the app listens on 127.0.0.1; bring your own proxy", installer.ProxyNone)),
+				huh.NewOption("caddy  HTTPS with Let's Encrypt on ports 80 and 443", contract.ProxyCaddy),
+				huh.NewOption("none   the app listens on 127.0.0.1; bring your own proxy", contract.ProxyNone)),
 		)}, {hidden: never, group: huh.NewGroup(
 			huh.NewInput().Title(m.label("E-mail: SMTP host (optional)", v.EmailHost)).Description("leave empty to send no e-mail").Value(&v.EmailHost).
 				Validate(m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")),

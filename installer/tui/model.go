@@ -3,7 +3,7 @@ package tui
 import (
 	"context"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/bubbles/spinner"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -61,7 +61,7 @@ type Model struct {
 	checkOK  bool
 	checkMsg string
 	// Target: preflight findings as found
-	findings      []Finding
+	findings      []contract.Finding
 	preflightErr  error
 	preflightDone bool
 	// Review
@@ -112,8 +112,8 @@ func (m *Model) Result() Result {
 	return r
 }
 
-func (m *Model) answers() *installer.Answers { return m.v.answers(m.cfg.Answers, m.cfg.TokenEnv) }
-func (m *Model) env() installer.EnvSecrets   { return m.v.env(m.cfg.Env) }
+func (m *Model) answers() *contract.Answers { return m.v.answers(m.cfg.Answers, m.cfg.TokenEnv) }
+func (m *Model) env() contract.EnvSecrets   { return m.v.env(m.cfg.Env) }
 
 // Init implements tea.Model.
 func (m *Model) Init() tea.Cmd { return nil }
@@ -314,10 +314,10 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // submit runs the live check of a completed form screen.
 func (m *Model) submit() tea.Cmd {
-	if m.screen == screenTarget && m.v.Target == installer.TargetPM2 && m.v.DBMode == installer.DBBundled {
+	if m.screen == screenTarget && m.v.Target == contract.TargetPM2 && m.v.DBMode == contract.DBBundled {
 		// bundled Postgres is the default and runs only under compose:
 		// preselect external for pm2 on the next screen
-		m.v.DBMode = installer.DBExternal
+		m.v.DBMode = contract.DBExternal
 	}
 	a, env, b := m.answers(), m.env(), m.cfg.Backend
 	switch m.screen {
@@ -336,11 +336,11 @@ func (m *Model) submit() tea.Cmd {
 		}
 		m.phase, m.findings, m.preflightErr, m.preflightDone = phaseBusy, nil, nil, false
 		return m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
-			err := b.Preflight(ctx, a, env, func(f Finding) { send(findingMsg(f), true) })
+			err := b.Preflight(ctx, a, env, func(f contract.Finding) { send(findingMsg(f), true) })
 			send(preflightDoneMsg{err: err}, false)
 		})
 	case screenDatabase:
-		if a.Database.Mode == installer.DBBundled || b.ProbeDatabase == nil {
+		if a.Database.Mode == contract.DBBundled || b.ProbeDatabase == nil {
 			return m.goTo(screenSite)
 		}
 		m.phase = phaseBusy
@@ -367,7 +367,7 @@ type checkedMsg struct {
 	err    error
 }
 
-type findingMsg Finding
+type findingMsg contract.Finding
 
 type preflightDoneMsg struct{ err error }
 
@@ -376,7 +376,7 @@ type plannedMsg struct {
 	err  error
 }
 
-type eventMsg installer.Event
+type eventMsg contract.Event
 
 type runDoneMsg struct{ err error }
 
@@ -394,7 +394,7 @@ func (m *Model) handleWork(msg tea.Msg) tea.Cmd {
 			m.checkMsg = msg.err.Error()
 		}
 	case findingMsg:
-		m.findings = append(m.findings, Finding(msg))
+		m.findings = append(m.findings, contract.Finding(msg))
 	case preflightDoneMsg:
 		m.phase, m.preflightDone, m.preflightErr = phaseResult, true, msg.err
 		m.checkOK = true // findings inform; the run's preflight step decides
@@ -407,7 +407,7 @@ func (m *Model) handleWork(msg tea.Msg) tea.Cmd {
 			m.plan = &p
 		}
 	case eventMsg:
-		m.run.apply(installer.Event(msg))
+		m.run.apply(contract.Event(msg))
 	case runDoneMsg:
 		m.run.finish(msg.err)
 		switch {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
@@ -133,7 +133,7 @@ func TestRetryAfterFailure(t *testing.T) {
 func TestSaveAnswersLeavesSecretsOut(t *testing.T) {
 	b := &memBackend{}
 	cfg := testConfig(b)
-	cfg.Env = installer.EnvSecrets{} // the token is typed
+	cfg.Env = contract.EnvSecrets{} // the token is typed
 	d := start(t, cfg, 120, 40)
 	toSource(d)
 	d.keys("enter", "enter", "enter", "up", "enter")
@@ -176,7 +176,7 @@ func TestSaveAnswersLeavesSecretsOut(t *testing.T) {
 			t.Errorf("saved answers hold the secret %q:\n%s", s, data)
 		}
 	}
-	a, err := installer.DecodeAnswers(data)
+	a, err := contract.DecodeAnswers(data)
 	if err != nil {
 		t.Fatalf("saved answers do not load: %v", err)
 	}
@@ -206,7 +206,7 @@ func TestResize(t *testing.T) {
 }
 
 func TestProblemAt(t *testing.T) {
-	base := &installer.Answers{InstallDir: "/opt/calcom", PublicURL: "https://cal.example.com"}
+	base := &contract.Answers{InstallDir: "/opt/calcom", PublicURL: "https://cal.example.com"}
 	cases := []struct {
 		name string
 		set  func(v *values)
@@ -228,9 +228,9 @@ func TestProblemAt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newValues(base, installer.EnvSecrets{}, "CALCTL_GIT_TOKEN")
+			v := newValues(base, contract.EnvSecrets{}, "CALCTL_GIT_TOKEN")
 			tc.set(&v)
-			err := problemAt(v.answers(base, "CALCTL_GIT_TOKEN"), v.env(installer.EnvSecrets{}), tc.path)
+			err := problemAt(v.answers(base, "CALCTL_GIT_TOKEN"), v.env(contract.EnvSecrets{}), tc.path)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("unexpected problem: %v", err)
@@ -247,14 +247,14 @@ func TestProblemAt(t *testing.T) {
 // BenchmarkRunView measures drawing the Run screen while a step has logged
 // b.N lines (compose build output), as the TUI does after every event.
 func BenchmarkRunView(b *testing.B) {
-	m := New(context.Background(), Config{Answers: &installer.Answers{}, Plain: true})
+	m := New(context.Background(), Config{Answers: &contract.Answers{}, Plain: true})
 	m.screen = screenRun
-	m.run.apply(installer.Event{Type: installer.EventPlan, Steps: []string{"preflight", "clone", "secrets", "render", "write", "start", "migrate", "verify", "agent"}})
-	m.run.apply(installer.Event{Type: installer.EventStepStart, Step: "start"})
+	m.run.apply(contract.Event{Type: contract.EventPlan, Steps: []string{"preflight", "clone", "secrets", "render", "write", "start", "migrate", "verify", "agent"}})
+	m.run.apply(contract.Event{Type: contract.EventStepStart, Step: "start"})
 	m.run.running = true
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		m.run.apply(installer.Event{Type: installer.EventLog, Step: "start", Message: "#12 [web 5/9] RUN yarn install --immutable  12.3s"})
+		m.run.apply(contract.Event{Type: contract.EventLog, Step: "start", Message: "#12 [web 5/9] RUN yarn install --immutable  12.3s"})
 		_ = m.View()
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/charmbracelet/bubbles/cursor"
 	tea "github.com/charmbracelet/bubbletea"
 )
@@ -109,7 +109,7 @@ func (m *Model) reviewLines() []string {
 	add("", fmt.Sprintf("submodules %s, token %s", a.Source.Submodules, tok))
 	add("target", a.Target)
 	switch a.Database.Mode {
-	case installer.DBBundled:
+	case contract.DBBundled:
 		add("database", fmt.Sprintf("bundled Postgres %d", a.Database.Version))
 	default:
 		db := a.Database.Mode + ", URL ••••••••"
@@ -150,7 +150,7 @@ func (m *Model) reviewLines() []string {
 			}
 			l = append(l, m.st.bad.Render(p+w))
 		}
-		if r := installer.RemedyOf(m.planErr); r != "" {
+		if r := contract.RemedyOf(m.planErr); r != "" {
 			for _, w := range wrap("fix: "+r, m.width-2) {
 				l = append(l, "  "+w)
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	tea "github.com/charmbracelet/bubbletea"
 )
 
@@ -36,8 +36,8 @@ type stepRow struct {
 type runState struct {
 	rows     []*stepRow
 	current  *stepRow
-	failed   *installer.Event
-	changes  []installer.Event
+	failed   *contract.Event
+	changes  []contract.Event
 	doneMsg  string
 	running  bool
 	stopping bool
@@ -59,23 +59,23 @@ func (r *runState) row(name string) *stepRow {
 }
 
 // apply draws one engine event into the state.
-func (r *runState) apply(e installer.Event) {
+func (r *runState) apply(e contract.Event) {
 	switch e.Type {
-	case installer.EventPlan:
+	case contract.EventPlan:
 		r.rows = nil
 		for _, s := range e.Steps {
 			r.rows = append(r.rows, &stepRow{name: s})
 		}
-	case installer.EventStepStart:
+	case contract.EventStepStart:
 		row := r.row(e.Step)
 		row.state, r.current, r.scroll = rowRunning, row, 0
-	case installer.EventProgress:
+	case contract.EventProgress:
 		row := r.row(e.Step)
 		row.note = e.Message
 		if e.Percent > 0 {
 			row.note = fmt.Sprintf("%d%% %s", e.Percent, e.Message)
 		}
-	case installer.EventLog:
+	case contract.EventLog:
 		row := r.row(e.Step)
 		lvl := ""
 		if e.Level != "" && e.Level != "info" {
@@ -90,22 +90,22 @@ func (r *runState) apply(e installer.Event) {
 		if n := len(row.logged); n > 2*maxLogLines { // trim now and then, not on every line
 			row.logged = append(row.logged[:0:0], row.logged[n-maxLogLines:]...)
 		}
-	case installer.EventChange:
+	case contract.EventChange:
 		row := r.row(e.Step)
 		row.logged = append(row.logged, fmt.Sprintf("%-9s %s", e.Action, e.Path))
 		r.changes = append(r.changes, e)
-	case installer.EventStepSkip:
+	case contract.EventStepSkip:
 		row := r.row(e.Step)
 		row.state, row.note = rowSkipped, e.Message
-	case installer.EventStepDone:
+	case contract.EventStepDone:
 		row := r.row(e.Step)
 		row.state, row.durMS, row.note = rowDone, e.DurationMS, ""
-	case installer.EventStepFail:
+	case contract.EventStepFail:
 		row := r.row(e.Step)
 		row.state, row.durMS = rowFailed, e.DurationMS
 		ev := e
 		r.failed, r.current = &ev, row
-	case installer.EventDone:
+	case contract.EventDone:
 		r.doneMsg = e.Message
 	}
 }
@@ -113,7 +113,7 @@ func (r *runState) apply(e installer.Event) {
 func (r *runState) finish(err error) {
 	r.running, r.finished, r.err = false, true, err
 	if err != nil && r.failed == nil {
-		r.failed = &installer.Event{Error: err.Error(), Remedy: installer.RemedyOf(err)}
+		r.failed = &contract.Event{Error: err.Error(), Remedy: contract.RemedyOf(err)}
 	}
 }
 
@@ -135,7 +135,7 @@ func (m *Model) startRun() tea.Cmd {
 	}
 	a, env, run := m.answers(), m.env(), m.cfg.Backend.Run
 	cmd := m.startWork(func(ctx context.Context, send func(tea.Msg, bool)) {
-		err := run(ctx, a, env, func(e installer.Event) { send(eventMsg(e), true) })
+		err := run(ctx, a, env, func(e contract.Event) { send(eventMsg(e), true) })
 		send(runDoneMsg{err: err}, false)
 	})
 	m.run.cancel = m.cancel

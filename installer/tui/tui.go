@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/huh"
 )
@@ -75,14 +75,18 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 			}
 		case s == screenTarget && b.Preflight != nil:
 			fmt.Fprintln(out, "preflight: checking this host…")
-			err = b.Preflight(ctx, a, env, func(f Finding) {
-				fmt.Fprintf(out, "%s %s: %s\n", f.Severity, f.Check, f.Message)
+			err = b.Preflight(ctx, a, env, func(f contract.Finding) {
+				sev := contract.SeverityWarning
+				if f.Blocking() {
+					sev = contract.SeverityError
+				}
+				fmt.Fprintf(out, "%s %s\n", sev, f)
 				if f.Remedy != "" {
 					fmt.Fprintf(out, "  fix: %s\n", f.Remedy)
 				}
 			})
 			fmt.Fprintln(out, "preflight: done")
-		case s == screenDatabase && b.ProbeDatabase != nil && a.Database.Mode != installer.DBBundled:
+		case s == screenDatabase && b.ProbeDatabase != nil && a.Database.Mode != contract.DBBundled:
 			var info DBInfo
 			if info, err = b.ProbeDatabase(ctx, a, env.DatabaseURL); err == nil {
 				fmt.Fprintf(out, "✓ connected: PostgreSQL %s, TLS %v\n", info.Version, info.TLS)
@@ -124,7 +128,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		return m.Result(), nil
 	}
 	fmt.Fprintln(out, "== Run ==")
-	err := b.Run(ctx, m.answers(), m.env(), installer.Tee(installer.TextView(out), func(e installer.Event) { m.run.apply(e) }))
+	err := b.Run(ctx, m.answers(), m.env(), contract.Tee(contract.TextView(out), func(e contract.Event) { m.run.apply(e) }))
 	m.run.finish(err)
 	m.result.Err = err
 	m.result.Outcome = Finished

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
@@ -30,8 +30,8 @@ var sizes = [][2]int{{80, 24}, {120, 40}}
 
 func testConfig(b *memBackend) Config {
 	return Config{
-		Answers:  &installer.Answers{InstallDir: "/opt/calcom"},
-		Env:      installer.EnvSecrets{GitToken: "good-token"},
+		Answers:  &contract.Answers{InstallDir: "/opt/calcom"},
+		Env:      contract.EnvSecrets{GitToken: "good-token"},
 		TokenEnv: "CALCTL_GIT_TOKEN",
 		Plain:    true,
 		Backend:  b.backend(),
@@ -203,7 +203,7 @@ func TestScreens(t *testing.T) {
 		}},
 		{name: "review", path: toReview},
 		{name: "review_plan_failed", backend: func(b *memBackend) {
-			b.planErr = fmt.Errorf("render: %w", installer.WithRemedy(errors.New("web.dockerfile docker/Dockerfile does not exist in the checkout"), "set web.dockerfile to a Dockerfile in the repository, or leave it empty"))
+			b.planErr = fmt.Errorf("render: %w", contract.WithRemedy(errors.New("web.dockerfile docker/Dockerfile does not exist in the checkout"), "set web.dockerfile to a Dockerfile in the repository, or leave it empty"))
 		}, path: func(d *driver) {
 			toSite(d)
 			d.keys("https://cal.example.com", "enter", "enter")

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -42,7 +42,7 @@ const (
 	envSigning     = "CALCTL_SIGNING_SECRET"
 )
 
-func newValues(a *installer.Answers, env installer.EnvSecrets, tokenEnv string) values {
+func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) values {
 	v := values{
 		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules,
 		Target: a.Target, DBMode: a.Database.Mode, CAFile: a.Database.CAFile,
@@ -69,7 +69,7 @@ func newValues(a *installer.Answers, env installer.EnvSecrets, tokenEnv string) 
 // answers builds the answers from base and the form values, defaults
 // applied. Secrets never go into them: only the names of the environment
 // variables that hold them.
-func (v *values) answers(base *installer.Answers, tokenEnv string) *installer.Answers {
+func (v *values) answers(base *contract.Answers, tokenEnv string) *contract.Answers {
 	a := *base
 	a.Source.URL, a.Source.Ref, a.Source.Submodules = strings.TrimSpace(v.SourceURL), strings.TrimSpace(v.Ref), v.Submodules
 	a.Source.TokenEnv = ""
@@ -79,17 +79,17 @@ func (v *values) answers(base *installer.Answers, tokenEnv string) *installer.An
 	a.Target = v.Target
 	a.Database.Mode = v.DBMode
 	a.Database.CAFile = strings.TrimSpace(v.CAFile)
-	if v.DBMode != installer.DBBundled && a.Database.URLEnv == "" {
+	if v.DBMode != contract.DBBundled && a.Database.URLEnv == "" {
 		a.Database.URLEnv = envDatabaseURL
 	}
 	a.PublicURL, a.Proxy = strings.TrimSpace(v.PublicURL), v.Proxy
-	a.Email = installer.Email{Host: strings.TrimSpace(v.EmailHost), User: strings.TrimSpace(v.EmailUser),
+	a.Email = contract.Email{Host: strings.TrimSpace(v.EmailHost), User: strings.TrimSpace(v.EmailUser),
 		From: strings.TrimSpace(v.EmailFrom), FromName: base.Email.FromName}
 	a.Email.Port, _ = strconv.Atoi(strings.TrimSpace(v.EmailPort))
 	if a.Email.User != "" {
 		a.Email.PasswordEnv = envSMTP
 	}
-	a.Billing = installer.Billing{}
+	a.Billing = contract.Billing{}
 	if strings.TrimSpace(v.DeploymentID) != "" || strings.TrimSpace(v.BillingEndpoint) != "" {
 		a.Billing = base.Billing
 		a.Billing.Endpoint, a.Billing.DeploymentID = strings.TrimSpace(v.BillingEndpoint), strings.TrimSpace(v.DeploymentID)
@@ -104,7 +104,7 @@ func (v *values) answers(base *installer.Answers, tokenEnv string) *installer.An
 
 // env returns the secrets the answers name, from the form or the
 // environment.
-func (v *values) env(base installer.EnvSecrets) installer.EnvSecrets {
+func (v *values) env(base contract.EnvSecrets) contract.EnvSecrets {
 	e := base
 	switch v.TokenChoice {
 	case tokenTyped:
@@ -113,7 +113,7 @@ func (v *values) env(base installer.EnvSecrets) installer.EnvSecrets {
 		e.GitToken = ""
 	}
 	e.DatabaseURL = ""
-	if v.DBMode != installer.DBBundled {
+	if v.DBMode != contract.DBBundled {
 		e.DatabaseURL = secret.Secret(strings.TrimSpace(v.DBURL))
 	}
 	e.SMTPPassword = secret.Secret(v.EmailPass)
@@ -126,9 +126,9 @@ func (v *values) env(base installer.EnvSecrets) installer.EnvSecrets {
 // ResolveEnv) over a and env and returns the first problem at one of paths,
 // as an error for huh to show next to the field. The wizard has no rules of
 // its own.
-func problemAt(a *installer.Answers, env installer.EnvSecrets, paths ...string) error {
-	var ps []installer.Problem
-	var ae *installer.AnswersError
+func problemAt(a *contract.Answers, env contract.EnvSecrets, paths ...string) error {
+	var ps []contract.Problem
+	var ae *contract.AnswersError
 	if err := a.Validate(); errors.As(err, &ae) {
 		ps = append(ps, ae.Problems...)
 	}
@@ -151,7 +151,7 @@ func problemAt(a *installer.Answers, env installer.EnvSecrets, paths ...string) 
 
 // fieldMessage words a Problem for the field it belongs to: the
 // environment variable names are the wizard's business, not the user's.
-func fieldMessage(p installer.Problem) string {
+func fieldMessage(p contract.Problem) string {
 	msg := p.Message
 	if strings.HasPrefix(msg, "environment variable ") && strings.HasSuffix(msg, " is empty") {
 		msg = "required"

@@ -157,13 +157,13 @@ func (m *Model) viewFindings() string {
 	errs, warns := 0, 0
 	for _, f := range m.findings {
 		mark, st := "!", m.st.warn
-		if f.Severity == "error" {
+		if f.Blocking() {
 			mark, st = "✗", m.st.bad
 			errs++
 		} else {
 			warns++
 		}
-		for i, l := range wrap(f.Check+": "+f.Message, m.width-6) {
+		for i, l := range wrap(f.String(), m.width-6) {
 			p := "    "
 			if i == 0 {
 				p = "  " + mark + " "

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/reporter/sender"
 	"github.com/spf13/cobra"
 )
@@ -37,32 +39,29 @@ journald or a log shipper. See docs/usage-reporting.md.`,
 		Example: `  calctl agent --config /etc/calctl/agent.yaml --log-format json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAgent(cmd, opts)
+			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
+			return runAgent(cmd.Context(), opts)
 		},
 	}
 	opts.Setup.bind(cmd)
-	cmd.Flags().StringVar(&opts.LogFormat, "log-format", "text", "log format: text or json")
+	enumFlag(cmd, &opts.LogFormat, "log-format", "", "text", textOrJSON, "log format")
 	return cmd
 }
 
-func newAgentLogger(w io.Writer, format string) (*slog.Logger, error) {
+// newAgentLogger logs text, or JSON when format is "json".
+func newAgentLogger(w io.Writer, format string) *slog.Logger {
 	o := &slog.HandlerOptions{Level: slog.LevelInfo}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, o)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, o)), nil
-	default:
-		return nil, usageErrorf("--log-format must be text or json, not %q", format)
+	// Secrets are secret.Secret (masked in logs); redact.Handler also takes
+	// URL credentials out of messages and errors (a sender's Post "https://...").
+	if format == "json" {
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, o)))
 	}
+	return slog.New(redact.Handler(slog.NewTextHandler(w, o)))
 }
 
-func runAgent(cmd *cobra.Command, opts *agentOptions) error {
-	log, err := newAgentLogger(opts.IO.Err, opts.LogFormat)
-	if err != nil {
-		return err
-	}
-	cfg, err := opts.Setup.config(cmd, false)
+func runAgent(ctx context.Context, opts *agentOptions) error {
+	log := newAgentLogger(opts.IO.Err, opts.LogFormat)
+	cfg, err := opts.Setup.config(false)
 	if err != nil {
 		return err
 	}
@@ -71,7 +70,7 @@ func runAgent(cmd *cobra.Command, opts *agentOptions) error {
 		return err
 	}
 	a.Log = log.With("version", buildinfo.Version)
-	if err := a.Run(cmd.Context()); err != nil {
+	if err := a.Run(ctx); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -12,20 +11,19 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/bundle"
+	"github.com/calctl/calctl/checks/doctor"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/reporter/agentconfig"
-	"github.com/calctl/calctl/reporter/outbox"
 )
 
 type bundleOptions struct {
-	IO         IO
-	Factory    *Factory
-	Target     targetOptions
-	Out        string
-	Since      string
-	Tail       int
-	StateDir   string
-	KeepEmails bool
+	IO       IO
+	Factory  *Factory
+	Target   targetOptions
+	Out      string
+	Since    string
+	Tail     int
+	StateDir string
 }
 
 func newBundleCmd(f *Factory) *cobra.Command {
@@ -45,7 +43,7 @@ redaction (key and rule, never the value). Re-judge it offline with
 			return runBundle(cmd.Context(), opts)
 		},
 	}
-	addTargetFlags(cmd.Flags(), &opts.Target)
+	addTargetFlags(cmd, &opts.Target)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "bundle file to write (.tar.gz)")
 	cmd.Flags().StringVar(&opts.Since, "since", "24h", "container logs since (duration like 24h, or RFC 3339)")
 	cmd.Flags().IntVar(&opts.Tail, "tail", 500, "last N log lines per container")
@@ -75,19 +73,10 @@ func runBundle(ctx context.Context, opts *bundleOptions) error {
 		return err
 	}
 	rep := judge(facts, checks.Selection{}, nil)
-	dopts := &doctorOptions{StateDir: opts.StateDir, Top: 20}
-	d := buildDoctor(ctx, facts, rep, dopts)
-	doctorPreflight(ctx, d, facts, co, opts.Factory)
-	var doc bytes.Buffer
-	if err := writeDoctorText(&doc, d); err != nil {
-		return err
-	}
-	in := bundle.Inputs{Facts: facts, Report: rep, Doctor: doc.Bytes(), Versions: d.Versions, Options: co,
-		LogSince: opts.Since, LogTail: opts.Tail, Tool: checks.Tool{Name: "calctl", Version: buildinfo.Version},
-		Preflight: map[string]any{"ran": d.PreflightRan, "findings": d.Preflight, "note": d.PreflightNote}}
-	if s, err := outbox.Summarize(opts.StateDir); err == nil {
-		in.Outbox = s
-	}
+	d := doctor.Build(ctx, facts, rep, doctor.Options{StateDir: opts.StateDir, Top: 20})
+	d.RunPreflight(ctx, facts, co, opts.Factory.Getenv)
+	in := bundle.Inputs{Facts: facts, Report: rep, Doctor: d, Options: co,
+		LogSince: opts.Since, LogTail: opts.Tail, Tool: checks.Tool{Name: "calctl", Version: buildinfo.Version}}
 	m, err := bundle.Write(ctx, opts.Out, in)
 	if err != nil {
 		return err

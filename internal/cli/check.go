@@ -6,11 +6,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/bundle"
@@ -35,7 +33,8 @@ type targetOptions struct {
 	Timeout                            time.Duration
 }
 
-func addTargetFlags(fs *pflag.FlagSet, t *targetOptions) {
+func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
+	fs := cmd.Flags()
 	fs.StringVar(&t.Dir, "dir", "", "Cal.com install dir (finds .env, the compose file and the pm2 file)")
 	fs.StringVar(&t.EnvFile, "env-file", "", ".env file to check")
 	fs.StringVar(&t.ComposeFile, "compose-file", "", "docker-compose file to check")
@@ -50,16 +49,11 @@ func addTargetFlags(fs *pflag.FlagSet, t *targetOptions) {
 	fs.BoolVar(&t.Host, "host", true, "inspect the local host (sockets, disks, clock, sshd)")
 	fs.StringVar(&t.BackupDir, "backup-dir", "", "directory holding database backups")
 	fs.StringVar(&t.Contingency, "contingency", "", "contingency.yaml recording restore tests (default <dir>/contingency.yaml)")
-	fs.StringVar(&t.Profile, "profile", "", "deployment profile: compose, pm2 or rds (detected when empty)")
+	enumFlag(cmd, &t.Profile, "profile", "", "", []string{"compose", "pm2", "rds"}, "deployment profile, detected when not given")
 	fs.DurationVar(&t.Timeout, "timeout", 10*time.Second, "time limit for each collector")
 }
 
 func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
-	switch t.Profile {
-	case "", "compose", "pm2", "rds":
-	default:
-		return collect.Options{}, usageErrorf("unknown --profile %q: use compose, pm2 or rds", t.Profile)
-	}
 	o := collect.Options{Dir: t.Dir, EnvFile: t.EnvFile, ComposeFile: t.ComposeFile, PM2File: t.PM2File,
 		DatabaseURL: secret.Secret(t.DatabaseURL), AdminDatabaseURL: secret.Secret(t.AdminDatabaseURL),
 		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, URL: t.URL, HTTPURL: t.HTTPURL,
@@ -118,13 +112,13 @@ Exit codes: 0 no unwaived FAIL at or above --fail-on; 3 findings; 1 calctl faile
 			return runCheck(cmd.Context(), opts)
 		},
 	}
-	addTargetFlags(cmd.Flags(), &opts.Target)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table, json, sarif or junit")
+	addTargetFlags(cmd, &opts.Target)
+	outputFlag(cmd, &opts.Output, "table", output.Formats)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout")
 	cmd.Flags().StringSliceVar(&opts.Only, "only", nil, "run only checks matching these globs (e.g. 'PG-*,NET-001')")
 	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "skip checks matching these globs")
 	cmd.Flags().StringVar(&opts.Waivers, "waivers", "", "waivers.yaml of accepted risks")
-	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "high", "lowest severity of an unwaived FAIL that exits 3")
+	enumFlag(cmd, &opts.FailOn, "fail-on", "", "high", severityNames(), "lowest severity of an unwaived FAIL that exits 3")
 	cmd.Flags().StringVar(&opts.FromBundle, "from-bundle", "", "judge the facts in a support bundle instead of a live install")
 	return cmd
 }
@@ -158,9 +152,6 @@ func judge(facts *checks.Facts, sel checks.Selection, w *checks.Waivers) *checks
 }
 
 func runCheck(ctx context.Context, opts *checkOptions) error {
-	if !checkHasString(output.Formats, opts.Output) {
-		return usageErrorf("unknown --output %q: use %s", opts.Output, strings.Join(output.Formats, ", "))
-	}
 	failOn, err := checks.ParseSeverity(opts.FailOn)
 	if err != nil {
 		return usageErrorf("--fail-on: %v", err)
@@ -236,11 +227,11 @@ func checkSelected(sel checks.Selection) []checks.Check {
 	return out
 }
 
-func checkHasString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// severityNames lists checks.Severities, highest first, for --fail-on.
+func severityNames() []string {
+	var out []string
+	for _, s := range checks.Severities {
+		out = append(out, string(s))
 	}
-	return false
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/doctor"
 )
 
 func runCheckCLI(t *testing.T, args ...string) (int, string, string) {
@@ -53,8 +54,8 @@ func TestCheckExitCodes(t *testing.T) {
 		{"clean", []string{"check", "--dir", good, "--only", "CF-001,CF-002"}, ExitOK, ""},
 		{"below threshold", []string{"check", "--dir", bad, "--only", "CF-008", "--fail-on", "medium"}, ExitOK, ""},
 		{"skip the failing ones", []string{"check", "--dir", bad, "--only", "CF-*", "--skip", "CF-001,CF-002,CF-004"}, ExitOK, ""},
-		{"bad output", []string{"check", "--dir", good, "-o", "xml"}, ExitUsage, "unknown --output"},
-		{"bad fail-on", []string{"check", "--dir", good, "--fail-on", "urgent"}, ExitUsage, "unknown severity"},
+		{"bad output", []string{"check", "--dir", good, "-o", "xml"}, ExitUsage, `invalid argument "xml" for "-o, --output" flag: valid values are {table|json|sarif|junit}`},
+		{"bad fail-on", []string{"check", "--dir", good, "--fail-on", "urgent"}, ExitUsage, `"--fail-on" flag: valid values are {critical|high|medium|low|info}`},
 		{"missing env file", []string{"check", "--env-file", "/nonexistent/.env"}, ExitUsage, "--env-file"},
 		{"bad glob", []string{"check", "--dir", good, "--only", "["}, ExitUsage, "bad check pattern"},
 		{"missing waivers", []string{"check", "--dir", good, "--waivers", "/nonexistent.yaml"}, ExitFailure, "read waivers"},
@@ -147,7 +148,7 @@ func TestCheckFromBundleMatchesLive(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("doctor: exit %d %s", code, errs)
 	}
-	var d doctorReport
+	var d doctor.Report
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/gitsource"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/spf13/cobra"
@@ -84,18 +85,16 @@ its resolved submodules, are refused and named; nothing is discarded.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Ref, "ref", "", "branch, tag or commit to check out (default: the remote's HEAD)")
 	fl.IntVar(&opts.Depth, "depth", 0, "history depth; 0 = full history (shallow clones fetch no tags)")
-	fl.StringVar(&opts.Mode, "submodules", "resolve", "what to do with submodules: resolve, flatten or skip")
+	enumFlag(cmd, &opts.Mode, "submodules", "", "resolve", contract.SubmoduleModes, "what to do with submodules")
 	fl.StringArrayVar(&opts.Require, "require-submodule", nil, "fail unless this submodule path is reachable (repeatable)")
 	fl.BoolVar(&opts.Strict, "strict", false, "fail instead of skipping any unreachable submodule")
 	fl.StringVar(&opts.SSHKey, "ssh-key", "", "private key for ssh URLs")
 	fl.BoolVar(&opts.Update, "update", false, "DIR is a checkout made by calctl: fetch --ref into it and move to it")
 	fl.StringVar(&opts.TokenUser, "token-user", "", "basic-auth user sent with the token (default x-access-token)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no progress")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	fl.IntVar(&opts.MaxFiles, "max-files", gitsource.DefaultMaxFiles, "refuse a checkout with more files than this")
 	fl.Int64Var(&opts.MaxBytes, "max-bytes", gitsource.DefaultMaxBytes, "refuse a checkout with more bytes of files than this")
-	_ = cmd.RegisterFlagCompletionFunc("submodules", cobra.FixedCompletions([]string{"resolve", "flatten", "skip"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -110,9 +109,6 @@ func gitToken(getenv func(string) string) secret.Secret {
 }
 
 func runClone(ctx context.Context, opts *cloneOptions) error {
-	if opts.Output != "text" && opts.Output != "json" {
-		return usageErrorf("unknown output format %q: use text or json", opts.Output)
-	}
 	mode, err := gitsource.ParseMode(opts.Mode)
 	if err != nil {
 		return usageError{err}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/templates"
 	"github.com/spf13/cobra"
 )
@@ -18,88 +19,130 @@ import (
 type answersFlags struct {
 	File   string
 	Set    []string
-	Named  map[string]namedFlag // flag name -> answer it overrides
+	Named  []*answerFlag // flags that override one answer each
 	Output string
 	DryRun bool
+}
+
+// answerFlag is a flag that overrides one answer. It records whether it
+// was given, so applying it needs no *cobra.Command.
+type answerFlag struct {
+	key   string // the answer's key path, e.g. database.mode
+	value string
+	given bool
+	enum  *enumValue // restricts the value when the answer is an enum
+}
+
+func (f *answerFlag) String() string { return f.value }
+func (f *answerFlag) Type() string   { return "string" }
+
+func (f *answerFlag) Set(v string) error {
+	if f.enum != nil {
+		if err := f.enum.Set(v); err != nil {
+			return err
+		}
+	} else {
+		f.value = v
+	}
+	f.given = true
+	return nil
 }
 
 func (af *answersFlags) bind(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&af.File, "answers", "", "answers file (YAML; see --print-answers and docs/answers.md)")
 	fl.StringArrayVar(&af.Set, "set", nil, "override one answer: KEY.PATH=VALUE (repeatable; lists comma-separated)")
-	fl.StringVarP(&af.Output, "output", "o", "text", "event output: text (to stderr) or json (JSON lines to stdout)")
+	enumFlag(cmd, &af.Output, "output", "o", "text", textOrJSON, "event output, text to stderr or JSON lines to stdout")
 	fl.BoolVar(&af.DryRun, "dry-run", false, "print what would change (diffs with secrets masked) and change nothing")
-	af.Named = map[string]namedFlag{}
-	for _, n := range []struct{ flag, key, help string }{
-		{"install-dir", "install_dir", "directory for the configuration and the clone"},
-		{"public-url", "public_url", "URL users open, e.g. https://cal.example.com"},
-		{"target", "target", "compose or pm2"},
-		{"database", "database.mode", "bundled, external or rds"},
-		{"proxy", "proxy", "caddy or none"},
-		{"source-url", "source.url", "git URL of the Cal.com monorepo"},
-		{"ref", "source.ref", "branch, tag or commit to check out"},
-		{"submodules", "source.submodules", "resolve, flatten or skip"},
+	af.Named = nil
+	for _, n := range []struct {
+		flag, key, help string
+		options         []string
+	}{
+		{"install-dir", "install_dir", "directory for the configuration and the clone", nil},
+		{"public-url", "public_url", "URL users open, e.g. https://cal.example.com", nil},
+		{"target", "target", "process manager", contract.Targets},
+		{"database", "database.mode", "where Postgres runs", contract.DatabaseModes},
+		{"proxy", "proxy", "TLS proxy", contract.Proxies},
+		{"source-url", "source.url", "git URL of the Cal.com monorepo", nil},
+		{"ref", "source.ref", "branch, tag or commit to check out", nil},
+		{"submodules", "source.submodules", "what to do with submodules", contract.SubmoduleModes},
 	} {
-		v := new(string)
-		fl.StringVar(v, n.flag, "", n.help+" (answer "+n.key+")")
-		af.Named[n.flag] = namedFlag{key: n.key, val: v}
+		f := &answerFlag{key: n.key}
+		help := n.help + " (answer " + n.key + ")"
+		if n.options != nil {
+			f.enum = &enumValue{p: &f.value, options: n.options}
+			help += ": " + enumList(n.options)
+		}
+		fl.Var(f, n.flag, help)
+		if n.options != nil {
+			_ = cmd.RegisterFlagCompletionFunc(n.flag, cobra.FixedCompletions(n.options, cobra.ShellCompDirectiveNoFileComp))
+		}
+		af.Named = append(af.Named, f)
 	}
 }
 
-// load reads the answers file, applies flags and --set, defaults and
-// validation, then the secrets from the environment. Nothing on disk is
-// touched before this succeeds.
-func (af *answersFlags) load(cmd *cobra.Command, getenv func(string) string) (*installer.Answers, installer.EnvSecrets, error) {
-	if af.Output != "text" && af.Output != "json" {
-		return nil, installer.EnvSecrets{}, usageErrorf("unknown output format %q: use text or json", af.Output)
-	}
-	a := &installer.Answers{}
+// answers reads the answers file and applies the flags and --set, without
+// defaults or validation: the wizard starts from them as they are.
+func (af *answersFlags) answers() (*contract.Answers, error) {
+	a := &contract.Answers{}
 	if af.File != "" {
 		var err error
-		if a, err = installer.LoadAnswersFile(af.File); err != nil {
-			return nil, installer.EnvSecrets{}, answersErr(err)
+		if a, err = contract.LoadAnswersFile(af.File); err != nil {
+			return nil, answersErr(err)
 		}
 	}
-	for name, nf := range af.Named {
-		if cmd.Flags().Changed(name) {
-			if err := a.Set(nf.key, *nf.val); err != nil {
-				return nil, installer.EnvSecrets{}, answersErr(err)
+	for _, f := range af.Named {
+		if f.given {
+			if err := a.Set(f.key, f.value); err != nil {
+				return nil, answersErr(err)
 			}
 		}
 	}
 	for _, kv := range af.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return nil, installer.EnvSecrets{}, usageErrorf("--set %q: want KEY.PATH=VALUE", kv)
+			return nil, usageErrorf("--set %q: want KEY.PATH=VALUE", kv)
 		}
 		if err := a.Set(k, v); err != nil {
-			return nil, installer.EnvSecrets{}, answersErr(err)
+			return nil, answersErr(err)
 		}
 	}
+	return a, nil
+}
+
+// load reads the answers file, applies flags and --set, defaults and
+// validation, then the secrets from the environment. Nothing on disk is
+// touched before this succeeds.
+func (af *answersFlags) load(getenv func(string) string) (*contract.Answers, contract.EnvSecrets, error) {
+	a, err := af.answers()
+	if err != nil {
+		return nil, contract.EnvSecrets{}, err
+	}
 	if err := a.Finish(); err != nil {
-		return nil, installer.EnvSecrets{}, answersErr(err)
+		return nil, contract.EnvSecrets{}, answersErr(err)
 	}
 	env, err := a.ResolveEnv(getenv)
 	if err != nil {
-		return nil, installer.EnvSecrets{}, answersErr(err)
+		return nil, contract.EnvSecrets{}, answersErr(err)
 	}
 	return a, env, nil
 }
 
 // answersErr turns bad answers into a usage error (exit 2).
 func answersErr(err error) error {
-	var ae *installer.AnswersError
+	var ae *contract.AnswersError
 	if errors.As(err, &ae) || errors.Is(err, fs.ErrNotExist) {
 		return usageError{err}
 	}
 	return err
 }
 
-func (af *answersFlags) sink(io IO) installer.Sink {
+func (af *answersFlags) sink(io IO) contract.Sink {
 	if af.Output == "json" {
-		return installer.JSONView(io.Out)
+		return contract.JSONView(io.Out)
 	}
-	return installer.TextView(io.Err)
+	return contract.TextView(io.Err)
 }
 
 type installOptions struct {
@@ -108,9 +151,10 @@ type installOptions struct {
 	Answers         answersFlags
 	NonInteractive  bool
 	PrintAnswers    bool
+	Accessible      bool
 	IgnorePreflight []string
 	// Sink, when set, receives events too (tests).
-	Sink installer.Sink
+	Sink contract.Sink
 }
 
 func newInstallCmd(f *Factory) *cobra.Command {
@@ -130,18 +174,18 @@ variable that holds them.`,
   CALCTL_GIT_TOKEN=... calctl install --non-interactive --answers answers.yaml -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runInstall(cmd, opts)
+			return runInstall(cmd.Context(), opts)
 		},
 	}
 	opts.Answers.bind(cmd)
 	cmd.Flags().BoolVar(&opts.NonInteractive, "non-interactive", false, "run from the answers file and flags, without the wizard")
 	cmd.Flags().BoolVar(&opts.PrintAnswers, "print-answers", false, "print a commented answers template and exit")
-	cmd.Flags().Bool("accessible", false, "wizard only: plain prompts for screen readers (also CALCTL_ACCESSIBLE=1)")
+	cmd.Flags().BoolVar(&opts.Accessible, "accessible", false, "wizard only: plain prompts for screen readers (also CALCTL_ACCESSIBLE=1)")
 	cmd.Flags().StringSliceVar(&opts.IgnorePreflight, "ignore-preflight", nil, "preflight checks to report as warnings instead of errors (NAME,...; 'all' for every check)")
 	return cmd
 }
 
-func runInstall(cmd *cobra.Command, opts *installOptions) error {
+func runInstall(ctx context.Context, opts *installOptions) error {
 	if opts.PrintAnswers {
 		b, err := fs.ReadFile(templates.FS(), "install/answers.yaml")
 		if err != nil {
@@ -152,16 +196,16 @@ func runInstall(cmd *cobra.Command, opts *installOptions) error {
 	}
 	if !opts.NonInteractive && opts.IO.IsTerminal {
 		// the wizard (install_wizard.go) is a face on the same engine
-		return installWizard(cmd, opts)
+		return installWizard(ctx, opts)
 	}
-	a, env, err := opts.Answers.load(cmd, opts.Getenv)
+	a, env, err := opts.Answers.load(opts.Getenv)
 	if err != nil {
 		return err
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight}
-	e := &installer.Engine{Sink: installer.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	return runEngine(cmd.Context(), e, installer.InstallPlan(a), s)
+	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
+	return runEngine(ctx, e, installer.InstallPlan(a), s)
 }
 
 func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, s *installer.State) error {
@@ -171,7 +215,7 @@ func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, 
 		}
 		// the engine already reported the failure and its remedy as events:
 		// repeat only the headline
-		var sf *installer.StepFailure
+		var sf *contract.StepFailure
 		if errors.As(err, &sf) {
 			headline, _, _ := strings.Cut(sf.Err.Error(), "\n")
 			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("step %s failed: %s", sf.Step, headline)}
@@ -179,12 +223,6 @@ func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, 
 		return &ExitError{Code: ExitFailure, Err: err}
 	}
 	return nil
-}
-
-// namedFlag is a flag that overrides one answer.
-type namedFlag struct {
-	key string
-	val *string
 }
 
 func absPath(p string) (string, error) { return filepath.Abs(p) }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
@@ -25,7 +25,7 @@ func TestInstallPrintAnswers(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "install_dir:") {
 		t.Fatalf("code %d out %q", code, out)
 	}
-	a, err := installer.DecodeAnswers([]byte(out))
+	a, err := contract.DecodeAnswers([]byte(out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,13 +62,13 @@ func TestRenderCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("render: code %d\n%s", code, stderr)
 	}
-	var last installer.Event
+	var last contract.Event
 	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
 		if err := json.Unmarshal([]byte(l), &last); err != nil {
 			t.Fatalf("not JSON lines: %q", l)
 		}
 	}
-	if last.Type != installer.EventDone || last.Error != "" {
+	if last.Type != contract.EventDone || last.Error != "" {
 		t.Errorf("last event %+v", last)
 	}
 	env, err := os.ReadFile(filepath.Join(out, ".env"))

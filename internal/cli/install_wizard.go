@@ -1,94 +1,52 @@
 package cli
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
-	"path"
 	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/calctl/calctl/installer"
-	"github.com/calctl/calctl/installer/gitsource"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/tui"
-	"github.com/calctl/calctl/internal/atomicfile"
-	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/installer/wizard"
 	"github.com/charmbracelet/x/term"
-	"github.com/jackc/pgx/v5"
-	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 )
-
-// wizardAnswersFile is where a finished (not dry) wizard run keeps its
-// answers, without secrets, so that the next run prefills from them.
-const wizardAnswersFile = "calctl-answers.yaml"
-
-// gitTokenEnv is the variable the wizard offers for the git token.
-const gitTokenEnv = "CALCTL_GIT_TOKEN"
 
 // wizardOptions are the install flags the wizard honours.
 type wizardOptions struct {
-	DryRun          bool
-	Accessible      bool
-	IgnorePreflight []string
+	wizard.Options
+	// Accessible runs huh's accessible prompts instead of the full screen.
+	Accessible bool
 }
 
 // installWizard is `calctl install` on a terminal without --non-interactive:
 // it reads the answers file and flags as starting values (not validated
 // yet: the wizard asks for what is missing) and runs the wizard.
-func installWizard(cmd *cobra.Command, opts *installOptions) error {
-	base := &installer.Answers{}
-	af := &opts.Answers
-	if af.File != "" {
-		var err error
-		if base, err = installer.LoadAnswersFile(af.File); err != nil {
-			return answersErr(err)
-		}
+func installWizard(ctx context.Context, opts *installOptions) error {
+	base, err := opts.Answers.answers()
+	if err != nil {
+		return err
 	}
-	for name, nf := range af.Named {
-		if cmd.Flags().Changed(name) {
-			if err := base.Set(nf.key, *nf.val); err != nil {
-				return answersErr(err)
-			}
-		}
-	}
-	for _, kv := range af.Set {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return usageErrorf("--set %q: want KEY.PATH=VALUE", kv)
-		}
-		if err := base.Set(k, v); err != nil {
-			return answersErr(err)
-		}
-	}
-	wo := wizardOptions{DryRun: af.DryRun, IgnorePreflight: opts.IgnorePreflight}
-	if fl := cmd.Flags().Lookup("accessible"); fl != nil && fl.Value.String() == "true" {
-		wo.Accessible = true
-	}
+	wo := wizardOptions{Options: wizard.Options{DryRun: opts.Answers.DryRun, IgnorePreflight: opts.IgnorePreflight}, Accessible: opts.Accessible}
 	f := &Factory{IO: opts.IO, Getenv: opts.Getenv}
-	return runWizard(cmd.Context(), f, base, wo)
+	return runWizard(ctx, f, base, wo)
 }
 
 // runInstallWizard runs the install wizard with base as its starting
 // values; see runWizard.
-func runInstallWizard(ctx context.Context, f *Factory, base *installer.Answers, dryRun bool) error {
-	return runWizard(ctx, f, base, wizardOptions{DryRun: dryRun})
+func runInstallWizard(ctx context.Context, f *Factory, base *contract.Answers, dryRun bool) error {
+	return runWizard(ctx, f, base, wizardOptions{Options: wizard.Options{DryRun: dryRun}})
 }
 
 // runWizard runs the wizard on the terminal, wired to the real engine,
 // gitsource and preflight. Without a terminal on stdin and stderr it never
 // starts. CALCTL_ACCESSIBLE=1 (or --accessible) runs huh's accessible
 // prompts instead of the full-screen view; NO_COLOR turns colour off.
-func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizardOptions) error {
+func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizardOptions) error {
 	in, inTTY := f.IO.In.(*os.File)
 	if !f.IO.IsTerminal || !inTTY || !isTerminal(in) {
 		return usageErrorf("the install wizard needs a terminal: use --non-interactive --answers FILE (start from `calctl install --print-answers`)")
@@ -100,15 +58,15 @@ func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizar
 	if v := getenv("CALCTL_ACCESSIBLE"); v != "" && v != "0" && v != "false" || getenv("TERM") == "dumb" {
 		o.Accessible = true // a dumb terminal cannot redraw either
 	}
-	base, existing := wizardStart(base)
+	base, existing := wizard.Start(base)
 	cfg := tui.Config{
 		Answers:  base,
-		Env:      wizardEnv(base, getenv),
-		TokenEnv: cmp.Or(base.Source.TokenEnv, gitTokenEnv),
+		Env:      wizard.Env(base, getenv),
+		TokenEnv: cmp.Or(base.Source.TokenEnv, wizard.GitTokenEnv),
 		Existing: existing,
 		DryRun:   o.DryRun,
 		Plain:    getenv("NO_COLOR") != "",
-		Backend:  wizardBackend(getenv, o),
+		Backend:  wizard.Backend(getenv, o.Options),
 	}
 	var res tui.Result
 	var err error
@@ -126,8 +84,8 @@ func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizar
 	switch res.Outcome {
 	case tui.Finished:
 		if !o.DryRun {
-			p := filepath.Join(res.Answers.InstallDir, wizardAnswersFile)
-			if err := saveAnswers(p, res.Answers); err != nil {
+			p := filepath.Join(res.Answers.InstallDir, wizard.AnswersFile)
+			if err := wizard.SaveAnswers(p, res.Answers); err != nil {
 				fmt.Fprintf(f.IO.Err, "calctl: could not keep the answers for the next run: %v\n", err)
 			}
 		}
@@ -140,53 +98,6 @@ func runWizard(ctx context.Context, f *Factory, base *installer.Answers, o wizar
 	return &ExitError{Code: ExitInterrupted, Err: errors.New("install wizard left; nothing was changed")}
 }
 
-// wizardStart picks the wizard's starting answers: base, or when base says
-// nothing but (maybe) install_dir, the answers the last wizard run kept in
-// install_dir. existing reports an install already there (its answers or
-// its .env): the wizard then offers upgrade/repair, and the engine keeps
-// the secrets it finds.
-func wizardStart(base *installer.Answers) (*installer.Answers, bool) {
-	dir := base.InstallDir
-	if dir == "" {
-		d := *base
-		d.ApplyDefaults()
-		dir = d.InstallDir
-	}
-	existing := false
-	if prev, err := installer.LoadAnswersFile(filepath.Join(dir, wizardAnswersFile)); err == nil {
-		rest := *base
-		rest.InstallDir = ""
-		if isZeroAnswers(&rest) { // no answers file, flags or --set: start from the last run
-			base = prev
-		}
-		existing = true
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".env")); err == nil {
-		existing = true
-	}
-	return base, existing
-}
-
-// wizardEnv reads the secrets already in the environment, under the names
-// the answers use (or their defaults), so the wizard need not ask again.
-// The wizard masks them; they are never shown.
-func wizardEnv(a *installer.Answers, getenv func(string) string) installer.EnvSecrets {
-	name := func(n, def string) string {
-		if n != "" {
-			return n
-		}
-		return def
-	}
-	tok := name(a.Source.TokenEnv, gitTokenEnv)
-	return installer.EnvSecrets{
-		GitToken:      secret.Secret(getenv(tok)),
-		DatabaseURL:   secret.Secret(getenv(name(a.Database.URLEnv, "DATABASE_URL"))),
-		SMTPPassword:  secret.Secret(getenv(name(a.Email.PasswordEnv, "SMTP_PASSWORD"))),
-		BillingToken:  secret.Secret(getenv(name(a.Billing.TokenEnv, "CALCTL_BILLING_TOKEN"))),
-		SigningSecret: secret.Secret(getenv(name(a.Billing.SigningSecretEnv, "CALCTL_SIGNING_SECRET"))),
-	}
-}
-
 // runAccessible runs the accessible prompts. They read the terminal in
 // cooked mode, where Ctrl+C is a signal that cancels ctx but cannot end a
 // read that is waiting for a line: so when ctx ends while a prompt waits,
@@ -196,7 +107,7 @@ func wizardEnv(a *installer.Answers, getenv func(string) string) installer.EnvSe
 func runAccessible(ctx context.Context, cfg tui.Config, in *os.File, out io.Writer) (tui.Result, error) {
 	var running atomic.Bool
 	run := cfg.Backend.Run
-	cfg.Backend.Run = func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error {
+	cfg.Backend.Run = func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error {
 		running.Store(true)
 		return run(ctx, a, env, sink)
 	}
@@ -224,227 +135,4 @@ func runAccessible(ctx context.Context, cfg tui.Config, in *os.File, out io.Writ
 		fmt.Fprintln(out)
 		return tui.Result{Outcome: tui.Quit}, nil
 	}
-}
-
-func isZeroAnswers(a *installer.Answers) bool {
-	b, _ := yaml.Marshal(a)
-	z, _ := yaml.Marshal(&installer.Answers{})
-	return bytes.Equal(b, z)
-}
-
-// wizardBackend wires the wizard's callbacks to the engine, gitsource,
-// preflight (through the engine's preflight step) and pgx.
-func wizardBackend(getenv func(string) string, o wizardOptions) tui.Backend {
-	state := func(a *installer.Answers, env installer.EnvSecrets, dry bool) *installer.State {
-		return &installer.State{Answers: a, Env: env, Getenv: getenv, DryRun: dry,
-			IgnorePreflight: o.IgnorePreflight, Stdout: io.Discard, Stderr: io.Discard}
-	}
-	return tui.Backend{
-		ProbeSource: probeSource,
-		ProbeDatabase: func(ctx context.Context, a *installer.Answers, u secret.Secret) (tui.DBInfo, error) {
-			return probeDatabase(ctx, a, u)
-		},
-		Preflight: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, found func(tui.Finding)) error {
-			plan := stepsNamed(installer.InstallPlan(a), func(n string) bool { return n == "preflight" })
-			n := 0
-			e := &installer.Engine{Sink: func(ev installer.Event) {
-				if ev.Type == installer.EventLog && (ev.Level == "warn" || ev.Level == "error") {
-					n++
-					check, msg, ok := strings.Cut(ev.Message, ": ")
-					if !ok {
-						check, msg = "preflight", ev.Message
-					}
-					if check == "dns" && a.PublicURL == "" {
-						return // public_url is asked on a later screen
-					}
-					sev := "warning"
-					if ev.Level == "error" {
-						sev = "error"
-					}
-					found(tui.Finding{Check: check, Severity: sev, Message: msg, Remedy: ev.Remedy})
-				}
-			}}
-			err := e.Run(ctx, plan, state(a, env, true))
-			if n > 0 {
-				return nil // the findings say it all
-			}
-			return err
-		},
-		Plan: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets) (tui.Plan, error) {
-			full := installer.InstallPlan(a)
-			var p tui.Plan
-			for _, s := range full {
-				p.Steps = append(p.Steps, s.Name())
-			}
-			// preflight ran on the Target screen; the rest dry-runs here
-			plan := stepsNamed(full, func(n string) bool { return n != "preflight" })
-			e := &installer.Engine{Sink: func(ev installer.Event) {
-				switch ev.Type {
-				case installer.EventChange:
-					p.Changes = append(p.Changes, installer.Change{Path: ev.Path, Action: ev.Action})
-				case installer.EventStepSkip:
-					p.Notes = append(p.Notes, ev.Step+": "+ev.Message)
-				case installer.EventLog:
-					if ev.Level == "warn" || ev.Level == "error" {
-						p.Notes = append(p.Notes, ev.Step+": "+ev.Message)
-					}
-				}
-			}}
-			return p, e.Run(ctx, plan, state(a, env, true))
-		},
-		Run: func(ctx context.Context, a *installer.Answers, env installer.EnvSecrets, sink installer.Sink) error {
-			s := state(a, env, o.DryRun)
-			lw := &lineLogger{state: s}
-			s.Stdout, s.Stderr = lw, lw
-			e := &installer.Engine{Sink: sink}
-			return e.Run(ctx, installer.InstallPlan(a), s)
-		},
-		SaveAnswers: saveAnswers,
-	}
-}
-
-func stepsNamed(plan []installer.Step, keep func(string) bool) []installer.Step {
-	var out []installer.Step
-	for _, s := range plan {
-		if keep(s.Name()) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// lineLogger turns the output of commands a step runs (compose) into log
-// events of that step, so nothing writes under the wizard's screen.
-type lineLogger struct {
-	mu    sync.Mutex
-	state *installer.State
-	buf   []byte
-}
-
-func (l *lineLogger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexAny(l.buf, "\r\n")
-		if i < 0 {
-			break
-		}
-		if line := strings.TrimSpace(string(l.buf[:i])); line != "" {
-			l.state.Logf("info", "%s", line)
-		}
-		l.buf = l.buf[i+1:]
-	}
-	return len(p), nil
-}
-
-// probeSource is the Source screen's live check: the repository, and for
-// submodule modes that fetch them, Cal.com's private API repository next
-// to it (https://host/owner/api.git for https://host/owner/cal.com.git).
-func probeSource(ctx context.Context, a *installer.Answers, token secret.Secret) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	o := gitsource.Options{URL: a.Source.URL, Token: token, SSHKeyPath: a.Source.SSHKey}
-	if err := gitsource.Probe(ctx, o, a.Source.URL); err != nil {
-		return "", err
-	}
-	how := "without a token"
-	if token != "" {
-		how = "with the token"
-	}
-	if a.Source.Submodules == "skip" {
-		return fmt.Sprintf("%s is readable %s", a.Source.URL, how), nil
-	}
-	api := siblingRepo(a.Source.URL, "api.git")
-	if api == "" {
-		return fmt.Sprintf("%s is readable %s (the private submodules are checked during the clone)", a.Source.URL, how), nil
-	}
-	if err := gitsource.Probe(ctx, o, api); err != nil {
-		return "", fmt.Errorf("the repository is readable, but not the private API repository: %w", err)
-	}
-	return fmt.Sprintf("%s and the private API repository are readable %s", a.Source.URL, how), nil
-}
-
-// siblingRepo returns the repository named name next to raw on the same
-// host and owner, or "" for URLs it cannot rewrite (scp-like, file).
-func siblingRepo(raw, name string) string {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return ""
-	}
-	u.Path = path.Join(path.Dir(strings.TrimRight(u.Path, "/")), name)
-	return u.String()
-}
-
-// probeDatabase is the Database screen's live check: connect as the app
-// will (TLS settings and CA file from the answers), read server_version.
-// Errors never show the URL or its password.
-func probeDatabase(ctx context.Context, a *installer.Answers, u secret.Secret) (tui.DBInfo, error) {
-	host := *a
-	host.Target = installer.TargetPM2 // connect from this host: CA at its host path
-	raw, err := installer.DatabaseURL(&host, installer.EnvSecrets{DatabaseURL: u}, installer.Secrets{})
-	if err != nil {
-		return tui.DBInfo{}, err
-	}
-	redact := func(err error) error {
-		msg := strings.ReplaceAll(err.Error(), raw, "(database URL)")
-		msg = strings.ReplaceAll(msg, u.Reveal(), "(database URL)")
-		if pu, perr := url.Parse(raw); perr == nil && pu.User != nil {
-			if pw, ok := pu.User.Password(); ok && pw != "" {
-				msg = strings.ReplaceAll(msg, pw, "********")
-			}
-		}
-		return errors.New(msg)
-	}
-	cfg, err := pgx.ParseConfig(raw)
-	if err != nil {
-		return tui.DBInfo{}, redact(err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return tui.DBInfo{}, redact(err)
-	}
-	defer conn.Close(context.Background())
-	var info tui.DBInfo
-	if err := conn.QueryRow(ctx, "SHOW server_version").Scan(&info.Version); err != nil {
-		return tui.DBInfo{}, redact(err)
-	}
-	_, info.TLS = conn.PgConn().Conn().(*tls.Conn)
-	return info, nil
-}
-
-// saveAnswers writes answers (which hold only the names of the variables
-// with the secrets, never a secret) as YAML, atomically.
-func saveAnswers(p string, a *installer.Answers) error {
-	if !filepath.IsAbs(p) {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		p = abs
-	}
-	b, err := yaml.Marshal(a)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, n := range []string{a.Source.TokenEnv, a.Database.URLEnv, a.Email.PasswordEnv, a.Billing.TokenEnv, a.Billing.SigningSecretEnv} {
-		if n != "" && !(n == a.Database.URLEnv && a.Database.Mode == installer.DBBundled) {
-			names = append(names, n)
-		}
-	}
-	head := "# calctl install answers, saved by the install wizard. No secrets are kept here.\n"
-	if len(names) > 0 {
-		head += "# Export " + strings.Join(names, ", ") + " before:\n"
-	}
-	head += "#   calctl install --non-interactive --answers " + p + "\n"
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("save answers: %w", err)
-	}
-	if err := atomicfile.WriteFile(p, append([]byte(head), b...), 0o600); err != nil {
-		return fmt.Errorf("save answers: %w", err)
-	}
-	return nil
 }

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/wizard"
 	"github.com/calctl/calctl/internal/testenv"
 )
 
@@ -306,11 +307,11 @@ func TestInstallWizardInTmux(t *testing.T) {
 	if bytes.Contains(data, []byte(token)) {
 		t.Fatalf("saved answers hold the token:\n%s", data)
 	}
-	a, err := installer.LoadAnswersFile(answers)
+	a, err := contract.LoadAnswersFile(answers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Source.URL != url || a.Source.TokenEnv != gitTokenEnv || a.PublicURL != "https://cal.example.com" || a.InstallDir != installDir {
+	if a.Source.URL != url || a.Source.TokenEnv != wizard.GitTokenEnv || a.PublicURL != "https://cal.example.com" || a.InstallDir != installDir {
 		t.Errorf("saved answers: %+v", a)
 	}
 	if err := a.Finish(); err != nil {
@@ -349,7 +350,7 @@ func TestInstallWizardCtrlCInTmux(t *testing.T) {
 func TestInstallWizardNeedsATerminal(t *testing.T) {
 	var out, errb bytes.Buffer
 	f := &Factory{IO: IO{In: strings.NewReader(""), Out: &out, Err: &errb, IsTerminal: true}, Getenv: func(string) string { return "" }}
-	err := runInstallWizard(context.Background(), f, &installer.Answers{}, false)
+	err := runInstallWizard(context.Background(), f, &contract.Answers{}, false)
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--non-interactive --answers FILE") {
 		t.Fatalf("err = %v, want a usage error pointing to --non-interactive --answers", err)
@@ -413,66 +414,6 @@ func TestInstallWizardAccessibleInTmux(t *testing.T) {
 	}
 	if _, err := os.Stat(installDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the dry run created %s: %v", installDir, err)
-	}
-}
-
-func TestWizardStartPrefillsFromTheLastRun(t *testing.T) {
-	withAnswers := t.TempDir()
-	prev := &installer.Answers{InstallDir: withAnswers, PublicURL: "https://cal.example.com", Target: "compose"}
-	prev.ApplyDefaults()
-	if err := saveAnswers(filepath.Join(withAnswers, wizardAnswersFile), prev); err != nil {
-		t.Fatal(err)
-	}
-	withEnv := t.TempDir()
-	if err := os.WriteFile(filepath.Join(withEnv, ".env"), []byte("NEXTAUTH_SECRET=x\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
-		name         string
-		base         installer.Answers
-		wantURL      string
-		wantExisting bool
-	}{
-		{"fresh dir", installer.Answers{InstallDir: t.TempDir()}, "", false},
-		{"last run's answers", installer.Answers{InstallDir: withAnswers}, "https://cal.example.com", true},
-		{"flags win over the last run", installer.Answers{InstallDir: withAnswers, PublicURL: "https://other.example.com"}, "https://other.example.com", true},
-		{"install without answers", installer.Answers{InstallDir: withEnv}, "", true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			base := tc.base
-			got, existing := wizardStart(&base)
-			if got.PublicURL != tc.wantURL || existing != tc.wantExisting {
-				t.Errorf("public_url %q existing %v, want %q %v", got.PublicURL, existing, tc.wantURL, tc.wantExisting)
-			}
-		})
-	}
-}
-
-func TestSaveAnswersHeaderAndMode(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "a", "answers.yaml")
-	a := &installer.Answers{InstallDir: "/opt/calcom", PublicURL: "https://cal.example.com", Source: installer.Source{TokenEnv: gitTokenEnv}}
-	a.ApplyDefaults()
-	if err := saveAnswers(p, a); err != nil {
-		t.Fatal(err)
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", st.Mode().Perm())
-	}
-	b, _ := os.ReadFile(p)
-	if !strings.Contains(string(b), "# Export CALCTL_GIT_TOKEN before:") {
-		t.Errorf("header does not name the variables to export:\n%s", b)
-	}
-	back, err := installer.LoadAnswersFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := back.Finish(); err != nil {
-		t.Errorf("saved answers do not validate: %v", err)
 	}
 }
 

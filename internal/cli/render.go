@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/spf13/cobra"
 )
 
@@ -10,7 +13,7 @@ type renderOptions struct {
 	Getenv  func(string) string
 	Answers answersFlags
 	Out     string
-	Sink    installer.Sink
+	Sink    contract.Sink
 }
 
 func newRenderCmd(f *Factory) *cobra.Command {
@@ -26,7 +29,7 @@ changed files are backed up to <name>.bak-<UTC timestamp>.`,
   DATABASE_URL=postgresql://... calctl render --answers answers.yaml --out /opt/calcom`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runRender(cmd, opts)
+			return runRender(cmd.Context(), opts)
 		},
 	}
 	opts.Answers.bind(cmd)
@@ -34,7 +37,7 @@ changed files are backed up to <name>.bak-<UTC timestamp>.`,
 	return cmd
 }
 
-func runRender(cmd *cobra.Command, opts *renderOptions) error {
+func runRender(ctx context.Context, opts *renderOptions) error {
 	if opts.Out != "" {
 		abs, err := absPath(opts.Out)
 		if err != nil {
@@ -42,11 +45,11 @@ func runRender(cmd *cobra.Command, opts *renderOptions) error {
 		}
 		opts.Answers.Set = append([]string{"install_dir=" + abs}, opts.Answers.Set...)
 	}
-	a, env, err := opts.Answers.load(cmd, opts.Getenv)
+	a, env, err := opts.Answers.load(opts.Getenv)
 	if err != nil {
 		return err
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun}
-	e := &installer.Engine{Sink: installer.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	return runEngine(cmd.Context(), e, installer.RenderPlan(), s)
+	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
+	return runEngine(ctx, e, installer.RenderPlan(), s)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,8 +26,10 @@ import (
 // agentSetup holds what report and agent share: where the config is and
 // what the command line overrides.
 type agentSetup struct {
-	Getenv      func(string) string
-	ConfigPath  string
+	Getenv     func(string) string
+	ConfigPath string
+	// ConfigSet is true when --config was given (then a missing file is an
+	// error even for a dry run).
 	ConfigSet   bool
 	DatabaseURL string
 	StateDir    string
@@ -44,8 +47,7 @@ func (s *agentSetup) bind(cmd *cobra.Command) {
 
 // config loads the agent config. Without --config, a missing default file
 // is tolerated when allowMissing (a dry run needs no endpoint).
-func (s *agentSetup) config(cmd *cobra.Command, allowMissing bool) (agentconfig.Config, error) {
-	s.ConfigSet = cmd.Flags().Changed("config")
+func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 	c, err := agentconfig.Load(s.ConfigPath)
 	if err != nil {
 		if allowMissing && !s.ConfigSet && errors.Is(err, os.ErrNotExist) {
@@ -136,14 +138,15 @@ outbox for 'calctl agent' (or the next run). See docs/usage-reporting.md.`,
   calctl report status`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReport(cmd, opts)
+			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
+			return runReport(cmd.Context(), opts)
 		},
 	}
 	opts.Setup.bind(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Period, "period", "", "month to count, YYYY-MM (default: the due months)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "count and print only; write and send nothing")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	fl.StringVar(&opts.Export, "export", "", "write the signed report(s) to FILE instead of sending")
 	fl.DurationVar(&opts.Wait, "wait", time.Minute, "how long to keep retrying delivery before leaving it to the agent")
 	cmd.AddCommand(newReportStatusCmd(f))
@@ -160,11 +163,7 @@ type reportJSONLine struct {
 	Report  reporter.Report `json:"report"`
 }
 
-func runReport(cmd *cobra.Command, opts *reportOptions) error {
-	ctx := cmd.Context()
-	if opts.Output != "text" && opts.Output != "json" {
-		return usageErrorf("--output must be text or json, not %q", opts.Output)
-	}
+func runReport(ctx context.Context, opts *reportOptions) error {
 	if opts.DryRun && opts.Export != "" {
 		return usageErrorf("--dry-run and --export exclude each other: an export queues a revision")
 	}
@@ -176,7 +175,7 @@ func runReport(cmd *cobra.Command, opts *reportOptions) error {
 		}
 		periods = []reporter.Period{p}
 	}
-	cfg, err := opts.Setup.config(cmd, opts.DryRun)
+	cfg, err := opts.Setup.config(opts.DryRun)
 	if err != nil {
 		return err
 	}
@@ -339,19 +338,17 @@ pending or parked), the endpoint's receipt, the next retry and the last error.
 Exits 1 when a report is parked or an outbox file is corrupt.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReportStatus(cmd, opts)
+			opts.Setup.ConfigSet = cmd.Flags().Changed("config")
+			return runReportStatus(cmd.Context(), opts)
 		},
 	}
 	opts.Setup.bind(cmd)
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	return cmd
 }
 
-func runReportStatus(cmd *cobra.Command, opts *reportStatusOptions) error {
-	if opts.Output != "text" && opts.Output != "json" {
-		return usageErrorf("--output must be text or json, not %q", opts.Output)
-	}
-	cfg, err := opts.Setup.config(cmd, true)
+func runReportStatus(_ context.Context, opts *reportStatusOptions) error {
+	cfg, err := opts.Setup.config(true)
 	if err != nil {
 		return err
 	}

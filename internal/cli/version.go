@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -20,32 +21,28 @@ func newVersionCmd(f *Factory) *cobra.Command {
 		Short: "Print calctl's version, commit, build date and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runVersion(opts)
+			return runVersion(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	return cmd
 }
 
-func runVersion(opts *versionOptions) error {
+func runVersion(_ context.Context, opts *versionOptions) error {
 	in := buildinfo.Get()
-	switch opts.Output {
-	case "json":
+	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(in)
-	case "text", "":
-		commit := in.Commit
-		if commit == "" {
-			commit = "unknown"
-		}
-		date := in.Date
-		if date == "" {
-			date = "unknown"
-		}
-		_, err := fmt.Fprintf(opts.IO.Out, "calctl %s (commit %s, built %s, %s, %s)\n", in.Version, commit, date, in.GoVersion, in.Platform)
-		return err
-	default:
-		return usageErrorf("unknown output format %q: use text or json", opts.Output)
 	}
+	commit := in.Commit
+	if commit == "" {
+		commit = "unknown"
+	}
+	date := in.Date
+	if date == "" {
+		date = "unknown"
+	}
+	_, err := fmt.Fprintf(opts.IO.Out, "calctl %s (commit %s, built %s, %s, %s)\n", in.Version, commit, date, in.GoVersion, in.Platform)
+	return err
 }

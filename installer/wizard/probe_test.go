@@ -1,4 +1,4 @@
-package cli
+package wizard
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/calctl/calctl/installer"
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -51,8 +51,8 @@ func TestProbeSourceReal(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &installer.Answers{Source: installer.Source{URL: tc.url, Submodules: tc.mode}}
-			got, err := probeSource(context.Background(), a, secret.Secret(tc.token))
+			a := &contract.Answers{Source: contract.Source{URL: tc.url, Submodules: tc.mode}}
+			got, err := ProbeSource(context.Background(), a, secret.Secret(tc.token))
 			msg := got
 			if err != nil {
 				msg = err.Error()
@@ -117,8 +117,8 @@ func TestProbeDatabaseReal(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := &installer.Answers{Database: installer.Database{Mode: installer.DBExternal, URLEnv: "DATABASE_URL", CAFile: tc.ca}}
-			info, err := probeDatabase(context.Background(), a, secret.Secret(tc.url))
+			a := &contract.Answers{Database: contract.Database{Mode: contract.DBExternal, URLEnv: "DATABASE_URL", CAFile: tc.ca}}
+			info, err := ProbeDatabase(context.Background(), a, secret.Secret(tc.url))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

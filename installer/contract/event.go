@@ -1,4 +1,4 @@
-package installer
+package contract
 
 import (
 	"encoding/json"
@@ -43,6 +43,9 @@ type Event struct {
 	DurationMS int64     `json:"duration_ms,omitempty"`
 	Error      string    `json:"error,omitempty"`
 	Remedy     string    `json:"remedy,omitempty"`
+	// Finding is set on the EventLog of a preflight finding: the same
+	// finding as data, so a view need not parse Message.
+	Finding *Finding `json:"finding,omitempty"`
 }
 
 // Sink receives events. Sinks are called from the engine's goroutine, one

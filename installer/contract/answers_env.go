@@ -1,4 +1,4 @@
-package installer
+package contract
 
 import (
 	"fmt"
@@ -39,7 +39,7 @@ func (a *Answers) ResolveEnv(getenv func(string) string) (EnvSecrets, error) {
 	if a.Database.Mode != DBBundled {
 		s.DatabaseURL = need("database.url_env", a.Database.URLEnv, true)
 		if s.DatabaseURL != "" {
-			if err := checkDatabaseURL(a.Database.Mode, s.DatabaseURL.Reveal()); err != nil {
+			if err := CheckDatabaseURL(a.Database.Mode, s.DatabaseURL.Reveal()); err != nil {
 				ps = append(ps, Problem{Path: "database.url_env", Message: fmt.Sprintf("%s: %v", a.Database.URLEnv, err),
 					Expected: "postgresql://USER:PASSWORD@HOST:PORT/DB with TLS (sslmode=require, verify-ca or verify-full) for any host that is not local"})
 			}
@@ -68,9 +68,9 @@ func isLocalHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkDatabaseURL refuses URLs calctl cannot use safely. It never echoes
+// CheckDatabaseURL refuses URLs calctl cannot use safely. It never echoes
 // the URL, which holds a password.
-func checkDatabaseURL(mode, raw string) error {
+func CheckDatabaseURL(mode, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("not a URL")

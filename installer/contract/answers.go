@@ -1,10 +1,4 @@
-// Package installer is calctl's install engine: the answers that describe an
-// install, the plan of steps built from them, the engine that runs a plan and
-// the events it emits for the text, JSON-lines and (later) TUI views.
-//
-// The steps live one per file (step_*.go). The order of a plan lives in one
-// slice in plan.go.
-package installer
+package contract
 
 import (
 	"bytes"
@@ -16,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/calctl/calctl/internal/buildinfo"
 	"gopkg.in/yaml.v3"
+
+	"github.com/calctl/calctl/internal/buildinfo"
 )
 
 // Answers describe one install. They come from an answers file (YAML),
@@ -151,6 +147,15 @@ const (
 
 	ProxyCaddy = "caddy"
 	ProxyNone  = "none"
+)
+
+// The values the answers accept, each list written once: Validate, the
+// command-line flags and their shell completion all use it.
+var (
+	Targets        = []string{TargetCompose, TargetPM2}
+	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
+	Proxies        = []string{ProxyCaddy, ProxyNone}
+	SubmoduleModes = []string{"resolve", "flatten", "skip"}
 )
 
 // DefaultPostgresMajor is the Postgres major of the bundled database.
@@ -330,9 +335,7 @@ func (a *Answers) Validate() error {
 	if err := checkGitURL(a.Source.URL); err != nil {
 		bad("source.url", err.Error(), "an https://, http://, ssh://, git@host:path or file:// URL of a git repository")
 	}
-	switch a.Source.Submodules {
-	case "resolve", "flatten", "skip":
-	default:
+	if !slices.Contains(SubmoduleModes, a.Source.Submodules) {
 		bad("source.submodules", fmt.Sprintf("%q is not a submodule mode", a.Source.Submodules), "one of resolve, flatten, skip")
 	}
 	if a.Source.TokenEnv != "" && !envName.MatchString(a.Source.TokenEnv) {
@@ -344,9 +347,7 @@ func (a *Answers) Validate() error {
 	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
 		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
-	switch a.Target {
-	case TargetCompose, TargetPM2:
-	default:
+	if !slices.Contains(Targets, a.Target) {
 		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose or pm2")
 	}
 	if err := checkPublicURL(a.PublicURL); err != nil {
@@ -382,9 +383,7 @@ func (a *Answers) Validate() error {
 	if !envName.MatchString(a.Database.User) {
 		bad("database.user", fmt.Sprintf("%q is not a plain user name", a.Database.User), "letters, digits and _")
 	}
-	switch a.Proxy {
-	case ProxyCaddy, ProxyNone:
-	default:
+	if !slices.Contains(Proxies, a.Proxy) {
 		bad("proxy", fmt.Sprintf("%q is not a proxy", a.Proxy), "caddy or none")
 	}
 	if a.Email.Host != "" || a.Email.From != "" || a.Email.User != "" {
