@@ -72,6 +72,9 @@ func (c *cloner) readModules() ([]*module, error) {
 	}
 	for _, m := range mods {
 		u, err := resolveURL(c.url, m.rawURL)
+		if err == nil {
+			u, err = c.auth.addEmbedded(u)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: submodule %q: %v", ErrUnsafeRepository, m.name, err)
 		}

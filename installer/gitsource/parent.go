@@ -90,7 +90,7 @@ func resolveTarget(refs []*plumbing.Reference, want string) (target, error) {
 	sort.Strings(branches)
 	sort.Strings(tags)
 	return target{}, fmt.Errorf("%w: %q is neither a branch, a tag nor a commit of the repository (branches: %s; tags: %s)",
-		ErrRef, want, listSome(branches), listSome(tags))
+		ErrRef, want, printable(listSome(branches)), printable(listSome(tags)))
 }
 
 func listSome(s []string) string {

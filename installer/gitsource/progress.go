@@ -57,7 +57,7 @@ func (p *progressWriter) line(line string) {
 		return
 	}
 	p.last = key
-	p.report(Progress{Phase: m[1], Percent: pct, Message: strings.TrimPrefix(line, "remote: ")})
+	p.report(Progress{Phase: m[1], Percent: pct, Message: printable(strings.TrimPrefix(line, "remote: "))})
 }
 
 // Close flushes a final partial line.
