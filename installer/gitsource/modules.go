@@ -126,6 +126,11 @@ func vetModules(mods []*module, t *treeIndex) error {
 		if err := checkRepoPath(m.path); err != nil {
 			return fmt.Errorf("%w: submodule %q path: %v", ErrUnsafeRepository, m.name, err)
 		}
+		// git refuses a path that could pass for an option of a command
+		// (looks_like_command_line_option in git's submodule-config.c).
+		if strings.HasPrefix(m.path, "-") || strings.Contains(m.path, "/-") {
+			return fmt.Errorf("%w: submodule %q path %q: a component starts with '-'", ErrUnsafeRepository, m.name, m.path)
+		}
 		if err := checkURL(m.rawURL); err != nil {
 			return fmt.Errorf("%w: submodule %q url: %v", ErrUnsafeRepository, m.name, err)
 		}
@@ -163,6 +168,13 @@ func vetModules(mods []*module, t *treeIndex) error {
 			la, lb := strings.ToLower(a.path)+"/", strings.ToLower(b.path)+"/"
 			if strings.HasPrefix(lb, la) || strings.HasPrefix(la, lb) {
 				return fmt.Errorf("%w: submodule paths %q and %q are nested", ErrUnsafeRepository, a.path, b.path)
+			}
+			// Names are the git directories under .git/modules: one inside
+			// another would let a fetch write into the other's (git refuses
+			// this too: validate_submodule_git_dir).
+			na, nb := strings.ToLower(a.name)+"/", strings.ToLower(b.name)+"/"
+			if strings.HasPrefix(nb, na) || strings.HasPrefix(na, nb) {
+				return fmt.Errorf("%w: submodules %q and %q: their git directories nest (.git/modules/%s)", ErrUnsafeRepository, a.name, b.name, b.name)
 			}
 		}
 	}

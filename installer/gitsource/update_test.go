@@ -143,3 +143,32 @@ func inode(t *testing.T, p string) uint64 {
 	}
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
+
+// TestUpdateAbsoluteSymlinkIsNoChange: an absolute symlink in the tree
+// (a dangling one too) is not a "local change" when the checkout is
+// updated (issue 11, Low).
+func TestUpdateAbsoluteSymlinkIsNoChange(t *testing.T) {
+	srv := testenv.StartGitServer(t)
+	p := testenv.NewWorkRepo(t).Write(map[string]string{"README.md": "x\n"})
+	for name, target := range map[string]string{"etc-hosts": "/etc/hosts", "dangling": "/nonexistent/calctl"} {
+		if err := os.Symlink(target, filepath.Join(p.Dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Commit("links")
+	testenv.Git(t, p.Dir, "tag", "v1")
+	p.Write(map[string]string{"CHANGELOG.md": "next\n"})
+	p.Commit("next")
+	url := p.Publish(srv, "links.git")
+	dir := filepath.Join(t.TempDir(), "cal")
+	ctx := context.Background()
+	if _, err := Clone(ctx, Options{URL: url, Dir: dir, Ref: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Update(ctx, Options{Dir: dir, Ref: "main"}); err != nil {
+		t.Fatalf("update: %v", err)
+	}
+	if got, _ := os.Readlink(filepath.Join(dir, "etc-hosts")); got != "/etc/hosts" {
+		t.Errorf("symlink now %q", got)
+	}
+}
