@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/calctl/calctl/installer/gitsource/packindex"
@@ -18,8 +19,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// probeTimeout bounds one submodule reachability probe.
-const probeTimeout = 30 * time.Second
+// probeTimeout bounds one submodule reachability probe; probes run
+// probeParallel at a time, so unresponsive hosts cost one timeout, not one
+// each.
+var probeTimeout = 30 * time.Second
+
+const probeParallel = 8
 
 // handleSubmodules probes every submodule, drops the unreachable ones, and
 // resolves or flattens the rest.
@@ -30,7 +35,27 @@ func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
 	results := map[string]*SubmoduleResult{}
 	var drop []*module
 	var keep []*module
-	for _, m := range mods {
+	type probed struct{ reason, hint string }
+	outcome := make([]probed, len(mods))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, probeParallel)
+	for i, m := range mods {
+		if m.missing != "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			outcome[i].reason, outcome[i].hint = c.probe(ctx, m)
+		}()
+	}
+	if n := len(mods); n > 0 {
+		c.report(Progress{Phase: "submodules", Percent: -1, Message: fmt.Sprintf("checking access to %d submodule(s)", n)})
+	}
+	wg.Wait()
+	for i, m := range mods {
 		r := &SubmoduleResult{Name: m.name, Path: m.path, URL: redactURL(m.url)}
 		if !m.pinned.IsZero() {
 			r.Pinned = m.pinned.String()
@@ -42,7 +67,7 @@ func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
 			drop = append(drop, m)
 			continue
 		}
-		if reason, hint := c.probe(ctx, m); reason != "" {
+		if reason, hint := outcome[i].reason, outcome[i].hint; reason != "" {
 			r.Action, r.Reason, r.Hint = ActionSkipped, reason, hint
 			drop = append(drop, m)
 			continue
@@ -97,7 +122,6 @@ func (c *cloner) probe(ctx context.Context, m *module) (reason, hint string) {
 	if urlKind(m.url) == kindLocal && !c.auth.local {
 		return "local-path URL " + m.url + " is not followed for a remote repository", "a submodule of a remote repository must have a remote URL"
 	}
-	c.report(Progress{Phase: "submodule " + m.path, Percent: -1, Message: "checking access to " + redactURL(m.url)})
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if _, err := c.auth.listRemote(pctx, m.url); err != nil {
