@@ -21,9 +21,11 @@ import (
 func (p *pack) completeThin(s *Storage) error {
 	first := len(p.ents)
 	for _, h := range p.thin {
+		// A base missing from the repository may be a delta of this pack
+		// that itself waits for an external base: resolved below, or not.
 		obj, err := s.Storage.EncodedObject(plumbing.AnyObject, h)
 		if err != nil {
-			return malformed("thin pack: base %s is neither in the pack nor in the repository: %v", h, err)
+			continue
 		}
 		p.ents = append(p.ents, entry{hash: h, typ: obj.Type(), disk: obj.Type(), size: obj.Size(), parent: -1, ext: true})
 	}
@@ -54,7 +56,7 @@ func (p *pack) completeThin(s *Storage) error {
 	}
 	for _, r := range p.refs {
 		if p.ents[r.idx].hash.IsZero() {
-			return malformed("delta at %d could not be resolved", p.ents[r.idx].off)
+			return malformed("delta at %d: its base %s is neither in the pack nor in the repository", p.ents[r.idx].off, r.base)
 		}
 	}
 	// Append the bases after the last object, then fix the count and the
