@@ -35,9 +35,10 @@ import (
 // (ErrDirty) before anything is changed.
 func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *index.Index, report func(Progress)) (*index.Index, error) {
 	type file struct {
-		i    int // index into entries
-		name string
-		e    treeEntry
+		i       int // index into entries
+		name    string
+		e       treeEntry
+		replace bool // a tracked file of the old tree is there
 	}
 	// A job is one directory's files: a worker opens the directory once
 	// (through root, refusing symlinks) and creates its files by name.
@@ -51,8 +52,9 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *in
 	}
 	defer root.Close()
 	var kept map[string]*index.Entry
+	var replaced map[string]bool
 	if old != nil {
-		if kept, err = prepareUpdate(root, t, old); err != nil {
+		if kept, replaced, err = prepareUpdate(root, t, old); err != nil {
 			return nil, err
 		}
 	}
@@ -102,7 +104,7 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *in
 				byDir[dir] = j
 				jobs = append(jobs, j)
 			}
-			j.files = append(j.files, file{i: len(entries) - 1, name: name, e: e})
+			j.files = append(j.files, file{i: len(entries) - 1, name: name, e: e, replace: replaced[p]})
 		default:
 			return nil, fmt.Errorf("%w: %s has unsupported mode %v", ErrUnsafeRepository, p, e.mode)
 		}
@@ -144,6 +146,12 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *in
 					continue
 				}
 				for _, f := range j.files {
+					if f.replace {
+						if err := droot.Remove(f.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+							fail(fmt.Errorf("%s: remove %s: %w", j.dir, f.name, err))
+							break
+						}
+					}
 					if err := writeBlob(rd, droot, f.name, f.e, entries[f.i]); err != nil {
 						fail(fmt.Errorf("%s: %w", j.dir, err))
 						break
@@ -181,9 +189,10 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *in
 
 // prepareUpdate readies a clean checkout of old for tree t: it refuses an
 // untracked file in the way of a new path, then removes the tracked files
-// that t drops or changes (and directories left empty by that). It returns
-// old's entries that stay as they are, by path.
-func prepareUpdate(root *os.Root, t *treeIndex, old *index.Index) (map[string]*index.Entry, error) {
+// that t drops or turns into directories (and directories left empty by
+// that). It returns old's entries that stay as they are, and the tracked
+// files that t changes, which the writer removes just before writing them.
+func prepareUpdate(root *os.Root, t *treeIndex, old *index.Index) (kept map[string]*index.Entry, replaced map[string]bool, err error) {
 	oldBy := make(map[string]*index.Entry, len(old.Entries))
 	for _, e := range old.Entries {
 		oldBy[e.Name] = e
@@ -207,9 +216,16 @@ func prepareUpdate(root *os.Root, t *treeIndex, old *index.Index) (map[string]*i
 		}
 		return false
 	}
+	// Directories of the old tree exist already and are no conflict.
+	oldDirs := map[string]bool{}
+	for _, e := range old.Entries {
+		for d := path.Dir(e.Name); d != "." && !oldDirs[d]; d = path.Dir(d) {
+			oldDirs[d] = true
+		}
+	}
 	var conflicts []string
 	for _, p := range t.order {
-		if oldBy[p] != nil || underTracked(p) {
+		if oldBy[p] != nil || oldDirs[p] || underTracked(p) {
 			continue
 		}
 		fi, err := root.Lstat(p)
@@ -222,10 +238,11 @@ func prepareUpdate(root *os.Root, t *treeIndex, old *index.Index) (map[string]*i
 		conflicts = append(conflicts, p)
 	}
 	if len(conflicts) > 0 {
-		return nil, fmt.Errorf("%w: %s would be overwritten by the new commit's files and git does not track them; move them away, then run again",
+		return nil, nil, fmt.Errorf("%w: %s would be overwritten by the new commit's files and git does not track them; move them away, then run again",
 			ErrDirty, dirtyList(conflicts))
 	}
-	kept := map[string]*index.Entry{}
+	kept = map[string]*index.Entry{}
+	replaced = map[string]bool{}
 	var emptied []string
 	for _, oe := range old.Entries {
 		ne, inNew := t.byPath[oe.Name]
@@ -239,8 +256,12 @@ func prepareUpdate(root *os.Root, t *treeIndex, old *index.Index) (map[string]*i
 			kept[oe.Name] = oe
 			continue
 		}
+		if inNew && ne.mode != filemode.Dir && ne.mode != filemode.Submodule {
+			replaced[oe.Name] = true // removed by the worker that writes it
+			continue
+		}
 		if err := root.Remove(oe.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("remove %s: %w", oe.Name, err)
+			return nil, nil, fmt.Errorf("remove %s: %w", oe.Name, err)
 		}
 		if i := strings.LastIndexByte(oe.Name, '/'); i > 0 {
 			emptied = append(emptied, oe.Name[:i])
@@ -258,7 +279,7 @@ func prepareUpdate(root *os.Root, t *treeIndex, old *index.Index) (map[string]*i
 			}
 		}
 	}
-	return kept, nil
+	return kept, replaced, nil
 }
 
 func next(p string, i int) int {

@@ -217,6 +217,10 @@ type cloner struct {
 	tree *treeIndex
 	// updating is set by Update: the checkout already has files.
 	updating bool
+	// target is where Update moves HEAD once the files are in place.
+	target *target
+	// closers release what the clone keeps open (pack readers)
+	closers []func()
 	// running totals of the checkout's files, checked against Limits
 	flatFiles int
 	flatBytes int64
@@ -285,9 +289,7 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 	}
 	unlock := lockDir(c.tmp)
 	defer func() {
-		if c.storage != nil {
-			_ = c.storage.Close() // release kept pack descriptors before rename/removal
-		}
+		c.close()
 		if err != nil {
 			if rmErr := os.RemoveAll(c.tmp); rmErr != nil {
 				err = fmt.Errorf("%w (and the partial clone at %s could not be removed: %v)", err, c.tmp, rmErr)
@@ -317,6 +319,18 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 	}
 	c.report(Progress{Phase: "done", Percent: 100, Message: "cloned " + c.url + " at " + short(c.res.Commit)})
 	return c.res, nil
+}
+
+// close releases the pack readers and storage the clone kept open.
+func (c *cloner) close() {
+	for _, f := range c.closers {
+		f()
+	}
+	c.closers = nil
+	if c.storage != nil {
+		_ = c.storage.Close() // release kept pack descriptors before rename/removal
+		c.storage = nil
+	}
 }
 
 // tempPrefix names calctl's hidden working directories.
@@ -375,6 +389,14 @@ func (c *cloner) populate(ctx context.Context) error {
 	}
 	if err := c.checkout(ctx); err != nil {
 		return err
+	}
+	if c.target != nil {
+		// An update moves HEAD only once the work tree and index match
+		// the new commit: a refused or failed move leaves HEAD, index and
+		// files as they were.
+		if err := c.moveTo(*c.target); err != nil {
+			return err
+		}
 	}
 	if err := c.handleSubmodules(ctx, mods); err != nil {
 		return err

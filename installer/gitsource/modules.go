@@ -2,8 +2,11 @@ package gitsource
 
 import (
 	"bytes"
+	"path/filepath"
+
 	"errors"
 	"fmt"
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"io"
 	"sort"
 	"strings"
@@ -36,7 +39,7 @@ func (c *cloner) readModules() ([]*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := scanTree(tree, c.repo.Storer.EncodedObjectSize, c.o.Limits, 0, 0)
+	entries, err := scanTree(tree, c.sizer(filepath.Join(c.tmp, ".git"), c.repo.Storer.EncodedObjectSize), c.o.Limits, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +84,24 @@ func (c *cloner) readModules() ([]*module, error) {
 		m.url = u
 	}
 	return mods, nil
+}
+
+// sizer returns a size lookup for scanTree: straight from the packs of
+// gitdir (packindex.Objects reads only an entry's header), or through
+// fallback for an object that is not packed. The packs stay open until
+// the clone ends (c.close).
+func (c *cloner) sizer(gitdir string, fallback func(plumbing.Hash) (int64, error)) func(plumbing.Hash) (int64, error) {
+	objs, err := packindex.OpenObjects(gitdir, 0)
+	if err != nil {
+		return fallback
+	}
+	c.closers = append(c.closers, objs.Close)
+	return func(h plumbing.Hash) (int64, error) {
+		if n, err := objs.Size(h); err == nil {
+			return n, nil
+		}
+		return fallback(h)
+	}
 }
 
 // parseModules decodes .gitmodules into entries sorted by path.

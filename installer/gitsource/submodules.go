@@ -355,7 +355,7 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	if err != nil {
 		return err
 	}
-	t, err := scanTree(tree, st.EncodedObjectSize, c.o.Limits, c.flatFiles, c.flatBytes)
+	t, err := scanTree(tree, c.sizer(gitdir, st.EncodedObjectSize), c.o.Limits, c.flatFiles, c.flatBytes)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,7 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: %s was cloned from %s, not %s; clone into a new directory instead", ErrDestination, dir, origin, c.url)
 	}
 	c.tmp, c.repo, c.updating = dir, repo, true
+	defer c.close()
 	if err := c.checkClean(); err != nil {
 		return nil, err
 	}
@@ -97,9 +98,7 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 		res.Notes = []string{"already at " + short(res.Commit) + "; nothing changed"}
 		return &res, nil
 	}
-	if err := c.moveTo(tg); err != nil {
-		return nil, err
-	}
+	c.target = &tg
 	if err := c.populate(ctx); err != nil {
 		return nil, err
 	}

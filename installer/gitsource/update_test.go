@@ -172,3 +172,88 @@ func TestUpdateAbsoluteSymlinkIsNoChange(t *testing.T) {
 		t.Errorf("symlink now %q", got)
 	}
 }
+
+// TestUpdateMovesLikeGit: an update across kind changes (a symlink that
+// becomes a directory, a file that becomes a symlink, an executable bit
+// dropped), removed directories and edits leaves the work tree exactly as
+// a fresh git checkout of the new commit, keeps an untracked file, and
+// refuses an untracked file in the way of a new one before changing
+// anything.
+func TestUpdateMovesLikeGit(t *testing.T) {
+	srv := testenv.StartGitServer(t)
+	p := testenv.NewWorkRepo(t).Write(map[string]string{"src/a.ts": "a1\n", "old/deep/x.txt": "x\n", "run.sh": "#!/bin/sh\n", "conf": "c1\n", "keep.md": "k\n"})
+	if err := os.Chmod(filepath.Join(p.Dir, "run.sh"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("src", filepath.Join(p.Dir, "lib")); err != nil {
+		t.Fatal(err)
+	}
+	p.Commit("v1")
+	testenv.Git(t, p.Dir, "tag", "v1")
+	for _, rm := range []string{"lib", "old", "conf"} {
+		if err := os.RemoveAll(filepath.Join(p.Dir, rm)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Write(map[string]string{"lib/a.ts": "lib a\n", "src/a.ts": "a2\n", "run.sh": "#!/bin/sh\necho 2\n", "new/file.txt": "n\n"})
+	if err := os.Chmod(filepath.Join(p.Dir, "run.sh"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("keep.md", filepath.Join(p.Dir, "conf")); err != nil {
+		t.Fatal(err)
+	}
+	p.Commit("v2")
+	url := p.Publish(srv, "kinds.git")
+
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "cal")
+	if _, err := Clone(ctx, Options{URL: url, Dir: dir, Ref: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	// An untracked file where v2 puts one: refused, nothing changed.
+	writeFile(t, filepath.Join(dir, "new"), "mine\n")
+	before := workTreeHash(t, dir)
+	if _, err := Update(ctx, Options{Dir: dir, Ref: "main"}); !errors.Is(err, ErrDirty) || !strings.Contains(err.Error(), "new") {
+		t.Fatalf("err = %v, want ErrDirty naming new", err)
+	}
+	if workTreeHash(t, dir) != before {
+		t.Fatal("a refused update changed the work tree")
+	}
+	if out := testenv.Git(t, dir, "status", "--porcelain"); out != "?? new" {
+		t.Fatalf("a refused update moved HEAD or the index:\n%s", out)
+	}
+	if err := os.Remove(filepath.Join(dir, "new")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "notes.txt"), "mine\n")
+	if _, err := Update(ctx, Options{Dir: dir, Ref: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(t.TempDir(), "ref")
+	testenv.Git(t, filepath.Dir(ref), "clone", "-q", url, ref)
+	if err := os.RemoveAll(filepath.Join(ref, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(ref, "notes.txt"), "mine\n")
+	if workTreeHash(t, dir) != testenv.TreeHash(t, ref) {
+		t.Fatalf("work tree differs from git's checkout of main:\n%s", testenv.Git(t, dir, "status", "--porcelain", "--ignored"))
+	}
+	if out := testenv.Git(t, dir, "status", "--porcelain"); out != "?? notes.txt" {
+		t.Fatalf("git status after the update:\n%s", out)
+	}
+}
+
+// workTreeHash is testenv.TreeHash of dir without its .git.
+func workTreeHash(t *testing.T, dir string) string {
+	t.Helper()
+	aside := filepath.Join(t.TempDir(), "git")
+	if err := os.Rename(filepath.Join(dir, ".git"), aside); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := os.Rename(aside, filepath.Join(dir, ".git")); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	return testenv.TreeHash(t, dir)
+}

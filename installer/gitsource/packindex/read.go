@@ -351,3 +351,45 @@ func (c *baseCache) put(p *packFile, off int64, b []byte, typ plumbing.ObjectTyp
 		c.used -= int64(len(v.b))
 	}
 }
+
+// Size returns the size of object h without reading it whole: from the
+// entry header, or for a delta from the start of the delta.
+func (o *Objects) Size(h plumbing.Hash) (int64, error) {
+	p, off, err := o.find(h)
+	if err != nil {
+		return 0, err
+	}
+	hd, err := p.header(off)
+	if err != nil {
+		return 0, err
+	}
+	if hd.typ != plumbing.OFSDeltaObject && hd.typ != plumbing.REFDeltaObject {
+		return hd.size, nil
+	}
+	r, err := o.stream(p, hd)
+	if err != nil {
+		return 0, err
+	}
+	var b [20]byte
+	n, err := io.ReadFull(r, b[:min(int64(len(b)), hd.size)])
+	if err != nil {
+		return 0, malformed("delta at %d: %v", off, err)
+	}
+	pos := 0
+	varint := func() (int64, error) {
+		var v int64
+		for shift := 0; pos < n && shift <= 56; shift += 7 {
+			c := b[pos]
+			pos++
+			v |= int64(c&0x7f) << shift
+			if c&0x80 == 0 {
+				return v, nil
+			}
+		}
+		return 0, malformed("delta at %d: bad size header", off)
+	}
+	if _, err := varint(); err != nil {
+		return 0, err
+	}
+	return varint()
+}
