@@ -248,7 +248,7 @@ func (o *Objects) resolve(p *packFile, off int64, depth int) ([]byte, plumbing.O
 	if err != nil {
 		return nil, 0, err
 	}
-	out, err := patch(base, d, DefaultMaxObjectSize)
+	out, err := patch(base, d, DefaultMaxObjectSize, nil)
 	if err != nil {
 		return nil, 0, malformed("delta at %d: %v", off, err)
 	}

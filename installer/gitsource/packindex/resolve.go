@@ -99,6 +99,7 @@ type resolver struct {
 	comp    []byte // compressed entry data
 	delta   []byte // inflated delta
 	stack   []frame
+	spare   [][]byte // buffers to reuse (alloc, free)
 }
 
 // frame is a resolved object whose children are being resolved.
@@ -169,6 +170,9 @@ func (r *resolver) tree(root int32) error {
 		if err != nil {
 			return err
 		}
+		if base != nil && f.data == nil {
+			r.free(base) // rebuilt for this child only
+		}
 		e := &r.p.ents[k]
 		e.parent = f.idx
 		e.typ = r.p.ents[f.idx].typ
@@ -188,9 +192,36 @@ func (r *resolver) tree(root int32) error {
 			r.stack = append(r.stack, frame{idx: k, data: out, kids: kk, depth: depth})
 			r.retain(len(out))
 			r.shrink()
+		} else {
+			r.free(out)
 		}
 	}
 	return nil
+}
+
+// alloc returns a buffer of length 0 and capacity at least n, reusing
+// one of the worker's spare buffers when one fits: resolving a file's
+// history makes hundreds of buffers of the same size, and reusing them
+// keeps the heap (and so the process) small.
+func (r *resolver) alloc(n int64) []byte {
+	for i, b := range r.spare {
+		if int64(cap(b)) >= n && int64(cap(b)) <= 2*n+64<<10 {
+			r.spare = append(r.spare[:i], r.spare[i+1:]...)
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// free gives a buffer no longer referenced back to the worker.
+func (r *resolver) free(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	if len(r.spare) == 8 {
+		r.spare = r.spare[1:]
+	}
+	r.spare = append(r.spare, b)
 }
 
 func (r *resolver) retain(n int) { r.budget.Add(-int64(n)) }
@@ -198,6 +229,7 @@ func (r *resolver) retain(n int) { r.budget.Add(-int64(n)) }
 func (r *resolver) release(f *frame) {
 	if f.data != nil {
 		r.budget.Add(int64(len(f.data)))
+		r.free(f.data)
 		f.data = nil
 	}
 }
@@ -218,7 +250,7 @@ func (r *resolver) materialize(i int32) ([]byte, error) {
 		return r.load(i)
 	}
 	if !e.isDelta() {
-		return r.inflate(e, nil)
+		return r.inflate(e, r.alloc(e.size))
 	}
 	chain := []int32{i}
 	for j := e.parent; ; j = r.p.ents[j].parent {
@@ -238,9 +270,12 @@ func (r *resolver) materialize(i int32) ([]byte, error) {
 		return nil, err
 	}
 	for k := len(chain) - 2; k >= 0; k-- {
-		if data, err = r.apply(data, chain[k]); err != nil {
+		out, err := r.apply(data, chain[k])
+		if err != nil {
 			return nil, err
 		}
+		r.free(data)
+		data = out
 	}
 	return data, nil
 }
@@ -298,7 +333,7 @@ func (r *resolver) apply(base []byte, k int32) ([]byte, error) {
 		return nil, err
 	}
 	r.delta = d
-	out, err := patch(base, d, r.p.opts.MaxObjectSize)
+	out, err := patch(base, d, r.p.opts.MaxObjectSize, r.alloc)
 	if err != nil {
 		return nil, malformed("delta at %d: %v", e.off, err)
 	}
@@ -308,7 +343,7 @@ func (r *resolver) apply(base []byte, k int32) ([]byte, error) {
 var errDelta = errors.New("invalid delta")
 
 // patch applies a git delta to base, checking every bound.
-func patch(base, delta []byte, maxSize int64) ([]byte, error) {
+func patch(base, delta []byte, maxSize int64, alloc func(int64) []byte) ([]byte, error) {
 	pos := 0
 	varint := func() (int64, error) {
 		var v int64
@@ -339,7 +374,12 @@ func patch(base, delta []byte, maxSize int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: result of %d bytes is over the limit", errDelta, dstSize)
 	}
 	// Grow with the data really produced, not the declared size.
-	out := make([]byte, 0, min(dstSize, int64(len(base))+int64(len(delta))+(1<<20)))
+	var out []byte
+	if n := min(dstSize, int64(len(base))+int64(len(delta))+(1<<20)); alloc != nil {
+		out = alloc(n)
+	} else {
+		out = make([]byte, 0, n)
+	}
 	for pos < len(delta) {
 		op := delta[pos]
 		pos++

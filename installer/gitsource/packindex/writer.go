@@ -245,11 +245,11 @@ func (p *pack) scan(r io.Reader, out io.Writer) (empty bool, err error) {
 		if err == nil && n == e.size {
 			// Read to the end, so that zlib checks its Adler-32 trailer.
 			var one [1]byte
-			if m, rerr := z.Read(one[:]); m != 0 || !errors.Is(rerr, io.EOF) {
-				err = errors.Join(errors.New("more data than the declared size"), rerr)
-				if errors.Is(rerr, io.EOF) {
-					err = errors.New("more data than the declared size")
-				}
+			switch m, rerr := z.Read(one[:]); {
+			case m != 0:
+				err = errors.New("more data than the declared size")
+			case !errors.Is(rerr, io.EOF):
+				err = rerr
 			}
 		}
 		if err != nil {
