@@ -149,8 +149,13 @@ func loadavg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// buildCalctl builds the calctl binary as shipped (static, trimmed).
+// buildCalctl builds the calctl binary as shipped (static, trimmed), or
+// returns CALCTL_BENCH_BIN, a calctl built elsewhere (an older commit, for
+// a before/after comparison against the same git runs).
 func buildCalctl(b *testing.B) string {
 	b.Helper()
+	if bin := os.Getenv("CALCTL_BENCH_BIN"); bin != "" {
+		return bin
+	}
 	return testenv.BuildStaticBinary(b, "github.com/calctl/calctl/cmd/calctl", b.TempDir(), "calctl")
 }
