@@ -9,36 +9,60 @@ const FactsSchemaVersion = 1
 // never holds a secret value: secret-named values are reduced to length,
 // entropy, a short digest and whether they are a known default.
 type Facts struct {
-	SchemaVersion int                    `json:"schema_version"`
-	CollectedAt   time.Time              `json:"collected_at"`
-	Target        Target                 `json:"target"`
-	Sources       map[Source]SourceState `json:"sources"`
-	Files         *FileFacts             `json:"files,omitempty"`
-	PG            *PGFacts               `json:"postgres,omitempty"`
-	Docker        *DockerFacts           `json:"docker,omitempty"`
-	Net           *NetFacts              `json:"net,omitempty"`
-	Host          *HostFacts             `json:"host,omitempty"`
-	Backup        *BackupFacts           `json:"backup,omitempty"`
+	// SchemaVersion is FactsSchemaVersion when collected; a bundle from
+	// another version is refused.
+	SchemaVersion int `json:"schema_version"`
+	// CollectedAt is when collection began; Now returns it, so a bundle
+	// judged later judges as the live run did.
+	CollectedAt time.Time `json:"collected_at"`
+	// Target says what was checked.
+	Target Target `json:"target"`
+	// Sources records how each collector fared; a check whose sources
+	// failed reports ERROR or SKIP with the cause.
+	Sources map[Source]SourceState `json:"sources"`
+	// Files are the parsed .env, compose and pm2 files (nil: not collected).
+	Files *FileFacts `json:"files,omitempty"`
+	// PG is what the read-only Postgres session saw.
+	PG *PGFacts `json:"postgres,omitempty"`
+	// Docker is what the Docker engine reported.
+	Docker *DockerFacts `json:"docker,omitempty"`
+	// Net is what probing the public URL learned.
+	Net *NetFacts `json:"net,omitempty"`
+	// Host is what the local host showed (sockets, disks, clock, sshd).
+	Host *HostFacts `json:"host,omitempty"`
+	// Backup is what calctl found of backups and restore tests.
+	Backup *BackupFacts `json:"backup,omitempty"`
 }
 
 // Target says what was checked.
 type Target struct {
-	Profile     string `json:"profile"`
+	// Profile is the deployment profile: compose, pm2 or rds (given or
+	// detected).
+	Profile string `json:"profile"`
+	// Dir is the install directory checked, when given.
 	Dir         string `json:"dir,omitempty"`
 	EnvFile     string `json:"env_file,omitempty"`
 	ComposeFile string `json:"compose_file,omitempty"`
 	PM2File     string `json:"pm2_file,omitempty"`
-	Database    string `json:"database,omitempty"` // redacted URL
-	PublicURL   string `json:"public_url,omitempty"`
-	Host        string `json:"host,omitempty"`
+	// Database is the database URL checked, always without its password
+	// (internal/redact.URL).
+	Database string `json:"database,omitempty"`
+	// PublicURL is the public URL probed (NEXT_PUBLIC_WEBAPP_URL or --url).
+	PublicURL string `json:"public_url,omitempty"`
+	// Host is the name of the machine calctl ran on.
+	Host string `json:"host,omitempty"`
 }
 
 // SourceState records how a collector fared.
 type SourceState struct {
-	Collected  bool   `json:"collected"`
-	Error      string `json:"error,omitempty"`
-	Skipped    string `json:"skipped,omitempty"`
-	DurationMS int64  `json:"duration_ms"`
+	// Collected is true when the collector ran to the end.
+	Collected bool `json:"collected"`
+	// Error says why it failed (its checks report ERROR).
+	Error string `json:"error,omitempty"`
+	// Skipped says why it did not run (its checks report SKIP).
+	Skipped string `json:"skipped,omitempty"`
+	// DurationMS is how long it took.
+	DurationMS int64 `json:"duration_ms"`
 }
 
 // Source returns the state of collector s (zero value when never run).
@@ -68,11 +92,17 @@ func (f *Facts) Now() time.Time {
 
 // EnvVar is what calctl keeps about one configuration variable.
 type EnvVar struct {
-	File    string  `json:"file"`
-	Line    int     `json:"line,omitempty"`
-	Secret  bool    `json:"secret"`
-	Value   string  `json:"value,omitempty"` // only when not secret
-	Len     int     `json:"len"`
+	// File and Line say where the variable was set.
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	// Secret is true when the name is secret-named (redact.IsSecretKey) or
+	// the value holds URL credentials: then Value is empty or redacted.
+	Secret bool   `json:"secret"`
+	Value  string `json:"value,omitempty"` // only when not secret
+	// Len is the value's length in bytes.
+	Len int `json:"len"`
+	// Entropy estimates a secret's strength in bits (length × log2 of
+	// the character classes used).
 	Entropy float64 `json:"entropy_bits"`
 	Digest  string  `json:"digest,omitempty"`  // sha256[:8] hex of the value
 	Default bool    `json:"default,omitempty"` // a published default or placeholder
@@ -81,38 +111,50 @@ type EnvVar struct {
 
 // DBURL is a parsed database URL without its password.
 type DBURL struct {
-	Scheme         string            `json:"scheme"`
-	Host           string            `json:"host"`
-	Port           string            `json:"port,omitempty"`
-	User           string            `json:"user,omitempty"`
-	Database       string            `json:"database,omitempty"`
-	Params         map[string]string `json:"params,omitempty"`
-	HasPassword    bool              `json:"has_password"`
-	PasswordLen    int               `json:"password_len,omitempty"`
-	PasswordDigest string            `json:"password_digest,omitempty"`
-	PasswordWeak   bool              `json:"password_default,omitempty"`
-	Local          bool              `json:"local"`
-	Redacted       string            `json:"redacted"`
+	Scheme   string `json:"scheme"`
+	Host     string `json:"host"`
+	Port     string `json:"port,omitempty"`
+	User     string `json:"user,omitempty"`
+	Database string `json:"database,omitempty"`
+	// Params are the query parameters (sslmode, sslrootcert, ...),
+	// password excepted.
+	Params map[string]string `json:"params,omitempty"`
+	// HasPassword is true when the URL carries a password (user info or
+	// password=); PasswordLen, PasswordDigest (sha256[:8]) and
+	// PasswordWeak (a published default) describe it.
+	HasPassword    bool   `json:"has_password"`
+	PasswordLen    int    `json:"password_len,omitempty"`
+	PasswordDigest string `json:"password_digest,omitempty"`
+	PasswordWeak   bool   `json:"password_default,omitempty"`
+	// Local is true when Host is on this machine (internal/localhost.IsLocal).
+	Local bool `json:"local"`
+	// Redacted is the URL without its password.
+	Redacted string `json:"redacted"`
 }
 
 // FileStat is the mode and owner of a config file.
 type FileStat struct {
-	Path       string `json:"path"`
-	Kind       string `json:"kind"` // env, compose, pm2, pm2-log
-	Exists     bool   `json:"exists"`
-	Mode       uint32 `json:"mode"`
-	UID        int    `json:"uid"`
-	GitTracked *bool  `json:"git_tracked,omitempty"`
-	Secrets    bool   `json:"holds_secrets"`
+	Path   string `json:"path"`
+	Kind   string `json:"kind"` // env, compose, pm2, pm2-log
+	Exists bool   `json:"exists"`
+	// Mode is the permission bits; UID the owner.
+	Mode uint32 `json:"mode"`
+	UID  int    `json:"uid"`
+	// GitTracked is whether git tracks the file (nil: not in a repository).
+	GitTracked *bool `json:"git_tracked,omitempty"`
+	// Secrets is true when the file holds secret values.
+	Secrets bool `json:"holds_secrets"`
 }
 
 // FileFacts holds the parsed .env, compose and pm2 files.
 type FileFacts struct {
-	Env     *EnvFacts         `json:"env,omitempty"`
-	Compose *ComposeFacts     `json:"compose,omitempty"`
-	PM2     *PM2Facts         `json:"pm2,omitempty"`
-	Stats   []FileStat        `json:"stats,omitempty"`
-	AppEnv  map[string]EnvVar `json:"app_env"` // merged: .env, then compose app env, then pm2 env
+	// Env, Compose and PM2 are the parsed files (nil when absent).
+	Env     *EnvFacts     `json:"env,omitempty"`
+	Compose *ComposeFacts `json:"compose,omitempty"`
+	PM2     *PM2Facts     `json:"pm2,omitempty"`
+	// Stats are the files' modes and owners.
+	Stats  []FileStat        `json:"stats,omitempty"`
+	AppEnv map[string]EnvVar `json:"app_env"` // merged: .env, then compose app env, then pm2 env
 }
 
 // EnvFacts is a parsed dotenv file.

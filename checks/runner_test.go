@@ -1,6 +1,8 @@
 package checks_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +160,24 @@ func TestParseWaiversErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseWaivers(%q) = %v, want error containing %q", in, err, want)
 		}
+	}
+}
+
+// TestWaiversOverTheCapAreRefused: a waivers file over 4 MiB used to be cut
+// off silently, so waivers past the cut did not apply.
+func TestWaiversOverTheCapAreRefused(t *testing.T) {
+	big := "waivers:\n" + strings.Repeat("  # padding padding padding padding padding padding padding\n", checks.MaxWaiversBytes/60+1) +
+		"  - id: PG-001\n    reason: accepted\n"
+	_, err := checks.ParseWaivers(strings.NewReader(big))
+	if err == nil || !strings.Contains(err.Error(), "more than 4.0 MiB") || !strings.Contains(err.Error(), "refused, not cut off") {
+		t.Fatalf("ParseWaivers(%d bytes) = %v", len(big), err)
+	}
+	p := filepath.Join(t.TempDir(), "waivers.yaml")
+	if err := os.WriteFile(p, []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checks.LoadWaivers(p); err == nil || !strings.Contains(err.Error(), "read waivers: "+p+": (file): ") {
+		t.Fatalf("LoadWaivers = %v", err)
 	}
 }
 

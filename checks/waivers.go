@@ -2,16 +2,14 @@ package checks
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"regexp"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/calctl/calctl/internal/strictyaml"
 )
 
 // Waivers is a parsed waivers.yaml: accepted risks with a reason, an
@@ -38,9 +36,13 @@ type waiverFile struct {
 	Waivers []Waiver `yaml:"waivers"`
 }
 
+// MaxWaiversBytes caps a waivers file. A larger one is refused, never cut
+// off: a waiver past the cut would silently not apply.
+const MaxWaiversBytes = 4 << 20
+
 // LoadWaivers reads a waivers file.
 func LoadWaivers(file string) (*Waivers, error) {
-	b, err := os.ReadFile(file)
+	b, err := strictyaml.ReadFile(file, MaxWaiversBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read waivers: %w", err)
 	}
@@ -52,13 +54,18 @@ func LoadWaivers(file string) (*Waivers, error) {
 	return w, nil
 }
 
-// ParseWaivers parses waivers YAML. Every entry needs an id (or glob) and
-// a reason; expires is YYYY-MM-DD; resources are regular expressions.
+// ParseWaivers parses waivers YAML with internal/strictyaml (unknown keys
+// and wrong types refused with their line; more than MaxWaiversBytes
+// refused). Every entry needs an id (or glob) and a reason; expires is
+// YYYY-MM-DD; resources are regular expressions.
 func ParseWaivers(r io.Reader) (*Waivers, error) {
-	dec := yaml.NewDecoder(io.LimitReader(r, 4<<20))
-	dec.KnownFields(true)
+	b, err := strictyaml.Read(r, MaxWaiversBytes)
+	if err != nil {
+		return nil, fmt.Errorf("parse waivers: %w", err)
+	}
 	var wf waiverFile
-	if err := dec.Decode(&wf); err != nil && !errors.Is(err, io.EOF) {
+	if _, err := strictyaml.Decode(b, &wf, strictyaml.Options{MaxBytes: MaxWaiversBytes,
+		Expected: "waivers: followed by a list of {id, reason, expires, approved_by, resources}"}); err != nil {
 		return nil, fmt.Errorf("parse waivers: %w", err)
 	}
 	w := &Waivers{}

@@ -2,6 +2,7 @@ package installer
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/calctl/calctl/internal/redact"
@@ -87,9 +88,20 @@ func Mask(text string, secrets []string) string { return redact.String(text, sec
 // maskEnvLines masks the value of every KEY=VALUE line whose key names a
 // secret (redact.IsSecretKey), as a second line of defence for files marked
 // Secret.
+// secretDataLine is a "KEY: value" line of a Secret manifest's data (any
+// indented key but the manifest's own metadata keys).
+var secretDataLine = regexp.MustCompile(`^([-+ ]?\s+(?:[A-Za-z0-9_.-]+): )\S+$`)
+
+var secretManifestKeys = regexp.MustCompile(`^[-+ ]?\s+(name|namespace|app\.kubernetes\.io/[a-z-]+): `)
+
 func maskEnvLines(text string) string {
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
+		// a Secret manifest (target kubernetes): every "  KEY: base64" data line
+		if m := secretDataLine.FindStringSubmatch(l); m != nil && !secretManifestKeys.MatchString(l) {
+			lines[i] = m[1] + secret.Mask
+			continue
+		}
 		k, _, ok := strings.Cut(l, "=")
 		if !ok || strings.HasPrefix(strings.TrimSpace(l), "#") {
 			continue

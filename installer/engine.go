@@ -10,6 +10,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // Step is one idempotent part of an install.
@@ -49,9 +51,18 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
+// emit stamps ev and hands it to the sink. Every event leaves with URL
+// credentials removed (internal/redact), whichever step or command wrote
+// it, so no view can print one.
 func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now().UTC()
+	}
+	ev.Message, ev.Error, ev.Remedy, ev.Diff, ev.Path = redact.URL(ev.Message), redact.URL(ev.Error), redact.URL(ev.Remedy), redact.URL(ev.Diff), redact.URL(ev.Path)
+	if f := ev.Finding; f != nil {
+		c := *f
+		c.Message, c.Remedy = redact.URL(c.Message), redact.URL(c.Remedy)
+		ev.Finding = &c
 	}
 	if e.Sink != nil {
 		e.Sink(ev)

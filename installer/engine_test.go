@@ -243,3 +243,25 @@ func TestSecretsKeptEvenIfWrongLength(t *testing.T) {
 		t.Errorf("no warning about the 6-character key")
 	}
 }
+
+type urlStep struct{}
+
+func (urlStep) Name() string { return "clone" }
+func (urlStep) Run(ctx context.Context, s *State) error {
+	s.Logf("info", "fetching https://user:pw-in-url-1@h/x%%zz")
+	s.Emit(Event{Type: EventLog, Level: "warn", Message: "x", Finding: &contract.Finding{Check: "c", Message: "git://u:pw-in-url-2@h/x"}})
+	return WithRemedy(errors.New("clone ssh://u:pw-in-url-3@h:22/x failed"), "check postgres://u:pw-in-url-4@db/cal")
+}
+
+// TestEventsNeverCarryURLPasswords: whatever a step writes, its events
+// leave the engine without URL credentials (issue 11.7), for every view.
+func TestEventsNeverCarryURLPasswords(t *testing.T) {
+	var buf bytes.Buffer
+	e := &Engine{Sink: contract.Tee(contract.JSONView(&buf), contract.TextView(&buf))}
+	if err := e.Run(context.Background(), []Step{urlStep{}}, &State{}); err == nil {
+		t.Fatal("the step's failure was lost")
+	}
+	if strings.Contains(buf.String(), "pw-in-url") || !strings.Contains(buf.String(), "https://user:REDACTED@h/x%zz") {
+		t.Errorf("events:\n%s", buf.String())
+	}
+}

@@ -25,3 +25,9 @@ func InstallPlan(a *Answers) []Step {
 		agentStep{},     // usage agent config + service / systemd unit
 	}
 }
+
+// CloneStep is the clone step, for plans of other targets (installer/kubeinstall).
+func CloneStep() Step { return cloneStep{} }
+
+// WriteStep is the write step, for plans of other targets (installer/kubeinstall).
+func WriteStep() Step { return writeStep{} }

@@ -3,7 +3,6 @@ package installer
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +11,9 @@ import (
 
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/internal/testenv"
 	"github.com/calctl/calctl/reporter/agentconfig"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
 
 // fixedSecrets stand in for generated ones so golden files are stable.
 var fixedSecrets = Secrets{
@@ -100,29 +98,13 @@ func TestRenderGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join("testdata", "golden", c.name)
-			if *update {
+			if testenv.Updating() {
 				os.RemoveAll(dir)
 			}
 			seen := map[string]bool{}
 			for _, f := range files {
 				seen[f.Path] = true
-				golden := filepath.Join(dir, f.Path)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update)", err)
-				}
-				if !bytes.Equal(want, f.Data) {
-					t.Errorf("%s differs from %s (go test -update):\n%s", f.Path, golden, lineDiff(string(want), string(f.Data)))
-				}
+				testenv.Golden(t, filepath.Join(dir, f.Path), f.Data)
 				if f.Secret && f.Mode.Perm() != 0o600 || strings.HasPrefix(f.Path, "agent/agent.") && f.Mode.Perm() != 0o600 {
 					t.Errorf("%s: mode %v, secret files must be 0600", f.Path, f.Mode)
 				}
@@ -146,7 +128,7 @@ func TestRenderGolden(t *testing.T) {
 					checkComposeShape(t, c.name, p.ServiceNames())
 				}
 			}
-			if !*update {
+			if !testenv.Updating() {
 				entries, _ := filepath.Glob(filepath.Join(dir, "*"))
 				more, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
 				for _, e := range append(entries, more...) {
@@ -215,7 +197,7 @@ func TestRenderedComposeRules(t *testing.T) {
 func TestPM2EcosystemLoadsInNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed") // node is part of the pm2 target's own requirements
+		testenv.Unavailable(t, "node", err) // node is part of the pm2 target's own requirements
 	}
 	c := renderCases[2]
 	a, env := loadCase(t, c)

@@ -1,15 +1,12 @@
 package reporter
 
 import (
-	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/calctl/calctl/internal/testenv"
+)
 
 // TestReportMarshalGolden pins the exact wire bytes of the contract's example.
 func TestReportMarshalGolden(t *testing.T) {
@@ -25,19 +22,7 @@ func TestReportMarshalGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "report.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("report bytes differ from %s:\n got %s\nwant %s", golden, got, want)
-	}
+	testenv.Golden(t, filepath.Join("testdata", "report.golden.json"), got)
 	if IdempotencyKey("dep_123", "2026-10", 3) != "dep_123:2026-10:3" {
 		t.Fatal("idempotency key")
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs calctl's whole test suite, first installing what the tests need on a
 # fresh Debian machine: PostgreSQL 15 server binaries (initdb, pg_ctl) and
-# git's http-backend. The Docker engine must already be running.
+# git's http-backend, etcd for the kube-apiserver tests. The Docker engine must already be running.
+# kube-apiserver comes from ../shared/tools/k8s, $CALCTL_KUBE_APISERVER, or is built once per machine.
 #
 # With CALCTL_REQUIRE_SERVICES=1 (CI sets it) a missing service fails the
 # tests instead of skipping them.
@@ -14,6 +15,9 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 if ! [ -x "$(git --exec-path 2>/dev/null)/git-http-backend" ]; then
   need_apt+=(git)
+fi
+if ! command -v etcd >/dev/null 2>&1; then
+  need_apt+=(etcd-server)   # the kube-apiserver tests (internal/testenv/kubeapi.go)
 fi
 if ! command -v node >/dev/null 2>&1; then
   need_apt+=(nodejs)

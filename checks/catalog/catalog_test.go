@@ -14,7 +14,6 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/internal/testcert"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -74,7 +73,7 @@ func BenchmarkFullLiveCheck(b *testing.B) {
 	p := testenv.StartPostgres(b, testenv.PostgresOptions{})
 	dbURL := p.URL("postgres", "", "postgres", "sslmode=disable")
 	cli := testenv.RequireDocker(b)
-	ca := testcert.NewCA(b)
+	ca := testenv.NewCA(b)
 	leaf := ca.Valid(b)
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Strict-Transport-Security", "max-age=31536000")

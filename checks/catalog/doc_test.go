@@ -2,7 +2,6 @@ package catalog_test
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -10,9 +9,8 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/catalog"
+	"github.com/calctl/calctl/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite docs/checks.md")
 
 func TestChecksDoc(t *testing.T) {
 	var b bytes.Buffer
@@ -35,17 +33,8 @@ func TestChecksDoc(t *testing.T) {
 			strings.Join(checks.HIPAAFor(c.ID()), ", "), strings.Join(needs, ", "), strings.ReplaceAll(m.Remediation, "|", "\\|"))
 	}
 	b.Write(mustRead(t, "testdata/doc_tail.md"))
-	const path = "../../docs/checks.md"
-	if *update {
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, b.Bytes()) {
-		t.Errorf("docs/checks.md is out of date with the catalog: run go test ./checks/catalog -run TestChecksDoc -update")
-	}
+	// docs/checks.md is this test's golden file: go test ./checks/catalog -run TestChecksDoc -update
+	testenv.Golden(t, "../../docs/checks.md", b.Bytes())
 }
 
 func mustRead(t *testing.T, p string) []byte {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/redact"
 )
 
@@ -138,16 +139,7 @@ func ParseDBURL(s string) *checks.DBURL {
 	if p := u.Query().Get("password"); p != "" {
 		d.HasPassword, d.PasswordLen, d.PasswordDigest, d.PasswordWeak = true, len(p), Digest(p), IsDefaultValue(p)
 	}
-	d.Local = LocalHost(d.Host)
+	d.Local = localhost.IsLocal(d.Host)
 	d.Redacted = redact.URL(s)
 	return d
-}
-
-// LocalHost: unix socket, loopback, or a compose service name (no dots).
-func LocalHost(h string) bool {
-	h = strings.ToLower(strings.Trim(h, "[]"))
-	if h == "" || strings.HasPrefix(h, "/") || h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.") {
-		return true
-	}
-	return !strings.Contains(h, ".") && !strings.Contains(h, ":")
 }

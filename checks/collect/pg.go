@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 )
@@ -57,7 +58,7 @@ func collectPG(ctx context.Context, f *checks.Facts, url, admin secret.Secret) e
 	f.PG = p
 	cfg := conn.Config()
 	p.Host = cfg.Host
-	p.Local = LocalHost(cfg.Host)
+	p.Local = localhost.IsLocal(cfg.Host)
 
 	if err := readSettings(ctx, conn, p); err != nil {
 		return err

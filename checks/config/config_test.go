@@ -12,6 +12,7 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/checks/config"
+	"github.com/calctl/calctl/internal/testenv"
 )
 
 var cfChecks = []checks.Check{config.NextAuthSecret, config.EncryptionKey, config.DBTLS, config.DefaultCredentials, config.PublicURLs,
@@ -147,7 +148,7 @@ NEXT_PUBLIC_WEBAPP_URL=http://localhost:3000
 			}
 			if tt.git {
 				if _, err := exec.LookPath("git"); err != nil {
-					t.Skip("git not installed")
+					testenv.Unavailable(t, "git", err)
 				}
 				for _, args := range [][]string{{"init", "-q"}, {"add", "-f", ".env"}} {
 					if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 )
 
 var inspectRE = regexp.MustCompile(`--inspect(?:-brk)?(?:=([^\s]+))?`)
@@ -35,7 +36,7 @@ var DebugFlags = checks.New(checks.Meta{
 			if i := strings.LastIndex(host, ":"); i >= 0 {
 				host = host[:i]
 			}
-			if host != "" && !isLocalHost(host) && !isPortOnly(m[1]) {
+			if host != "" && !localhost.IsLoopback(host) && !isPortOnly(m[1]) {
 				is.Add(checks.Fail, "the Node inspector listens on %s (remote code execution)", m[1])
 			} else {
 				is.Add(checks.Warn, "the Node inspector is enabled (%s)", m[0])

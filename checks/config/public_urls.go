@@ -2,9 +2,9 @@ package config
 
 import (
 	"net/url"
-	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 )
 
 var publicURLKeys = []string{"NEXT_PUBLIC_WEBAPP_URL", "NEXTAUTH_URL", "NEXT_PUBLIC_WEBSITE_URL", "NEXT_PUBLIC_API_V2_URL", "API_URL", "WEB_APP_URL"}
@@ -27,7 +27,7 @@ var PublicURLs = checks.New(checks.Meta{
 			r.Status, r.Message = checks.Warn, k+" is not an absolute URL"
 		case u.Scheme == "https":
 			r.Status, r.Message = checks.Pass, k+" uses https"
-		case isLocalHost(u.Hostname()):
+		case localhost.IsLoopback(u.Hostname()):
 			r.Status, r.Message = checks.Pass, k+" is http on "+u.Hostname()+" (local only)"
 		default:
 			r.Status, r.Message = checks.Fail, k+" uses "+u.Scheme+":// on "+u.Hostname()
@@ -39,8 +39,3 @@ var PublicURLs = checks.New(checks.Meta{
 	}
 	return out
 })
-
-func isLocalHost(h string) bool {
-	h = strings.ToLower(h)
-	return h == "localhost" || h == "::1" || strings.HasPrefix(h, "127.") || strings.HasSuffix(h, ".localhost")
-}

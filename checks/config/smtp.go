@@ -2,6 +2,7 @@ package config
 
 import (
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 )
 
 // SMTP is CF-009: the SMTP transport uses TLS ports.
@@ -17,7 +18,7 @@ var SMTP = checks.New(checks.Meta{
 	v, _ := f.Env("EMAIL_SERVER_PORT")
 	r := checks.Finding{Resource: host, Location: v.Loc(), Evidence: checks.Ev("host", host, "port", port)}
 	switch {
-	case isLocalHost(host):
+	case localhost.IsLoopback(host):
 		r.Status, r.Message = checks.Pass, "SMTP relay on the local host"
 	case port == "465":
 		r.Status, r.Message = checks.Pass, "port 465 uses implicit TLS (certificate not probed)"

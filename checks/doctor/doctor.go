@@ -86,7 +86,9 @@ type Probe struct {
 
 // Container is one container of the install.
 type Container struct {
-	Name  string `json:"name"`
+	// Name is the container's name.
+	Name string `json:"name"`
+	// Image is the image reference it runs.
 	Image string `json:"image"`
 	// State is Docker's state: running, exited, restarting, ...
 	State string `json:"state"`
@@ -98,9 +100,12 @@ type Container struct {
 
 // Outbox counts the usage outbox's reports by state.
 type Outbox struct {
+	// Pending counts reports waiting to be sent or retried.
 	Pending int `json:"pending"`
-	Parked  int `json:"parked"`
-	Acked   int `json:"acked"`
+	// Parked counts reports the endpoint refused (need a human).
+	Parked int `json:"parked"`
+	// Acked counts reports the endpoint accepted.
+	Acked int `json:"acked"`
 	// Corrupt counts files that cannot be read back.
 	Corrupt int `json:"corrupt"`
 	// LastAck is when the billing endpoint last accepted a report.
@@ -112,11 +117,13 @@ type Finding struct {
 	// ID is the check's ID (PG-001, ...).
 	ID string `json:"id"`
 	// Status is FAIL, WARN or ERROR.
-	Status   string `json:"status"`
+	Status string `json:"status"`
+	// Severity is the check's severity: critical, high, medium, low, info.
 	Severity string `json:"severity"`
 	// Resource is what the result is about (a container, a key, a host).
 	Resource string `json:"resource"`
-	Message  string `json:"message"`
+	// Message says what the check found.
+	Message string `json:"message"`
 	// Next is the remedy's first sentence and the command that re-checks.
 	Next string `json:"next"`
 }
@@ -200,6 +207,7 @@ func Build(ctx context.Context, facts *checks.Facts, rep *checks.Report, opts Op
 		d.Findings = append(d.Findings, Finding{ID: r.ID, Status: string(r.Status), Severity: string(r.Severity),
 			Resource: r.Resource, Message: r.Message, Next: nextCommand(r)})
 	}
+	d.scrub()
 	return d
 }
 
@@ -238,6 +246,32 @@ func (d *Report) RunPreflight(ctx context.Context, facts *checks.Facts, co colle
 	if d.Preflight == nil {
 		d.Preflight = []preflight.Finding{}
 	}
+	d.scrub()
+}
+
+// scrub removes URL credentials from every string doctor prints, encodes
+// or hands to a bundle (internal/redact): a public URL, an image reference
+// or a probe's error may hold one.
+func (d *Report) scrub() {
+	for k, v := range d.Versions {
+		d.Versions[k] = redact.URL(v)
+	}
+	for i := range d.Connectivity {
+		p := &d.Connectivity[i]
+		p.Detail, p.Next = redact.URL(p.Detail), redact.URL(p.Next)
+	}
+	for i := range d.Containers {
+		d.Containers[i].Image = redact.URL(d.Containers[i].Image)
+	}
+	for i := range d.Preflight {
+		f := &d.Preflight[i]
+		f.Message, f.Remedy = redact.URL(f.Message), redact.URL(f.Remedy)
+	}
+	for i := range d.Findings {
+		f := &d.Findings[i]
+		f.Resource, f.Message, f.Next = redact.URL(f.Resource), redact.URL(f.Message), redact.URL(f.Next)
+	}
+	d.PreflightNote, d.OutboxNote = redact.URL(d.PreflightNote), redact.URL(d.OutboxNote)
 }
 
 func probeFromState(name string, st checks.SourceState, next string) Probe {

@@ -53,3 +53,17 @@ func TestProbeBillingRedactsTheURL(t *testing.T) {
 		t.Errorf("failed probe %+v", p)
 	}
 }
+
+// Nothing doctor prints holds URL credentials, whatever the facts hold.
+func TestReportIsScrubbed(t *testing.T) {
+	facts := &checks.Facts{Net: &checks.NetFacts{URL: "https://u:pw-in-facts@cal.example.com"}}
+	facts.SetSource(checks.SourceNet, checks.SourceState{Collected: true})
+	rep := &checks.Report{Results: []checks.Result{{ID: "CF-005", Status: checks.Fail, Severity: checks.High,
+		Resource: "NEXT_PUBLIC_WEBAPP_URL", Message: "http://u:pw-in-result@cal.example.com%zz is plain"}}}
+	d := Build(context.Background(), facts, rep, Options{StateDir: t.TempDir()})
+	var b strings.Builder
+	d.WriteText(&b)
+	if strings.Contains(b.String(), "pw-in-") {
+		t.Errorf("doctor shows a password:\n%s", b.String())
+	}
+}

@@ -12,8 +12,8 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/internal/testcert"
 	cnet "github.com/calctl/calctl/checks/net"
+	"github.com/calctl/calctl/internal/testenv"
 )
 
 var netChecks = []checks.Check{cnet.Certificate, cnet.TLSVersions, cnet.HTTPSEnforcement}
@@ -28,7 +28,7 @@ type server struct {
 }
 
 // start runs an https server and a plain-http server on loopback.
-func (s server) start(t *testing.T, ca *testcert.CA) (httpsURL, httpURL string) {
+func (s server) start(t *testing.T, ca *testenv.CA) (httpsURL, httpURL string) {
 	t.Helper()
 	leaf := ca.Valid(t)
 	if s.expired {
@@ -66,7 +66,7 @@ func (s server) start(t *testing.T, ca *testcert.CA) (httpsURL, httpURL string) 
 }
 
 func TestNetChecksAgainstLoopbackServers(t *testing.T) {
-	ca := testcert.NewCA(t)
+	ca := testenv.NewCA(t)
 	tests := []struct {
 		name string
 		srv  server
@@ -176,7 +176,7 @@ func TestListenersAndHost(t *testing.T) {
 func TestHostCollectorSeesWildcardListener(t *testing.T) {
 	ln, err := (&netListen{}).listen()
 	if err != nil {
-		t.Skipf("cannot listen on 0.0.0.0: %v", err)
+		testenv.Unavailable(t, "a listener on 0.0.0.0", err)
 	}
 	defer ln.Close()
 	port := ln.Addr().(*tcpAddr).Port

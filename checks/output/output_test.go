@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,9 +14,8 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/output"
+	"github.com/calctl/calctl/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixture is a fixed report: a FAIL with a file location, a waived WARN,
 // a runtime WARN, a PASS, a SKIP, a MANUAL and an ERROR.
@@ -56,20 +53,7 @@ func fixture() *checks.Report {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden (run go test -update to accept):\n%s", name, got)
-	}
+	testenv.Golden(t, filepath.Join("testdata", name), got)
 }
 
 func TestGolden(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/localhost"
 )
 
 // HBATLS is PG-003: TLS is enforced for remote clients (hostssl only).
@@ -57,9 +58,14 @@ func addr(h checks.HBARule) string {
 	return h.Address
 }
 
-// localAddr: loopback, the default docker bridge, or samehost.
+// localAddr reports whether a pg_hba address or a client address is on
+// this host (internal/localhost: loopback, unix sockets, the same-host
+// docker network). pg_hba's "all", "samenet" and an empty address (any)
+// are not.
 func localAddr(a string) bool {
-	a = strings.TrimSpace(a)
-	return strings.HasPrefix(a, "127.") || a == "::1" || a == "localhost" || a == "samehost" ||
-		strings.HasPrefix(a, "172.17.") || strings.HasPrefix(a, "unix") || a == "[local]"
+	switch a = strings.TrimSpace(a); a {
+	case "", "all", "samenet":
+		return false
+	}
+	return localhost.IsLocal(a)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/internal/testcert"
 	"github.com/calctl/calctl/checks/pg"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
@@ -43,7 +42,7 @@ func insecure(t *testing.T) (app string) {
 // hardened: ssl on with a generated cert and TLS 1.2 floor, hostssl+scram
 // only, connection logging, DDL audit, non-superuser app role.
 func hardened(t *testing.T) (app, admin string) {
-	ca := testcert.NewCA(t)
+	ca := testenv.NewCA(t)
 	leaf := ca.Valid(t)
 	p := testenv.StartPostgres(t, testenv.PostgresOptions{
 		Conf: []string{"ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'",

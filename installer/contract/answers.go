@@ -1,13 +1,10 @@
 package contract
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/strictyaml"
 )
 
 // Answers describe one install. They come from an answers file (YAML),
@@ -52,87 +49,138 @@ type Answers struct {
 	Migrate Migrate `yaml:"migrate"`
 	// Start configures the start step.
 	Start Start `yaml:"start"`
+	// Kubernetes configures target kubernetes (answers_kubernetes.go).
+	Kubernetes Kubernetes `yaml:"kubernetes"`
 }
 
 // Source says where the Cal.com monorepo comes from.
 type Source struct {
-	URL        string `yaml:"url"`
-	Ref        string `yaml:"ref"`
+	// URL is the git URL (https, http, ssh, git@host:path, file); a
+	// password in it is refused (TokenEnv names the token instead).
+	URL string `yaml:"url"`
+	// Ref is the branch, tag or commit to check out.
+	Ref string `yaml:"ref"`
+	// Submodules is one of SubmoduleModes: resolve, flatten or skip.
 	Submodules string `yaml:"submodules"`
-	TokenEnv   string `yaml:"token_env"`
-	SSHKey     string `yaml:"ssh_key"`
-	Dir        string `yaml:"dir"`
-	Depth      int    `yaml:"depth"`
+	// TokenEnv names the environment variable with an HTTPS token.
+	TokenEnv string `yaml:"token_env"`
+	// SSHKey is the private key file for ssh and git@ URLs.
+	SSHKey string `yaml:"ssh_key"`
+	// Dir is where the clone goes (default <install_dir>/src).
+	Dir string `yaml:"dir"`
+	// Depth is the clone depth; 0 is the full history.
+	Depth int `yaml:"depth"`
 }
 
 // Database says where Postgres runs.
 type Database struct {
-	Mode    string `yaml:"mode"`
-	URLEnv  string `yaml:"url_env"`
-	CAFile  string `yaml:"ca_file"`
-	Version int    `yaml:"version"`
-	Name    string `yaml:"name"`
-	User    string `yaml:"user"`
+	// Mode is one of DatabaseModes: bundled, external or rds.
+	Mode string `yaml:"mode"`
+	// URLEnv names the environment variable with the external/RDS
+	// database URL (a secret: never in the answers).
+	URLEnv string `yaml:"url_env"`
+	// CAFile is the PEM CA bundle that signed the database's certificate
+	// (required for rds); calctl adds sslmode=verify-full with it.
+	CAFile string `yaml:"ca_file"`
+	// Version is the bundled Postgres major (13 to 17).
+	Version int `yaml:"version"`
+	// Name is the bundled database's name.
+	Name string `yaml:"name"`
+	// User is the bundled database's user.
+	User string `yaml:"user"`
 }
 
 // Email configures outgoing SMTP mail.
 type Email struct {
-	Host        string `yaml:"host"`
-	Port        int    `yaml:"port"`
-	User        string `yaml:"user"`
+	// Host is the SMTP server (EMAIL_SERVER_HOST).
+	Host string `yaml:"host"`
+	// Port is the SMTP port: 587 for STARTTLS, 465 for TLS.
+	Port int `yaml:"port"`
+	// User is the SMTP user name.
+	User string `yaml:"user"`
+	// PasswordEnv names the environment variable with the SMTP password.
 	PasswordEnv string `yaml:"password_env"`
-	From        string `yaml:"from"`
-	FromName    string `yaml:"from_name"`
+	// From is the sender address (EMAIL_FROM).
+	From string `yaml:"from"`
+	// FromName is the sender name (EMAIL_FROM_NAME).
+	FromName string `yaml:"from_name"`
 }
 
 // Billing configures the usage agent of the Infrastructure Plan.
 type Billing struct {
-	Endpoint         string `yaml:"endpoint"`
-	DeploymentID     string `yaml:"deployment_id"`
-	TokenEnv         string `yaml:"token_env"`
+	// Endpoint is the billing endpoint; setting it enables the usage agent.
+	Endpoint string `yaml:"endpoint"`
+	// DeploymentID is the id the Infrastructure Plan gave this deployment.
+	DeploymentID string `yaml:"deployment_id"`
+	// TokenEnv names the environment variable with the billing API token.
+	TokenEnv string `yaml:"token_env"`
+	// SigningSecretEnv names the environment variable with the secret
+	// that signs reports.
 	SigningSecretEnv string `yaml:"signing_secret_env"`
-	LiveSince        string `yaml:"live_since"`
-	Interval         string `yaml:"interval"`
+	// LiveSince is YYYY-MM-DD: nothing is billed before this day.
+	LiveSince string `yaml:"live_since"`
+	// Interval is how often the agent reports (a Go duration, at least 1m).
+	Interval string `yaml:"interval"`
 }
 
 // Web configures the Cal.com web app.
 type Web struct {
-	Port       int    `yaml:"port"`
+	// Port is the web app's port.
+	Port int `yaml:"port"`
+	// Dockerfile is a Dockerfile inside the repository to build instead
+	// of calctl's generated one ("" for the generated one).
 	Dockerfile string `yaml:"dockerfile"`
-	Memory     string `yaml:"memory"`
+	// Memory is the Node heap for the build in MB (--max-old-space-size).
+	Memory string `yaml:"memory"`
 }
 
 // API configures the Cal.com API app.
 type API struct {
-	Port    int    `yaml:"port"`
+	// Port is the API app's port.
+	Port int `yaml:"port"`
+	// Enabled is auto (run it when apps/api exists), true or false.
 	Enabled string `yaml:"enabled"`
 }
 
 // Images overrides the container images of the compose target.
 type Images struct {
-	Node     string `yaml:"node"`
+	// Node is the generated Dockerfile's base image (default: the Node
+	// major package.json engines.node asks for).
+	Node string `yaml:"node"`
+	// Postgres is the bundled database's image, pinned to a major.
 	Postgres string `yaml:"postgres"`
-	Caddy    string `yaml:"caddy"`
-	Calctl   string `yaml:"calctl"`
+	// Caddy is the proxy's image.
+	Caddy string `yaml:"caddy"`
+	// Calctl is the image that runs `calctl agent` (DefaultCalctlImage).
+	Calctl string `yaml:"calctl"`
 }
 
 // PM2 configures the pm2 target.
 type PM2 struct {
-	Node             string `yaml:"node"`
-	Instances        int    `yaml:"instances"`
+	// Node is the Node interpreter pm2 runs (the one preflight checked).
+	Node string `yaml:"node"`
+	// Instances is the number of web instances; above 1, cluster mode.
+	Instances int `yaml:"instances"`
+	// MaxMemoryRestart is the memory above which pm2 restarts an app (1536M).
 	MaxMemoryRestart string `yaml:"max_memory_restart"`
-	LogDir           string `yaml:"log_dir"`
+	// LogDir holds pm2's log files (default <install_dir>/logs).
+	LogDir string `yaml:"log_dir"`
 }
 
 // Migrate configures the migrate step.
 type Migrate struct {
+	// Command applies the migrations, in the web container (compose) or
+	// the clone (pm2); default DefaultMigrateCommand.
 	Command []string `yaml:"command"`
-	Skip    bool     `yaml:"skip"`
+	// Skip skips the migrate step.
+	Skip bool `yaml:"skip"`
 }
 
 // Start configures the start step.
 type Start struct {
+	// Timeout is how long the start step waits for healthy containers.
 	Timeout string `yaml:"timeout"`
+	// Project is the compose project name (container and volume prefix).
 	Project string `yaml:"project"`
 }
 
@@ -152,7 +200,7 @@ const (
 // The values the answers accept, each list written once: Validate, the
 // command-line flags and their shell completion all use it.
 var (
-	Targets        = []string{TargetCompose, TargetPM2}
+	Targets        = []string{TargetCompose, TargetPM2, TargetKubernetes}
 	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
 	Proxies        = []string{ProxyCaddy, ProxyNone}
 	SubmoduleModes = []string{"resolve", "flatten", "skip"}
@@ -166,29 +214,21 @@ const DefaultPostgresMajor = 16
 // DefaultMigrateCommand runs Prisma's production migration in the web container.
 var DefaultMigrateCommand = []string{"npx", "prisma", "migrate", "deploy", "--schema", "packages/prisma/schema.prisma"}
 
-// Problem is one thing wrong with the answers: where, and what is expected.
-type Problem struct {
-	Path     string `json:"path"`
-	Line     int    `json:"line,omitempty"`
-	Message  string `json:"message"`
-	Expected string `json:"expected,omitempty"`
-}
+// Problem is one thing wrong with the answers: where, and what is expected
+// (internal/strictyaml's, which finds most of them).
+type Problem = strictyaml.Problem
 
-func (p Problem) String() string {
-	s := p.Path + ": " + p.Message
-	if p.Line > 0 {
-		s = fmt.Sprintf("%s (line %d): %s", p.Path, p.Line, p.Message)
-	}
-	if p.Expected != "" {
-		s += "; expected " + p.Expected
-	}
-	return s
-}
+// MaxAnswersBytes caps an answers file: one is a few KB. A larger file is
+// refused unread (a 50 MB one used to take 2.6 GB to refuse).
+const MaxAnswersBytes = 1 << 20
 
 // AnswersError lists every problem found in the answers; nothing has been
 // changed on disk when it is returned.
 type AnswersError struct {
-	Source   string
+	// Source is where the answers came from: a file, "flags" or
+	// "environment" ("" reads as "answers").
+	Source string
+	// Problems are every problem found, sorted by key path.
 	Problems []Problem
 }
 
@@ -208,7 +248,11 @@ func (e *AnswersError) Error() string {
 // LoadAnswersFile reads and decodes an answers file. Defaults are NOT applied
 // and values are NOT validated; call Finish for that.
 func LoadAnswersFile(path string) (*Answers, error) {
-	b, err := os.ReadFile(path)
+	b, err := strictyaml.ReadFile(path, MaxAnswersBytes)
+	var se *strictyaml.Error
+	if errors.As(err, &se) {
+		return nil, &AnswersError{Source: path, Problems: se.Problems}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read answers: %w", err)
 	}
@@ -220,28 +264,19 @@ func LoadAnswersFile(path string) (*Answers, error) {
 	return a, err
 }
 
-// DecodeAnswers decodes YAML answers. Unknown keys and wrong types are
-// refused with their key path and line.
+// DecodeAnswers decodes YAML answers with internal/strictyaml: unknown keys,
+// repeated keys and wrong types are refused with their key path and line,
+// and more than MaxAnswersBytes is refused unread.
 func DecodeAnswers(b []byte) (*Answers, error) {
 	a := &Answers{}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return a, nil
+	_, err := strictyaml.Decode(b, a, strictyaml.Options{MaxBytes: MaxAnswersBytes,
+		Expected: "a YAML mapping like the one `calctl install --print-answers` prints"})
+	var se *strictyaml.Error
+	if errors.As(err, &se) {
+		return nil, &AnswersError{Problems: se.Problems}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, &AnswersError{Problems: []Problem{{Path: "(file)", Message: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "), Expected: "a YAML mapping like the one `calctl install --print-answers` prints"}}}
-	}
-	var probs []Problem
-	if len(root.Content) > 0 {
-		probs = checkNode(root.Content[0], typeOf(a), "")
-	}
-	if len(probs) > 0 {
-		return nil, &AnswersError{Problems: probs}
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(a); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &AnswersError{Problems: []Problem{{Path: "(file)", Message: err.Error()}}}
+	if err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -313,6 +348,9 @@ func (a *Answers) ApplyDefaults() {
 	if a.PM2.LogDir == "" && a.InstallDir != "" {
 		a.PM2.LogDir = filepath.Join(a.InstallDir, "logs")
 	}
+	if a.Target == TargetKubernetes {
+		a.applyKubernetesDefaults()
+	}
 }
 
 var (
@@ -327,7 +365,8 @@ var (
 func (a *Answers) Validate() error {
 	var ps []Problem
 	bad := func(path, msg, expected string) {
-		ps = append(ps, Problem{Path: path, Message: msg, Expected: expected})
+		// messages quote the value: never a URL's password (issue 11.7)
+		ps = append(ps, Problem{Path: path, Message: redact.URL(msg), Expected: expected})
 	}
 	if !filepath.IsAbs(a.InstallDir) {
 		bad("install_dir", fmt.Sprintf("%q is not an absolute path", a.InstallDir), "an absolute directory such as /opt/calcom")
@@ -347,8 +386,14 @@ func (a *Answers) Validate() error {
 	if a.Source.Dir != "" && !filepath.IsAbs(a.Source.Dir) {
 		bad("source.dir", fmt.Sprintf("%q is not an absolute path", a.Source.Dir), "an absolute directory")
 	}
+	// Targets holds every target answers files and --target accept; the
+	// wizard offers compose and pm2 until it has screens for the
+	// kubernetes block.
 	if !slices.Contains(Targets, a.Target) {
-		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose or pm2")
+		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
+	}
+	if a.Target == TargetKubernetes {
+		ps = append(ps, a.validateKubernetes()...)
 	}
 	if err := checkPublicURL(a.PublicURL); err != nil {
 		bad("public_url", err.Error(), "an absolute http(s) URL such as https://cal.example.com (no path, query or fragment)")

@@ -2,20 +2,25 @@ package contract
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
+	"github.com/calctl/calctl/internal/localhost"
 	"github.com/calctl/calctl/internal/secret"
 )
 
 // EnvSecrets are the secrets the answers name by environment variable. They
 // never come from the answers file itself.
 type EnvSecrets struct {
-	GitToken      secret.Secret
-	DatabaseURL   secret.Secret
-	SMTPPassword  secret.Secret
-	BillingToken  secret.Secret
+	// GitToken is the HTTPS token for the repository (source.token_env).
+	GitToken secret.Secret
+	// DatabaseURL is the external/RDS database URL (database.url_env).
+	DatabaseURL secret.Secret
+	// SMTPPassword is the SMTP password (email.password_env).
+	SMTPPassword secret.Secret
+	// BillingToken is the billing API token (billing.token_env).
+	BillingToken secret.Secret
+	// SigningSecret signs usage reports (billing.signing_secret_env).
 	SigningSecret secret.Secret
 }
 
@@ -59,15 +64,6 @@ func (a *Answers) ResolveEnv(getenv func(string) string) (EnvSecrets, error) {
 	return s, nil
 }
 
-// isLocalHost reports whether host is loopback or a unix socket directory.
-func isLocalHost(host string) bool {
-	if host == "" || host == "localhost" || strings.HasPrefix(host, "/") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // CheckDatabaseURL refuses URLs calctl cannot use safely. It never echoes
 // the URL, which holds a password.
 func CheckDatabaseURL(mode, raw string) error {
@@ -85,7 +81,7 @@ func CheckDatabaseURL(mode, raw string) error {
 		return fmt.Errorf("no database name")
 	}
 	mode2 := u.Query().Get("sslmode")
-	if mode2 == "disable" && !isLocalHost(u.Hostname()) {
+	if mode2 == "disable" && !localhost.IsLoopback(u.Hostname()) {
 		return fmt.Errorf("sslmode=disable to %s would send the password and patient data in clear text", u.Hostname())
 	}
 	if mode == DBRDS && mode2 != "" && mode2 != "verify-full" {

@@ -3,6 +3,8 @@ package contract
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,7 +75,7 @@ func TestAnswersRefused(t *testing.T) {
 		{"wrong type int", strings.Replace(goodAnswers, "port: 587", "port: lots", 1), "email.port", "an integer"},
 		{"wrong type mapping", strings.Replace(goodAnswers, "database: {mode: bundled}", "database: bundled", 1), "database", "a mapping"},
 		{"list for string", strings.Replace(goodAnswers, "target: compose", "target: [compose]", 1), "target", "a string"},
-		{"bad target", strings.Replace(goodAnswers, "target: compose", "target: kubernetes", 1), "target", "compose or pm2"},
+		{"bad target", strings.Replace(goodAnswers, "target: compose", "target: swarm", 1), "target", "compose, pm2 or kubernetes"},
 		{"bad url", strings.Replace(goodAnswers, "public_url: https://cal.example.com", "public_url: cal.example.com", 1), "public_url", "http(s)"},
 		{"url with path", strings.Replace(goodAnswers, "public_url: https://cal.example.com", "public_url: https://cal.example.com/cal", 1), "public_url", "path"},
 		{"bad git url", strings.Replace(goodAnswers, "url: https://github.com/calcom/cal.com.git", "url: not a url", 1), "source.url", "scheme"},
@@ -118,6 +120,35 @@ func TestAnswersErrorHasLine(t *testing.T) {
 	var ae *AnswersError
 	if !errors.As(err, &ae) || ae.Problems[0].Line != 4 || ae.Problems[0].Path != "database.colour" {
 		t.Fatalf("got %#v", err)
+	}
+}
+
+// TestAnswersFileSizeCap: a 50 MB answers file (it used to take 2.6 GB to
+// refuse) is refused from its size, unread, as a problem with the file.
+func TestAnswersFileSizeCap(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "answers.yaml")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(50 << 20)
+	f.Close()
+	_, err = LoadAnswersFile(p)
+	var ae *AnswersError
+	if !errors.As(err, &ae) || ae.Source != p || !strings.Contains(err.Error(), "50.0 MiB is more than the 1.0 MiB") {
+		t.Fatalf("err = %v", err)
+	}
+	big := "install_dir: /x\n# " + strings.Repeat("x", MaxAnswersBytes) + "\n"
+	if _, err := DecodeAnswers([]byte(big)); !errors.As(err, &ae) || !strings.Contains(err.Error(), "refused, not cut off") {
+		t.Fatalf("DecodeAnswers over the cap: %v", err)
+	}
+}
+
+func TestAnswersKeyTwice(t *testing.T) {
+	_, err := DecodeAnswers([]byte("target: compose\ntarget: pm2\n"))
+	var ae *AnswersError
+	if !errors.As(err, &ae) || ae.Problems[0].Path != "target" || ae.Problems[0].Line != 2 {
+		t.Fatalf("got %v", err)
 	}
 }
 

@@ -28,21 +28,30 @@ const (
 // Event is one thing the engine reports. It is plain data, serialisable as
 // JSON, so the text view, the JSON-lines view and the TUI draw the same run.
 type Event struct {
-	Time       time.Time `json:"time"`
-	Type       EventType `json:"type"`
-	Step       string    `json:"step,omitempty"`
-	Index      int       `json:"index,omitempty"` // 1-based position of Step in the plan
-	Total      int       `json:"total,omitempty"` // number of steps in the plan
-	Steps      []string  `json:"steps,omitempty"` // EventPlan only
-	Level      string    `json:"level,omitempty"` // info, warn, error (EventLog)
-	Message    string    `json:"message,omitempty"`
-	Percent    int       `json:"percent,omitempty"`
-	Path       string    `json:"path,omitempty"`   // EventChange
-	Action     string    `json:"action,omitempty"` // EventChange: create, update, unchanged
-	Diff       string    `json:"diff,omitempty"`   // EventChange in dry-run, secrets masked
-	DurationMS int64     `json:"duration_ms,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	Remedy     string    `json:"remedy,omitempty"`
+	// Time is when the engine emitted it (UTC).
+	Time time.Time `json:"time"`
+	// Type says what happened; it decides which other fields are set.
+	Type EventType `json:"type"`
+	// Step is the name of the step the event belongs to (contract.Step*).
+	Step  string   `json:"step,omitempty"`
+	Index int      `json:"index,omitempty"` // 1-based position of Step in the plan
+	Total int      `json:"total,omitempty"` // number of steps in the plan
+	Steps []string `json:"steps,omitempty"` // EventPlan only
+	Level string   `json:"level,omitempty"` // info, warn, error (EventLog)
+	// Message is the human text: a log line, progress, a skip's reason, or
+	// the done event's summary. It never holds a URL's password.
+	Message string `json:"message,omitempty"`
+	// Percent is a step's progress, 0 to 100 (EventProgress; 0: unknown).
+	Percent int    `json:"percent,omitempty"`
+	Path    string `json:"path,omitempty"`   // EventChange
+	Action  string `json:"action,omitempty"` // EventChange: create, update, unchanged
+	Diff    string `json:"diff,omitempty"`   // EventChange in dry-run, secrets masked
+	// DurationMS is how long the step took (EventStepDone, EventStepFail).
+	DurationMS int64 `json:"duration_ms,omitempty"`
+	// Error is the failure (EventStepFail, and EventDone when the run failed).
+	Error string `json:"error,omitempty"`
+	// Remedy says what to do about Error or a logged problem.
+	Remedy string `json:"remedy,omitempty"`
 	// Finding is set on the EventLog of a preflight finding: the same
 	// finding as data, so a view need not parse Message.
 	Finding *Finding `json:"finding,omitempty"`

@@ -13,7 +13,13 @@ const (
 	StepMigrate   = "migrate"
 	StepVerify    = "verify"
 	StepAgent     = "agent"
+	// target kubernetes (installer/kubeinstall)
+	StepImage   = "image"
+	StepRelease = "release"
 )
+
+// KubernetesSteps are the steps of `calctl install` for target kubernetes.
+var KubernetesSteps = []string{StepClone, StepSecrets, StepImage, StepRender, StepWrite, StepRelease}
 
 // InstallSteps are the steps of `calctl install`, in order.
 var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepAgent}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -30,7 +31,8 @@ func (c *cloner) saveState(root string) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(root, ".git", stateFile), append(b, '\n'), 0o644)
+	// the state file is output too: no URL credentials (internal/redact, issue 11.7)
+	return atomicfile.WriteFile(filepath.Join(root, ".git", stateFile), append([]byte(redact.URL(string(b))), '\n'), 0o644)
 }
 
 // Update brings an existing checkout made by Clone to o.Ref (default: the

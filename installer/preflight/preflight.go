@@ -27,11 +27,14 @@ type Finding = contract.Finding
 
 // Input is what the checks look at.
 type Input struct {
-	Target     string // compose | pm2
-	DBMode     string // bundled | external | rds
+	Target string // compose | pm2
+	DBMode string // bundled | external | rds
+	// InstallDir is where the install goes (must be creatable and writable).
 	InstallDir string
-	PublicURL  string
-	Proxy      bool
+	// PublicURL is public_url, whose host must resolve.
+	PublicURL string
+	// Proxy is true with the Caddy proxy (ports 80 and 443 must be free).
+	Proxy bool
 	// Ports that must be free (each with what uses it).
 	Ports map[int]string
 	// OwnPorts are ports held by this install's own containers (a re-run).
@@ -55,10 +58,12 @@ type Input struct {
 
 // Check is one preflight check.
 type Check struct {
+	// Name is what --ignore-preflight and findings call the check.
 	Name string
 	// Applies reports whether the check is relevant for in.
 	Applies func(in *Input) bool
-	Run     func(ctx context.Context, in *Input) []Finding
+	// Run checks in and returns what it found (nothing: all is well).
+	Run func(ctx context.Context, in *Input) []Finding
 }
 
 // All is the ordered list of preflight checks, one per file.
@@ -85,8 +90,10 @@ func Names() []string {
 
 // Report is the outcome of a preflight run.
 type Report struct {
+	// Findings are every check's findings, in check order.
 	Findings []Finding
-	Ran      []string
+	// Ran names the checks that applied and ran.
+	Ran []string
 }
 
 // Errors counts findings that stop the install.

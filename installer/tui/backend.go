@@ -98,6 +98,7 @@ const (
 
 // Result is what the wizard returns.
 type Result struct {
+	// Outcome is how the wizard ended.
 	Outcome Outcome
 	// Answers are the answers the wizard ended with.
 	Answers *contract.Answers

@@ -14,11 +14,14 @@ func TestDeps(t *testing.T) {
 	testenv.DepChecker{
 		Package: ".",
 		BadDeps: map[string]string{
-			"github.com/docker/":                 why,
-			"github.com/jackc/pgx/":              why,
-			"github.com/go-git/":                 why,
-			"github.com/compose-spec/":           why,
-			"github.com/calctl/calctl/installer": "the wizard imports installer/contract, not the engine",
+			"github.com/docker/":                      why,
+			"github.com/jackc/pgx/":                   why,
+			"github.com/go-git/":                      why,
+			"github.com/compose-spec/":                why,
+			"helm.sh/":                                "the wizard draws the kubernetes answers; Helm runs in installer/kuberelease",
+			"k8s.io/":                                 "the wizard draws the kubernetes answers; client-go runs in installer/kuberelease",
+			"github.com/google/go-containerregistry/": why,
+			"github.com/calctl/calctl/installer":      "the wizard imports installer/contract, not the engine",
 		},
 		Imports: []string{"github.com/calctl/calctl/installer/contract", "github.com/calctl/calctl/internal/secret"},
 	}.Check(t)

@@ -4,26 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/internal/testenv"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 )
-
-// update is the -update flag (teatest's golden package defines it):
-// `go test ./installer/tui -update` rewrites the golden files in testdata/.
-func update() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // sizes are the terminal sizes every screen is drawn at.
 var sizes = [][2]int{{80, 24}, {120, 40}}
@@ -100,25 +92,11 @@ func (d *driver) final() *Model {
 	return d.tm.FinalModel(d.t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
 }
 
+// golden compares a screen with testdata/NAME.golden (go test -update
+// rewrites it).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if update() {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	testenv.Golden(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 // Paths through the wizard, reused by the screen tests.

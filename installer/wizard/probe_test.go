@@ -2,19 +2,10 @@ package wizard
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/secret"
@@ -67,42 +58,17 @@ func TestProbeSourceReal(t *testing.T) {
 	}
 }
 
-// selfSignedCert returns a CA-less self-signed server certificate for
-// 127.0.0.1 and its key, PEM encoded.
-func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
-}
-
 func TestProbeDatabaseReal(t *testing.T) {
-	crt, key := selfSignedCert(t)
+	tca := testenv.NewCA(t)
+	leaf := tca.Valid(t)
 	pg := testenv.StartPostgres(t, testenv.PostgresOptions{
 		Conf:          []string{"ssl = on"},
-		Files:         map[string][]byte{"server.crt": crt, "server.key": key},
+		Files:         map[string][]byte{"server.crt": leaf.CertPEM, "server.key": leaf.KeyPEM},
 		AuthMethod:    "scram-sha-256",
 		SuperPassword: "s3cret-pw",
 	})
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, crt, 0o644); err != nil {
+	if err := os.WriteFile(ca, tca.PEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {

@@ -202,6 +202,12 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 // submodule modes that fetch them, Cal.com's private API repository next
 // to it (https://host/owner/api.git for https://host/owner/cal.com.git).
 func ProbeSource(ctx context.Context, a *contract.Answers, token secret.Secret) (string, error) {
+	msg, err := probeSource(ctx, a, token)
+	// what the wizard shows never holds a URL's password (issue 11.7)
+	return redact.URL(msg), redact.Error(err, token.Reveal())
+}
+
+func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	o := gitsource.Options{URL: a.Source.URL, Token: token, SSHKeyPath: a.Source.SSHKey}

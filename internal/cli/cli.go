@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/spf13/cobra"
 )
 
@@ -30,8 +31,11 @@ const (
 
 // IO is where a command reads and writes: data to Out, talk to Err.
 type IO struct {
-	In  io.Reader
+	// In is standard input (the wizard reads the terminal through it).
+	In io.Reader
+	// Out receives data: reports, JSON, the printed answers.
 	Out io.Writer
+	// Err receives talk: progress, events, warnings and errors.
 	Err io.Writer
 	// IsTerminal reports whether Err is a terminal (live progress lines).
 	IsTerminal bool
@@ -39,7 +43,9 @@ type IO struct {
 
 // Factory carries what every command needs; tests build their own.
 type Factory struct {
-	IO     IO
+	// IO is where commands read and write.
+	IO IO
+	// Getenv reads the environment (tests pass their own).
 	Getenv func(string) string
 }
 
@@ -58,8 +64,10 @@ func isTerminal(f *os.File) bool {
 
 // ExitError is an error that carries its own exit code.
 type ExitError struct {
+	// Code is the process exit code (one of the Exit* constants).
 	Code int
-	Err  error
+	// Err is printed as calctl's last line; nil prints nothing.
+	Err error
 }
 
 func (e *ExitError) Error() string {
@@ -96,27 +104,29 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 }
 
 // exitCode is the one place where errors become exit codes and a one-line
-// message on stderr.
+// message on stderr. The message loses any URL credentials on the way
+// (internal/redact), whatever produced it.
 func exitCode(ctx context.Context, f *Factory, err error) int {
 	if err == nil {
 		return ExitOK
 	}
+	say := func(err error) { fmt.Fprintf(f.IO.Err, "calctl: %s\n", redact.String(err.Error())) }
 	var ee *ExitError
 	var ue usageError
 	switch {
 	case errors.As(err, &ee):
 		if ee.Err != nil {
-			fmt.Fprintf(f.IO.Err, "calctl: %v\n", ee.Err)
+			say(ee.Err)
 		}
 		return ee.Code
 	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "unknown shorthand flag"):
-		fmt.Fprintf(f.IO.Err, "calctl: %v\n", err)
+		say(err)
 		return ExitUsage
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
 		fmt.Fprintln(f.IO.Err, "calctl: interrupted")
 		return ExitInterrupted
 	default:
-		fmt.Fprintf(f.IO.Err, "calctl: %v\n", err)
+		say(err)
 		return ExitFailure
 	}
 }

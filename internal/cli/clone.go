@@ -11,6 +11,7 @@ import (
 
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/gitsource"
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/spf13/cobra"
 )
@@ -131,6 +132,7 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		Progress: report,
 	})
 	prog.finish()
+	res = redactResult(res)
 	if err != nil {
 		if ctx.Err() != nil && opts.Update {
 			return fmt.Errorf("%w: update of %s stopped", ctx.Err(), opts.Dir)
@@ -158,6 +160,30 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		return enc.Encode(res)
 	}
 	return printCloneText(opts.IO.Out, res)
+}
+
+// redactResult is res with URL credentials removed from every string clone
+// prints or encodes (internal/redact's rule, which also takes URLs that do
+// not parse). nil stays nil.
+func redactResult(res *gitsource.Result) *gitsource.Result {
+	if res == nil {
+		return nil
+	}
+	r := *res
+	r.URL = redact.URL(r.URL)
+	r.Submodules = make([]gitsource.SubmoduleResult, len(res.Submodules))
+	for i, s := range res.Submodules {
+		s.URL, s.Reason, s.Hint = redact.URL(s.URL), redact.URL(s.Reason), redact.URL(s.Hint)
+		r.Submodules[i] = s
+	}
+	r.Notes = make([]string, len(res.Notes))
+	for i, n := range res.Notes {
+		r.Notes[i] = redact.URL(n)
+	}
+	if res.Notes == nil {
+		r.Notes = nil
+	}
+	return &r
 }
 
 // cloneError adds what to do to the errors a user can fix.
@@ -221,7 +247,7 @@ func (p *progressPrinter) report(pr gitsource.Progress) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	line := pr.Message
+	line := redact.URL(pr.Message)
 	if pr.Percent >= 0 && pr.Phase != "done" {
 		line = fmt.Sprintf("%s: %3d%%", pr.Phase, pr.Percent)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/calctl/calctl/templates"
 	"github.com/spf13/cobra"
 )
@@ -205,7 +206,11 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	return runEngine(ctx, e, installer.InstallPlan(a), s)
+	plan := installer.InstallPlan(a)
+	if a.Target == contract.TargetKubernetes {
+		plan = kubeinstall.Plan()
+	}
+	return runEngine(ctx, e, plan, s)
 }
 
 func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, s *installer.State) error {

@@ -335,7 +335,7 @@ func TestInstallBadEnvironment(t *testing.T) {
 	plain := testenv.StartPostgres(t, testenv.PostgresOptions{AuthMethod: "scram-sha-256", SuperPassword: "pw-e2e-secret"})
 	ca := "/etc/ssl/certs/ca-certificates.crt" // any real CA bundle: the server never gets to show a certificate
 	if _, err := os.Stat(ca); err != nil {
-		t.Skip("no CA bundle on this machine")
+		testenv.Unavailable(t, "the machine's CA bundle", err)
 	}
 	file := filepath.Join(base, "a-file")
 	os.WriteFile(file, []byte("x"), 0o644)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -46,5 +47,26 @@ func TestProgressPrinter(t *testing.T) {
 				t.Errorf("quiet printed %q", out)
 			}
 		})
+	}
+}
+
+// TestRedactResult: what clone prints or encodes about submodules holds no
+// URL credentials, whatever .gitmodules said (issue 11.7).
+func TestRedactResult(t *testing.T) {
+	res := &gitsource.Result{URL: "https://u:pw-1@h/cal.git", Submodules: []gitsource.SubmoduleResult{
+		{Path: "apps/api", URL: "git://u:pw-2@h/api.git%zz", Action: gitsource.ActionSkipped, Reason: "ssh://u:pw-3@h/x unreachable", Hint: "see https://tok-4@h/"},
+	}, Notes: []string{"retried postgres://u:pw-5@h/db"}}
+	got := redactResult(res)
+	var b bytes.Buffer
+	json.NewEncoder(&b).Encode(got)
+	printCloneText(&b, got)
+	if strings.Contains(b.String(), "pw-") || strings.Contains(b.String(), "tok-4") {
+		t.Errorf("clone output holds a credential:\n%s", b.String())
+	}
+	if res.Submodules[0].URL != "git://u:pw-2@h/api.git%zz" {
+		t.Error("redactResult changed the result it was given")
+	}
+	if redactResult(nil) != nil {
+		t.Error("nil result")
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/spf13/cobra"
 )
 
@@ -51,5 +52,9 @@ func runRender(ctx context.Context, opts *renderOptions) error {
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	return runEngine(ctx, e, installer.RenderPlan(), s)
+	plan := installer.RenderPlan()
+	if a.Target == contract.TargetKubernetes {
+		plan = kubeinstall.RenderPlan()
+	}
+	return runEngine(ctx, e, plan, s)
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,8 +19,6 @@ import (
 	"github.com/calctl/calctl/reporter/fixture"
 	"github.com/calctl/calctl/reporter/receiver"
 )
-
-var updateReportGolden = flag.Bool("update-report", false, "rewrite report golden files")
 
 type reportEnv struct {
 	db     *fixture.DB
@@ -81,14 +78,7 @@ func TestReportCommand(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		golden := filepath.Join("testdata", "report-dry-run.golden")
-		if *updateReportGolden {
-			os.WriteFile(golden, []byte(out), 0o644)
-		}
-		want, _ := os.ReadFile(golden)
-		if out != string(want) {
-			t.Fatalf("output differs from %s (-update-report):\n%s", golden, out)
-		}
+		testenv.Golden(t, filepath.Join("testdata", "report-dry-run.golden"), []byte(out))
 		if _, err := os.Stat(filepath.Join(e.dir, "state")); err == nil {
 			t.Fatal("dry run created the state dir")
 		}
@@ -179,35 +169,4 @@ func TestReportCommand(t *testing.T) {
 			t.Fatalf("status json: exit %d:\n%s", code, out)
 		}
 	})
-}
-
-func TestReportConfigErrors(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string, mode os.FileMode) string {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), mode)
-		os.Chmod(p, mode)
-		return p
-	}
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
-		{"world-readable config", []string{"report", "--config", write("open.yaml", "deployment_id: d\n", 0o644)}, ExitFailure, "chmod 600"},
-		{"unknown key", []string{"report", "--config", write("bad.yaml", "deployment_id: d\ntokn: x\n", 0o600)}, ExitFailure, `unknown key "tokn" at line 2`},
-		{"missing config", []string{"agent", "--config", filepath.Join(dir, "nope.yaml")}, ExitFailure, "no such file"},
-		{"no endpoint", []string{"report", "--config", write("noend.yaml", "deployment_id: d\n", 0o600), "--database-url", "postgres://x/y"}, ExitFailure, "CALCTL_SIGNING_SECRET"},
-		{"bad period", []string{"report", "--period", "2026-13", "--dry-run"}, ExitUsage, "--period"},
-		{"bad log format", []string{"agent", "--log-format", "xml"}, ExitUsage, "--log-format"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runReportCLI(context.Background(), map[string]string{}, tt.args...)
-			if code != tt.code || !strings.Contains(stderr, tt.want) {
-				t.Fatalf("exit %d (want %d), stderr %q, want %q", code, tt.code, stderr, tt.want)
-			}
-		})
-	}
 }

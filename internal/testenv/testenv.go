@@ -8,6 +8,7 @@
 package testenv
 
 import (
+	"errors"
 	"os"
 	"testing"
 )
@@ -30,4 +31,13 @@ func Unavailable(t testing.TB, service string, err error) {
 		t.Fatalf("%s is required (%s=1) but unavailable: %v", service, RequireServicesEnv, err)
 	}
 	t.Skipf("%s unavailable (set %s=1 to fail instead): %v", service, RequireServicesEnv, err)
+}
+
+// Slow skips t under -short, saying why it is slow; like a missing
+// service, that fails instead when services are required.
+func Slow(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		Unavailable(t, "time for a slow test ("+why+")", errors.New("-short"))
+	}
 }

@@ -28,9 +28,7 @@ import (
 // accepted report per Idempotency-Key, with no key ever resent with a
 // different body.
 func TestCrashKill9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("crash test builds calctl and kills it 30 times")
-	}
+	testenv.Slow(t, "it builds calctl and kills it 30 times")
 	bin := testenv.BuildStaticBinary(t, "github.com/calctl/calctl/cmd/calctl", t.TempDir(), "calctl")
 	db := fixture.Start(t, testenv.PostgresOptions{})
 	cur := reporter.PeriodOf(time.Now())

@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"flag"
 	"io"
 	"os"
 	"os/exec"
@@ -19,8 +18,6 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"gopkg.in/yaml.v3"
 )
-
-var updateTemplates = flag.Bool("update", false, "rewrite golden files")
 
 var templateData = map[string]map[string]any{
 	"agent/calctl-agent.service.tmpl":  {"CalctlBin": "/usr/local/bin/calctl", "ConfigPath": "/etc/calctl/agent.yaml", "StateDir": "/var/lib/calctl"},
@@ -40,15 +37,7 @@ func TestAgentTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "templates", filepath.Base(name)+".golden")
-			if *updateTemplates {
-				os.MkdirAll(filepath.Dir(golden), 0o755)
-				os.WriteFile(golden, out, 0o644)
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil || !bytes.Equal(out, want) {
-				t.Fatalf("differs from %s (go test -update): %v\n%s", golden, err, out)
-			}
+			testenv.Golden(t, filepath.Join("testdata", "templates", filepath.Base(name)+".golden"), out)
 			if _, err := templates.Render(name, map[string]any{}); len(data) > 0 && err == nil {
 				t.Fatal("rendered without its data")
 			}
@@ -103,9 +92,7 @@ func verifyUnit(t *testing.T, name string, out []byte) {
 // image: `calctl version` must work and `calctl agent` with a readable config
 // must be refused, both from a scratch image.
 func TestAgentImageFromScratch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds calctl and an image")
-	}
+	testenv.Slow(t, "it builds calctl and an image")
 	cli := testenv.RequireDocker(t)
 	ctx := context.Background()
 	bin := testenv.BuildStaticBinary(t, "github.com/calctl/calctl/cmd/calctl", t.TempDir(), "calctl")
@@ -122,7 +109,7 @@ func TestAgentImageFromScratch(t *testing.T) {
 	binData, _ := os.ReadFile(bin)
 	caData, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt")
 	if err != nil {
-		t.Skipf("no CA bundle on this host: %v", err)
+		testenv.Unavailable(t, "the host's CA bundle", err)
 	}
 	add("Dockerfile.agent", df, 0o644)
 	add("calctl", binData, 0o755)

@@ -11,13 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/calctl/calctl/internal/secret"
-	"gopkg.in/yaml.v3"
+	"github.com/calctl/calctl/internal/strictyaml"
 )
 
 // DefaultPath is where the agent looks for its configuration.
@@ -83,7 +83,7 @@ func Load(path string) (Config, error) {
 	if err := checkPrivate(path, st); err != nil {
 		return Config{}, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := strictyaml.ReadFile(path, MaxBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -102,35 +102,46 @@ func checkPrivate(path string, st os.FileInfo) error {
 	return nil
 }
 
-// Parse parses and validates config YAML.
+// MaxBytes caps a config file: one is a few hundred bytes.
+const MaxBytes = 1 << 20
+
+// file is the config file's shape for internal/strictyaml: every key is one
+// string, converted and checked by Config.set.
+type file struct {
+	DeploymentID      string `yaml:"deployment_id"`
+	Endpoint          string `yaml:"endpoint"`
+	TokenFile         string `yaml:"token_file"`
+	SigningSecretFile string `yaml:"signing_secret_file"`
+	DatabaseURLEnv    string `yaml:"database_url_env"`
+	EnvFile           string `yaml:"env_file"`
+	StateDir          string `yaml:"state_dir"`
+	LiveSince         string `yaml:"live_since"`
+	Interval          string `yaml:"interval"`
+	Grace             string `yaml:"grace"`
+	CAFile            string `yaml:"ca_file"`
+	TokenEnv          string `yaml:"token_env"`
+	SigningSecretEnv  string `yaml:"signing_secret_env"`
+}
+
+// Parse parses and validates config YAML with internal/strictyaml: unknown
+// keys, keys given twice and values that are not single strings are refused
+// with their line.
 func Parse(b []byte) (Config, error) {
 	c := Default()
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return Config{}, fmt.Errorf("not valid YAML: %w", err)
+	var f file
+	lines, err := strictyaml.Decode(b, &f, strictyaml.Options{MaxBytes: MaxBytes,
+		Expected: "a mapping of keys (" + strings.Join(Keys, ", ") + ")"})
+	if err != nil {
+		return Config{}, err
 	}
-	if len(doc.Content) == 0 {
+	if len(lines) == 0 {
 		return Config{}, errors.New("empty file; it needs at least deployment_id")
 	}
-	m := doc.Content[0]
-	if m.Kind != yaml.MappingNode {
-		return Config{}, fmt.Errorf("line %d: want a mapping of keys (%s)", m.Line, strings.Join(Keys, ", "))
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if !contains(Keys, k.Value) {
-			return Config{}, fmt.Errorf("unknown key %q at line %d (allowed: %s)", k.Value, k.Line, strings.Join(sorted(Keys), ", "))
-		}
-		if seen[k.Value] {
-			return Config{}, fmt.Errorf("key %q given twice (line %d)", k.Value, k.Line)
-		}
-		seen[k.Value] = true
-		if v.Kind != yaml.ScalarNode {
-			return Config{}, fmt.Errorf("key %q at line %d: want a single value, not a list or mapping", k.Value, v.Line)
-		}
-		if err := c.set(k.Value, strings.TrimSpace(v.Value)); err != nil {
-			return Config{}, fmt.Errorf("key %q at line %d: %w", k.Value, v.Line, err)
+	v := reflect.ValueOf(f)
+	for i := 0; i < v.NumField(); i++ {
+		key, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+		if err := c.set(key, strings.TrimSpace(v.Field(i).String())); err != nil {
+			return Config{}, fmt.Errorf("key %q at line %d: %w", key, lines[key], err)
 		}
 	}
 	if c.DeploymentID == "" {
@@ -320,19 +331,4 @@ func ReadEnvFile(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("env_file %s: %w", path, err)
 	}
 	return vars, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sorted(in []string) []string {
-	out := append([]string(nil), in...)
-	sort.Strings(out)
-	return out
 }

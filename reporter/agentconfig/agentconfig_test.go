@@ -3,10 +3,25 @@ package agentconfig
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/calctl/calctl/internal/strictyaml"
 )
+
+// TestKeysAreTheFileKeys: the keys the docs and messages list are the ones
+// the loader accepts.
+func TestKeysAreTheFileKeys(t *testing.T) {
+	got := strictyaml.SortedKeys(strictyaml.Fields(reflect.TypeOf(file{})))
+	want := append([]string(nil), Keys...)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("file keys %v, Keys %v", got, want)
+	}
+}
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -34,14 +49,15 @@ ca_file: /etc/ssl/billing-ca.pem
 		{"empty values keep defaults", "deployment_id: d\nlive_since:\ninterval: \"\"\nstate_dir:\n", "", func(c Config) bool {
 			return c.LiveSince.IsZero() && c.Interval == 6*time.Hour && c.StateDir == "/var/lib/calctl"
 		}},
-		{"unknown key", "deployment_id: dep_1\ntoken: abc\n", `unknown key "token" at line 2`, nil},
-		{"nested value", "deployment_id: dep_1\ninterval:\n  hours: 6\n", `key "interval" at line 3`, nil},
+		{"unknown key", "deployment_id: dep_1\ntoken: abc\n", `token (line 2): unknown key`, nil},
+		{"nested value", "deployment_id: dep_1\ninterval:\n  hours: 6\n", `interval (line 3): got a mapping; expected a string`, nil},
 		{"missing id", "endpoint: https://x\n", "deployment_id is required", nil},
 		{"colon in id", "deployment_id: a:b\n", "no ':'", nil},
 		{"bad interval", "deployment_id: d\ninterval: often\n", `key "interval" at line 2`, nil},
 		{"bad live_since", "deployment_id: d\nlive_since: yesterday\n", "want a date", nil},
 		{"duplicate", "deployment_id: d\ndeployment_id: e\n", "given twice", nil},
-		{"not a mapping", "- a\n", "want a mapping", nil},
+		{"not a mapping", "- a\n", "expected a mapping", nil},
+		{"too large", "deployment_id: d\n#" + strings.Repeat("x", MaxBytes) + "\n", "refused, not cut off", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/calctl/calctl/internal/localhost"
 )
 
 // NewClient returns an HTTP client for the billing endpoint: TLS 1.2+ with
@@ -58,8 +60,7 @@ func ValidateEndpoint(endpoint string) error {
 	case "https":
 		return nil
 	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
+		if localhost.IsLoopback(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("endpoint %q uses plain http; use https (plain http is allowed only to a loopback address)", endpoint)

@@ -1,6 +1,8 @@
-// Package testcert makes throwaway X.509 certificates for tests: a CA and
-// leaf certificates for loopback servers (TLS test servers, Postgres ssl=on).
-package testcert
+package testenv
+
+// This file makes throwaway X.509 certificates for tests: a CA and leaf
+// certificates for loopback servers (TLS test servers, Postgres ssl=on).
+// It is calctl's one test-certificate generator.
 
 import (
 	"crypto/ecdsa"
@@ -18,16 +20,22 @@ import (
 
 // CA is a test certificate authority.
 type CA struct {
+	// Cert and Key sign leaves.
 	Cert *x509.Certificate
 	Key  *ecdsa.PrivateKey
-	PEM  []byte
+	// PEM is Cert encoded, for a CA file (sslrootcert, database.ca_file).
+	PEM []byte
+	// Pool trusts Cert, for a Go client.
 	Pool *x509.CertPool
 }
 
 // Leaf is a server certificate and key in PEM and tls form.
 type Leaf struct {
+	// CertPEM and KeyPEM are what a server reads from files (server.crt,
+	// server.key).
 	CertPEM, KeyPEM []byte
-	TLS             tls.Certificate
+	// TLS is the same pair for a Go server.
+	TLS tls.Certificate
 }
 
 // NewCA makes a CA valid for a year.
