@@ -54,9 +54,17 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *in
 	var kept map[string]*index.Entry
 	var replaced map[string]bool
 	if old != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if kept, replaced, err = prepareUpdate(root, t, old); err != nil {
 			return nil, err
 		}
+		// Once files of the old commit are gone, the move is finished
+		// even if interrupted (it is only the changed files): stopping
+		// half-way would leave a work tree matching neither commit, which
+		// the next run would refuse as local changes.
+		ctx = context.WithoutCancel(ctx)
 	}
 	mkdir := func(p string) error {
 		err := root.Mkdir(p, 0o755)
