@@ -379,14 +379,25 @@ func writeBlob(rd *blobReader, root *os.Root, path string, e treeEntry, ie *inde
 			f.Close()
 			return fmt.Errorf("write %s: %w", path, err)
 		}
-		if err := f.Close(); err != nil {
+		fi, err := f.Stat() // the written file's stat data, without a path lookup
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
+		return setStat(ie, fi)
 	}
 	fi, err := root.Lstat(path)
 	if err != nil {
 		return err
 	}
+	return setStat(ie, fi)
+}
+
+// setStat records a written file's stat data in its index entry, as git
+// does, so that status and the next update see it unchanged unread.
+func setStat(ie *index.Entry, fi os.FileInfo) error {
 	ie.Size = uint32(fi.Size())
 	ie.ModifiedAt = fi.ModTime()
 	fillStat(ie, fi)
