@@ -208,10 +208,31 @@ func (c *funcCheck) Run(f *Facts) []Result {
 	}
 	fs := c.fn(f)
 	out := make([]Result, 0, len(fs))
+	def := c.defaultLoc(f)
 	for _, x := range fs {
+		if x.Location == nil {
+			x.Location = def
+		}
 		out = append(out, c.result(x))
 	}
 	return out
+}
+
+// defaultLoc points a finding without a file location at the setting that
+// names its subject — DATABASE_URL for the database, NEXT_PUBLIC_WEBAPP_URL
+// for the public URL — so SARIF shows each where it is configured instead
+// of every runtime finding at line 1 of one file.
+func (c *funcCheck) defaultLoc(f *Facts) *Location {
+	for _, s := range c.meta.Needs {
+		key := map[Source]string{SourcePG: "DATABASE_URL", SourceNet: "NEXT_PUBLIC_WEBAPP_URL"}[s]
+		if key == "" {
+			continue
+		}
+		if v, ok := f.Env(key); ok {
+			return v.Loc()
+		}
+	}
+	return nil
 }
 
 func (c *funcCheck) result(x Finding) Result {

@@ -1,6 +1,9 @@
 package checks
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // FactsSchemaVersion is bumped when Facts changes incompatibly.
 const FactsSchemaVersion = 1
@@ -171,9 +174,15 @@ type PortBinding struct {
 	Line          int    `json:"line,omitempty"`
 }
 
-// ComposeFacts is a parsed docker-compose file.
+// ComposeFacts is a compose file as Compose itself loads it (compose-go:
+// merge keys, anchors, extends, profiles, interpolation from the .env).
 type ComposeFacts struct {
-	Path     string           `json:"path"`
+	Path string `json:"path"`
+	// Project is the compose project name (name:, COMPOSE_PROJECT_NAME, or
+	// the directory's name normalised) and Dir its working directory; the
+	// Docker collector finds the project's containers by them.
+	Project  string           `json:"project,omitempty"`
+	Dir      string           `json:"dir,omitempty"`
 	Services []ComposeService `json:"services"`
 }
 
@@ -192,15 +201,35 @@ type ComposeService struct {
 	Ports       []PortBinding     `json:"ports,omitempty"`
 	Env         map[string]EnvVar `json:"env,omitempty"`
 	Volumes     []string          `json:"volumes,omitempty"` // container targets
+	Mounts      []Mount           `json:"mounts,omitempty"`
+	Profiles    []string          `json:"profiles,omitempty"`
+	IpcMode     string            `json:"ipc_mode,omitempty"`
+	UTSMode     string            `json:"uts_mode,omitempty"`
+	Tmpfs       []string          `json:"tmpfs,omitempty"`
+	Limits      Limits            `json:"limits"`
+	LogOpts     map[string]string `json:"log_opts,omitempty"`
 	CapAdd      []string          `json:"cap_add,omitempty"`
 	CapDrop     []string          `json:"cap_drop,omitempty"`
 	SecurityOpt []string          `json:"security_opt,omitempty"`
 	NetworkMode string            `json:"network_mode,omitempty"`
 	PID         string            `json:"pid,omitempty"`
-	Command     string            `json:"command,omitempty"`
-	Healthcheck bool              `json:"healthcheck,omitempty"`
-	LogDriver   string            `json:"log_driver,omitempty"`
-	Secrets     bool              `json:"secrets,omitempty"` // uses compose secrets:
+	// Command is the service's command with secret-looking arguments
+	// replaced ("--password [REDACTED]"); checks only look for words like
+	// "prisma studio".
+	Command     string `json:"command,omitempty"`
+	Healthcheck bool   `json:"healthcheck,omitempty"`
+	LogDriver   string `json:"log_driver,omitempty"`
+	Secrets     bool   `json:"secrets,omitempty"` // uses compose secrets:
+}
+
+// Limits are a container's resource limits (0 = none).
+type Limits struct {
+	// MemoryBytes is the memory limit (mem_limit, HostConfig.Memory).
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+	// CPUs is the CPU limit in cores (cpus, NanoCPUs or quota/period).
+	CPUs float64 `json:"cpus,omitempty"`
+	// Pids is the process limit (pids_limit).
+	Pids int64 `json:"pids,omitempty"`
 }
 
 // PM2Facts is the pm2 ecosystem file plus `pm2 jlist` when available.
@@ -222,7 +251,9 @@ type PM2App struct {
 
 // PGFacts is what the Postgres collector saw, over read-only sessions.
 type PGFacts struct {
-	Host             string            `json:"host"`
+	Host string `json:"host"`
+	// Via says how a bundled Postgres was reached ("docker network <ip>").
+	Via              string            `json:"via,omitempty"`
 	Local            bool              `json:"local"`
 	AdminSession     bool              `json:"admin_session"`
 	ServerVersion    string            `json:"server_version"`
@@ -230,8 +261,18 @@ type PGFacts struct {
 	RDS              bool              `json:"rds"`
 	Settings         map[string]string `json:"settings"`
 	// Unreadable maps a view or setting to the privilege needed to read it.
-	Unreadable        map[string]string `json:"unreadable,omitempty"`
-	SessionSSL        bool              `json:"session_ssl"`
+	Unreadable map[string]string `json:"unreadable,omitempty"`
+	SessionSSL bool              `json:"session_ssl"`
+	// TLSVersions is what a TLS handshake with the server accepted (nil:
+	// the server offers no TLS or was not probed); WeakSuite a TLS 1.2
+	// suite it took from the weak list (no forward secrecy, RC4, 3DES, CBC).
+	TLSVersions map[string]bool `json:"tls_versions,omitempty"`
+	WeakSuite   string          `json:"weak_suite,omitempty"`
+	// PlaintextAccepted says whether the server took a session request
+	// without TLS from this host (nil: not probed, e.g. a unix socket);
+	// PlaintextProbe is what it answered.
+	PlaintextAccepted *bool             `json:"plaintext_accepted,omitempty"`
+	PlaintextProbe    string            `json:"plaintext_probe,omitempty"`
 	SessionTLS        string            `json:"session_tls_version,omitempty"`
 	HBA               []HBARule         `json:"hba,omitempty"`
 	MD5Roles          []string          `json:"md5_roles,omitempty"`
@@ -277,6 +318,13 @@ type UserCounts struct {
 	AdminsWithout2FA   int `json:"admins_without_2fa"`
 	PasswordWithout2FA int `json:"password_users_without_2fa"`
 	Dormant            int `json:"dormant_90d"`
+	// Active are unlocked accounts; NoSessionTimeout of them have no
+	// metadata.sessionTimeout (NextAuth's 30-day default applies) and
+	// LongSessionTimeout one over 60 minutes.
+	Active             int  `json:"active"`
+	NoSessionTimeout   int  `json:"without_session_timeout"`
+	LongSessionTimeout int  `json:"session_timeout_over_60min"`
+	SessionsRead       bool `json:"sessions_read"`
 }
 
 // Migration is a Prisma migration that started and did not finish.
@@ -295,13 +343,30 @@ type Archiver struct {
 
 // DockerFacts is what the Docker collector saw.
 type DockerFacts struct {
-	EngineVersion   string      `json:"engine_version"`
-	APIVersion      string      `json:"api_version"`
-	Warnings        []string    `json:"warnings,omitempty"`
-	SecurityOptions []string    `json:"security_options,omitempty"`
-	LiveRestore     bool        `json:"live_restore"`
-	LoggingDriver   string      `json:"logging_driver"`
-	Containers      []Container `json:"containers"`
+	EngineVersion   string   `json:"engine_version"`
+	APIVersion      string   `json:"api_version"`
+	Warnings        []string `json:"warnings,omitempty"`
+	SecurityOptions []string `json:"security_options,omitempty"`
+	LiveRestore     bool     `json:"live_restore"`
+	LoggingDriver   string   `json:"logging_driver"`
+	// Scope says which containers were judged: "project <name>" (the
+	// install's compose project, by its labels), "label <k=v>" or "all".
+	Scope string `json:"scope,omitempty"`
+	// Other counts the engine's containers left out by Scope.
+	Other int `json:"other_containers,omitempty"`
+	// ICC is the default bridge's inter-container communication
+	// (com.docker.network.bridge.enable_icc); nil when not read.
+	ICC *bool `json:"icc,omitempty"`
+	// UserlandProxy is whether dockerd runs docker-proxy for published
+	// ports (daemon.json "userland-proxy", default true); nil when unknown.
+	UserlandProxy *bool `json:"userland_proxy,omitempty"`
+	// LogShippers names what ships container logs off the host: a
+	// container of a known shipper image on the engine (any project) or a
+	// shipper process on the daemon's host.
+	LogShippers []string `json:"log_shippers,omitempty"`
+	// DaemonConfig is the daemon.json path read ("" when none).
+	DaemonConfig string      `json:"daemon_config,omitempty"`
+	Containers   []Container `json:"containers"`
 }
 
 // Mount is a container mount.
@@ -309,14 +374,21 @@ type Mount struct {
 	Type        string `json:"type"`
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"read_only,omitempty"`
 }
 
 // Container is one inspected container (env values of secret keys dropped).
 type Container struct {
-	ID             string            `json:"id"`
-	Name           string            `json:"name"`
-	Image          string            `json:"image"`
-	Role           string            `json:"role"`
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+	Role  string `json:"role"`
+	// Project and Service are the compose labels (com.docker.compose.*).
+	Project        string            `json:"project,omitempty"`
+	Service        string            `json:"service,omitempty"`
+	Limits         Limits            `json:"limits"`
+	Tmpfs          []string          `json:"tmpfs,omitempty"`
+	AppArmor       string            `json:"apparmor_profile,omitempty"`
 	State          string            `json:"state"`
 	Health         string            `json:"health,omitempty"`
 	RestartCount   int               `json:"restart_count"`
@@ -333,7 +405,7 @@ type Container struct {
 	FileEnvKeys    []string          `json:"file_env_keys,omitempty"`
 	PlainEnv       map[string]string `json:"plain_env,omitempty"`
 	SecretsInImage []string          `json:"secrets_in_image,omitempty"`
-	Cmd            string            `json:"cmd,omitempty"`
+	Cmd            string            `json:"cmd,omitempty"` // secret-looking arguments replaced
 	Healthcheck    bool              `json:"healthcheck"`
 	CapAdd         []string          `json:"cap_add,omitempty"`
 	CapDrop        []string          `json:"cap_drop,omitempty"`
@@ -347,14 +419,17 @@ type Container struct {
 
 // NetFacts is what the TLS/HTTP probes of the public URL saw.
 type NetFacts struct {
-	URL           string          `json:"url"`
-	TLS           *TLSFacts       `json:"tls,omitempty"`
-	HTTP          *HTTPProbe      `json:"http,omitempty"`
-	HTTPS         *HTTPProbe      `json:"https,omitempty"`
-	Cookies       []Cookie        `json:"cookies,omitempty"`
-	CookiesError  string          `json:"cookies_error,omitempty"`
-	Versions      map[string]bool `json:"versions,omitempty"` // "TLS1.0".. → accepted
-	InsecureSuite string          `json:"insecure_suite,omitempty"`
+	URL          string          `json:"url"`
+	TLS          *TLSFacts       `json:"tls,omitempty"`
+	HTTP         *HTTPProbe      `json:"http,omitempty"`
+	HTTPS        *HTTPProbe      `json:"https,omitempty"`
+	Cookies      []Cookie        `json:"cookies,omitempty"`
+	CookiesError string          `json:"cookies_error,omitempty"`
+	Versions     map[string]bool `json:"versions,omitempty"` // "TLS1.0".. → accepted
+	// HandshakeError is set when no TLS handshake succeeded at all
+	// (unresolvable host, refused, not TLS): nothing was observed.
+	HandshakeError string `json:"handshake_error,omitempty"`
+	InsecureSuite  string `json:"insecure_suite,omitempty"`
 }
 
 // TLSFacts describes the certificate chain.
@@ -413,6 +488,12 @@ type HostFacts struct {
 	DockerSockGID      int        `json:"docker_sock_gid,omitempty"`
 	DockerGroupMembers []string   `json:"docker_group_members,omitempty"`
 	BackupJobs         []string   `json:"backup_jobs,omitempty"` // cron/systemd lines naming a backup tool
+	// AuditRules are the audit (auditd) watch rules on the host, from
+	// `auditctl -l` or the rules files (AuditSource says which);
+	// AuditdRunning whether an auditd process runs.
+	AuditRules    []string `json:"audit_rules,omitempty"`
+	AuditSource   string   `json:"audit_source,omitempty"`
+	AuditdRunning bool     `json:"auditd_running"`
 }
 
 // Swap is one swap area.
@@ -442,4 +523,82 @@ type BackupFile struct {
 	Format     string    `json:"format"` // pgdump-custom, sql, age, openpgp, unknown
 	Encrypted  bool      `json:"encrypted"`
 	SameDevice *bool     `json:"same_device_as_data,omitempty"`
+}
+
+// Limits on what Facts may hold. Live facts are far below them (a compose
+// install has a handful of containers); a bundle is untrusted input, and a
+// 600 KB one with 200,000 containers once took minutes to judge.
+const (
+	MaxContainers = 2000
+	MaxServices   = 2000
+	MaxListItems  = 20000 // HBA rules, listeners, audit rules, env vars, ...
+	MaxStringLen  = 64 << 10
+)
+
+// Validate checks facts read from a bundle: sizes within the limits above
+// (an error), and consistency — a source marked collected without its facts
+// is turned into a collector error, so its checks report ERROR instead of
+// panicking; nil maps the checks index are made empty.
+func (f *Facts) Validate() error {
+	if f.Docker != nil && len(f.Docker.Containers) > MaxContainers {
+		return fmt.Errorf("facts list %d containers (limit %d)", len(f.Docker.Containers), MaxContainers)
+	}
+	if f.Files != nil && f.Files.Compose != nil && len(f.Files.Compose.Services) > MaxServices {
+		return fmt.Errorf("facts list %d compose services (limit %d)", len(f.Files.Compose.Services), MaxServices)
+	}
+	lists := map[string]int{}
+	if f.PG != nil {
+		lists["pg_hba rules"] = len(f.PG.HBA)
+		lists["settings"] = len(f.PG.Settings)
+		lists["roles"] = len(f.PG.LoginSuperusers) + len(f.PG.MD5Roles) + len(f.PG.RoleIdleTimeouts)
+		lists["sessions"] = len(f.PG.PlaintextSessions)
+	}
+	if f.Host != nil {
+		lists["listeners"] = len(f.Host.Listeners)
+		lists["audit rules"] = len(f.Host.AuditRules)
+		lists["backup jobs"] = len(f.Host.BackupJobs)
+		lists["docker group members"] = len(f.Host.DockerGroupMembers)
+	}
+	if f.Files != nil {
+		lists["variables"] = len(f.Files.AppEnv)
+		if f.Files.Env != nil {
+			lists["env file variables"] = len(f.Files.Env.Vars)
+		}
+		if f.Files.PM2 != nil {
+			lists["pm2 apps"] = len(f.Files.PM2.Apps)
+		}
+	}
+	if f.Docker != nil {
+		n := 0
+		for _, c := range f.Docker.Containers {
+			n += len(c.Mounts) + len(c.Ports) + len(c.PlainEnv) + len(c.SecretEnvKeys)
+		}
+		lists["container mounts, ports and variables"] = n
+	}
+	for what, n := range lists {
+		if n > MaxListItems {
+			return fmt.Errorf("facts list %d %s (limit %d)", n, what, MaxListItems)
+		}
+	}
+	have := map[Source]bool{SourceFiles: f.Files != nil, SourcePG: f.PG != nil, SourceDocker: f.Docker != nil,
+		SourceNet: f.Net != nil, SourceHost: f.Host != nil, SourceBackup: f.Backup != nil}
+	for s, st := range f.Sources {
+		if st.Collected && !have[s] {
+			st.Collected = false
+			st.Error = fmt.Sprintf("the facts are inconsistent: %s is marked collected but holds no %s facts", s, s)
+			f.Sources[s] = st
+		}
+	}
+	if f.PG != nil {
+		if f.PG.Settings == nil {
+			f.PG.Settings = map[string]string{}
+		}
+		if f.PG.Unreadable == nil {
+			f.PG.Unreadable = map[string]string{}
+		}
+	}
+	if f.Files != nil && f.Files.AppEnv == nil {
+		f.Files.AppEnv = map[string]EnvVar{}
+	}
+	return nil
 }

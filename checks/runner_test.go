@@ -209,8 +209,20 @@ func TestHIPAATableCoversIDs(t *testing.T) {
 			}
 		}
 	}
-	if got := checks.HIPAAID("164.308(a)(7)(ii)(A)"); got != "164_308_a_7_ii_A" {
-		t.Errorf("HIPAAID = %q", got)
+	if got := checks.HIPAAID("164.308(a)(7)(ii)(A)"); got != "164_308_a_7_ii_a" {
+		t.Errorf("HIPAAID = %q, want the catalog's lower-case form", got)
+	}
+	for id, cites := range checks.HIPAATable {
+		for _, c := range checks.HIPAAIDs(cites) {
+			if c != strings.ToLower(c) {
+				t.Errorf("%s: hipaa_id %q is not lower case", id, c)
+			}
+		}
+		for _, c := range cites {
+			if checks.HIPAASafeguards[c] == "" {
+				t.Errorf("%s cites %s, which has no safeguard name", id, c)
+			}
+		}
 	}
 }
 
@@ -233,4 +245,20 @@ func FuzzParseWaivers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A runtime finding without a file location points at the setting that
+// names its subject, so SARIF does not stack every one on line 1.
+func TestDefaultLocation(t *testing.T) {
+	c := checks.New(checks.Meta{ID: "PG-999", Title: "t", Severity: checks.Low, Needs: []checks.Source{checks.SourcePG}},
+		func(f *checks.Facts) []checks.Finding {
+			return []checks.Finding{{Status: checks.Warn, Resource: "postgres:db"}}
+		})
+	f := &checks.Facts{PG: &checks.PGFacts{}, Files: &checks.FileFacts{AppEnv: map[string]checks.EnvVar{
+		"DATABASE_URL": {File: "/opt/calcom/.env", Line: 7}}}}
+	f.SetSource(checks.SourcePG, checks.SourceState{Collected: true})
+	r := c.Run(f)[0]
+	if r.Location == nil || r.Location.Path != "/opt/calcom/.env" || r.Location.Line != 7 {
+		t.Errorf("location = %+v, want .env:7", r.Location)
+	}
 }

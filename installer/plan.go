@@ -22,6 +22,7 @@ func InstallPlan(a *Answers) []Step {
 		startStep{},     // compose up -d --build + wait healthy, or pm2
 		migrateStep{},   // _prisma_migrations check, then migrate deploy
 		verifyStep{},    // GET the app until it answers
+		checkStep{},     // hardening checks on what was installed; --fail-on decides the exit code
 		agentStep{},     // usage agent config + service / systemd unit
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/docker/docker/client"
@@ -55,6 +56,11 @@ type State struct {
 	Stdout, Stderr io.Writer
 	// IgnorePreflight names preflight checks to downgrade to warnings.
 	IgnorePreflight []string
+	// FailOn is the lowest severity of an unwaived check FAIL that makes the
+	// install exit non-zero ("" or "none": never); Check is what the check
+	// step found.
+	FailOn string
+	Check  *contract.CheckSummary
 
 	Repo    Repo
 	Secrets Secrets

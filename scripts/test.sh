@@ -22,6 +22,17 @@ fi
 if ! command -v node >/dev/null 2>&1; then
   need_apt+=(nodejs)
 fi
+# calctl check's tests: pgaudit for PG-009 on a real cluster, headless
+# Chromium for the HTML evidence report, xmllint for Jenkins' JUnit schema.
+if ! ls /usr/lib/postgresql/*/lib/pgaudit.so >/dev/null 2>&1; then
+  need_apt+=(postgresql-15-pgaudit)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  need_apt+=(chromium)
+fi
+if ! command -v xmllint >/dev/null 2>&1; then
+  need_apt+=(libxml2-utils)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}" >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi

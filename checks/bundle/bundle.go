@@ -11,7 +11,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -105,20 +108,25 @@ func (b *builder) addJSON(name, what string, v any) error {
 	return nil
 }
 
-// knownSecrets reads secret values from the config files, in memory only,
-// so that any copy of them elsewhere (logs) is redacted too.
+// knownSecrets reads secret values from the install's config files, in
+// memory only, so that any copy of them elsewhere (logs, a command line,
+// another file) is redacted too. It does not depend on a file parsing: an
+// .env line calctl cannot parse once turned this off for the whole bundle,
+// so each line is read on its own, multi-line quoted values included.
 func knownSecrets(o collect.Options) []string {
 	var out []string
-	if o.EnvFile != "" {
-		if m, err := collect.ReadEnvFile(o.EnvFile); err == nil {
-			for k, e := range m {
-				if redact.IsSecretKey(k) {
-					out = append(out, e.Value)
-				}
-				if u := collect.ParseDBURL(e.Value); u != nil && u.HasPassword {
-					out = append(out, redact.URLPasswords(e.Value)...)
-				}
-			}
+	files := []string{o.EnvFile}
+	if o.Dir != "" {
+		files = append(files, filepath.Join(o.Dir, "db.env"))
+	}
+	for _, f := range files {
+		if raw, err := readConfig(f); err == nil {
+			out = append(out, envSecrets(string(raw))...)
+		}
+	}
+	for _, f := range []string{o.ComposeFile, o.PM2File} {
+		if raw, err := readConfig(f); err == nil {
+			out = append(out, pairSecrets(string(raw))...)
 		}
 	}
 	if v := o.DatabaseURL.Reveal(); v != "" {
@@ -128,6 +136,84 @@ func knownSecrets(o collect.Options) []string {
 		out = append(append(out, v), redact.URLPasswords(v)...)
 	}
 	return out
+}
+
+// envSecrets reads the values of secret-named keys and URL passwords from
+// dotenv text line by line, tolerating lines no parser accepts; a quoted
+// value left open continues until its closing quote.
+func envSecrets(s string) []string {
+	var out []string
+	lines := strings.Split(s, "\n")
+	for i := 0; i < len(lines); i++ {
+		out = append(out, redact.URLPasswords(lines[i])...)
+		m := envLineRE.FindStringSubmatch(strings.TrimSpace(lines[i]))
+		if m == nil {
+			continue
+		}
+		key, val := m[2], strings.TrimSpace(m[4])
+		if q := val; len(q) > 0 && (q[0] == '"' || q[0] == '\'') && (len(q) == 1 || !strings.HasSuffix(q, q[:1])) {
+			// an open quote: the value runs to the line that closes it
+			quote := q[:1]
+			parts := []string{q[1:]}
+			for i+1 < len(lines) {
+				i++
+				out = append(out, redact.URLPasswords(lines[i])...)
+				if j := strings.Index(lines[i], quote); j >= 0 {
+					parts = append(parts, lines[i][:j])
+					break
+				}
+				parts = append(parts, lines[i])
+			}
+			val = strings.Join(parts, "\n")
+		} else {
+			val = strings.Trim(val, `"'`)
+		}
+		if redact.IsSecretKey(key) && val != "" {
+			out = append(out, val)
+		}
+	}
+	return out
+}
+
+// pairSecretRE finds `KEY: value`, `KEY=value` and `"KEY": "value"` pairs in
+// YAML or JavaScript text, wherever they stand on a line.
+var pairSecretRE = regexp.MustCompile(`["']?([A-Za-z_][A-Za-z0-9_]*)["']?\s*[:=]\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,}#]+)`)
+
+func pairSecrets(s string) []string {
+	var out []string
+	for _, m := range pairSecretRE.FindAllStringSubmatch(s, -1) {
+		if redact.IsSecretKey(m[1]) {
+			if v := strings.Trim(m[2], `"'`); v != "" && !strings.HasPrefix(v, "${") && v != "|" && v != ">" {
+				out = append(out, v)
+			}
+		}
+	}
+	out = append(out, redact.URLPasswords(s)...)
+	return out
+}
+
+// readConfig reads an install file for the bundle: a regular file of at
+// most 4 MiB, never a FIFO or device.
+func readConfig(path string) ([]byte, error) {
+	if path == "" {
+		return nil, errors.New("no file")
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
+	}
+	if st.Size() > 4<<20 {
+		return nil, errors.New("larger than 4 MiB")
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 4<<20+1))
 }
 
 // Write builds the bundle in memory, redacting as it goes, and writes it
@@ -173,22 +259,28 @@ func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
 	} else {
 		b.omit("preflight.json", "preflight was not run")
 	}
-	for _, c := range []struct{ path, name, what string }{
-		{in.Options.EnvFile, "config/env", ".env (secret values redacted)"},
-		{in.Options.ComposeFile, "config/" + filepath.Base(in.Options.ComposeFile), "compose file (secret values redacted)"},
-		{in.Options.PM2File, "config/" + filepath.Base(in.Options.PM2File), "pm2 ecosystem file (secret values redacted)"},
+	for _, c := range []struct{ path, name, kind, what string }{
+		{in.Options.EnvFile, "config/env", "env", ".env (secret values redacted)"},
+		{in.Options.ComposeFile, "config/" + filepath.Base(in.Options.ComposeFile), "compose", "compose file (secret values redacted)"},
+		{in.Options.PM2File, "config/" + filepath.Base(in.Options.PM2File), "pm2", "pm2 ecosystem file (secret values redacted)"},
 	} {
 		if c.path == "" {
 			continue
 		}
-		raw, err := os.ReadFile(c.path)
+		raw, err := readConfig(c.path)
 		switch {
 		case err != nil:
 			b.omit(c.name, "unreadable: "+err.Error())
-		case bytes.IndexByte(raw, 0) >= 0 || len(raw) > 4<<20:
-			b.omit(c.name, "binary or larger than 4 MiB: cannot be redacted safely")
+		case bytes.IndexByte(raw, 0) >= 0:
+			b.omit(c.name, "binary: cannot be redacted safely")
 		default:
-			b.add(c.name, c.what, []byte(b.red.Config(c.name, string(raw))))
+			red, err := b.red.Config(c.name, c.kind, string(raw))
+			if err != nil {
+				// Fail closed: what calctl cannot parse it cannot redact by structure.
+				b.omit(c.name, "cannot be parsed ("+oneLine(err.Error())+"): left out so that no value escapes redaction")
+				continue
+			}
+			b.add(c.name, c.what, []byte(red))
 		}
 	}
 	if in.Facts.Docker != nil && in.Options.Docker {
@@ -285,3 +377,5 @@ func (b *builder) containers(ctx context.Context, in Inputs) error {
 	}
 	return nil
 }
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

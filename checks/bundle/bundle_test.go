@@ -41,6 +41,7 @@ var planted = map[string]string{
 	"logpass":    "Pl4nted-Log-Password",
 	"bearer":     "Pl4ntedBearerToken123456",
 	"urlpass":    "Pl4nted-Url-Pass",
+	"replica":    "Pl4nted-Replica-Pw", // in a log only: the url-password rule, not a known value, removes it
 	"processkey": "whsec_Pl4ntedWebhookSecret123",
 }
 
@@ -91,6 +92,7 @@ func TestBundleRedactsEverySecretAndReplaysLive(t *testing.T) {
 	logf := filepath.Join(t.TempDir(), "log.txt")
 	logText := strings.Join([]string{
 		"boot: connecting to postgresql://cal:" + planted["urlpass"] + "@database:5432/calendso",
+		"replica at postgres://rep:" + planted["replica"] + "@replica:5432/calendso",
 		"auth: issued token " + planted["jwt"],
 		"deploy key " + planted["github"] + " and " + planted["aws"],
 		"billing " + planted["stripe"] + " webhook " + planted["processkey"],
@@ -236,14 +238,23 @@ func TestRedactorRules(t *testing.T) {
 	if got := r.Structured("f", `{"secret": true, "has_password": true, "v": "secret"}`); got != `{"secret": true, "has_password": true, "v": "secret"}`+"\n" {
 		t.Errorf("Structured changed calctl's own JSON: %s", got)
 	}
-	cfg := r.Config("c", "A=1\nDB_PASSWORD=hunter2\n  POSTGRES_PASSWORD: x-secret\n  - API_KEY=k\n  name: \"calcom\",\n  JWT_SECRET: 'abc',")
-	for _, leak := range []string{"hunter2", "x-secret", "=k", "'abc'"} {
+	env, err1 := r.Config("c.env", "env", "A=1\nDB_PASSWORD=hunter2\n")
+	yml, err2 := r.Config("c.yml", "compose", "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: x-secret\n  web:\n    environment:\n      - API_KEY=kkkk\n")
+	js, err3 := r.Config("c.js", "pm2", "module.exports = {\n  name: \"calcom\",\n  JWT_SECRET: 'abc',\n}")
+	if err1 != nil || err2 != nil || err3 != nil {
+		t.Fatal(err1, err2, err3)
+	}
+	cfg := env + yml + js
+	for _, leak := range []string{"hunter2", "x-secret", "=kkkk", "'abc'"} {
 		if strings.Contains(cfg, leak) {
 			t.Errorf("Config kept %q:\n%s", leak, cfg)
 		}
 	}
 	if !strings.Contains(cfg, "A=1") || !strings.Contains(cfg, `name: "calcom"`) {
 		t.Errorf("Config removed non-secrets:\n%s", cfg)
+	}
+	if _, err := r.Config("bad.yml", "compose", "services: [\n"); err == nil {
+		t.Error("an unparseable compose file was accepted")
 	}
 	for _, red := range r.Log() {
 		if strings.Contains(red.Key+red.Rule+red.File, "hunter2") {

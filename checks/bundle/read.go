@@ -16,9 +16,11 @@ import (
 
 // Limits that keep a hostile bundle from exhausting memory.
 const (
-	maxEntry   = 64 << 20
-	maxTotal   = 256 << 20
-	maxEntries = 10000
+	maxEntry   = 32 << 20
+	maxTotal   = 64 << 20
+	maxEntries = 2000
+	// maxFacts bounds facts.json: live facts are tens of KiB.
+	maxFacts = 8 << 20
 )
 
 // Contents is a read bundle: file name → bytes.
@@ -104,12 +106,18 @@ func (c *Contents) Facts() (*checks.Facts, error) {
 	if !ok {
 		return nil, errors.New("bundle has no facts.json")
 	}
+	if len(raw) > maxFacts {
+		return nil, fmt.Errorf("facts.json is %d bytes (limit %d): not a bundle calctl wrote", len(raw), maxFacts)
+	}
 	var f checks.Facts
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("facts.json: %w", err)
 	}
 	if f.SchemaVersion != checks.FactsSchemaVersion {
 		return nil, fmt.Errorf("facts.json schema %d is not supported (want %d)", f.SchemaVersion, checks.FactsSchemaVersion)
+	}
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("facts.json: %w: not a bundle calctl wrote", err)
 	}
 	return &f, nil
 }

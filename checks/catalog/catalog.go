@@ -29,6 +29,12 @@ func All() []checks.Check {
 		pg.Extensions,             // PG-012 risky extensions, untrusted languages
 		pg.Timeouts,               // PG-013 authentication and idle timeouts
 		pg.AccountHygiene,         // PG-014 admins with 2FA, dormant accounts (counts)
+		pg.LogCollector,           // PG-015 the server log is collected
+		pg.LogRetention,           // PG-016 log files rotate and cycle
+		pg.LogFileMode,            // PG-017 log_file_mode 0600
+		pg.SocketMode,             // PG-018 unix socket not world-connectable
+		pg.DataDirMode,            // PG-019 data directory 0700
+		pg.SessionLifetime,        // PG-020 Cal.com session timeouts (automatic logoff)
 		docker.Privileged,         // DK-001 privileged containers
 		docker.RootUser,           // DK-002 container runs as root
 		docker.PublishedPorts,     // DK-003 db/admin ports on 0.0.0.0
@@ -42,6 +48,14 @@ func All() []checks.Check {
 		docker.Capabilities,       // DK-011 caps, no-new-privileges, seccomp
 		docker.HostNamespaces,     // DK-012 host namespaces, docker.sock mounts
 		docker.Daemon,             // DK-013 daemon exposure and posture
+		docker.AuditRules,         // DK-014 auditd watches Docker (CIS 1.1.3-1.1.18)
+		docker.ICC,                // DK-015 icc=false on the default bridge
+		docker.UserlandProxy,      // DK-016 userland-proxy off
+		docker.MACProfile,         // DK-017 AppArmor/SELinux confinement
+		docker.MemoryLimit,        // DK-018 memory limit
+		docker.CPULimit,           // DK-019 CPU limit
+		docker.PidsLimit,          // DK-020 PIDs limit
+		docker.LogRotation,        // DK-021 json-file max-size/max-file
 		config.NextAuthSecret,     // CF-001 NEXTAUTH_SECRET strength
 		config.EncryptionKey,      // CF-002 CALENDSO_ENCRYPTION_KEY exactly 32 chars
 		config.DBTLS,              // CF-003 sslmode in DB URLs; DATABASE_DIRECT_URL
@@ -52,6 +66,7 @@ func All() []checks.Check {
 		config.Telemetry,          // CF-008 telemetry off; processors need a BAA
 		config.SMTP,               // CF-009 SMTP over TLS ports
 		config.PM2Runtime,         // CF-010 pm2 user and logs
+		config.CronKey,            // CF-011 CRON_API_KEY set and strong
 		net.Certificate,           // NET-001 public certificate valid, > 30 days
 		net.TLSVersions,           // NET-002 TLS 1.2+ only, no insecure suites
 		net.HTTPSEnforcement,      // NET-003 http→https, HSTS, Secure cookies
@@ -60,10 +75,12 @@ func All() []checks.Check {
 		net.TimeSync,              // NET-006 clock synchronised
 		net.RemoteAdmin,           // NET-007 sshd hardening and patching
 		net.DockerSocket,          // NET-008 docker.sock mode and group
+		net.APIExposure,           // NET-009 API ports and URLs behind TLS
 		backup.PGDataVolume,       // BK-001 PGDATA on a volume
 		backup.Mechanism,          // BK-002 a backup mechanism exists
 		backup.Freshness,          // BK-003 backups fresh; WAL archiving healthy
 		backup.Protection,         // BK-004 backups encrypted and private
 		backup.RestoreTested,      // BK-005 restore tested within 90 days
+		backup.PITR,               // BK-006 WAL archiving / point-in-time recovery
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +42,9 @@ type Options struct {
 	DockerOptional bool
 	// ContainerLabel limits the containers to those with this label (k or k=v).
 	ContainerLabel string
+	// AllContainers judges every container on the engine instead of the
+	// install's compose project.
+	AllContainers bool
 	// URL is the public URL (default NEXT_PUBLIC_WEBAPP_URL); HTTPURL the
 	// plain-HTTP URL probed for a redirect (default http://host/).
 	URL     string
@@ -96,7 +101,7 @@ func (o *Options) Resolve() error {
 		if p == "" {
 			continue
 		}
-		if _, err := os.Stat(p); err != nil {
+		if _, err := os.Lstat(p); err != nil {
 			return fmt.Errorf("%s %s: %w", flag, p, err)
 		}
 	}
@@ -106,10 +111,13 @@ func (o *Options) Resolve() error {
 	return nil
 }
 
+// firstExisting returns the first name present in dir as anything at all
+// (Lstat): a dangling or looping symlink named .env is the install's .env
+// and must fail to read, not pass as "no .env" (issue 11 item 9).
 func firstExisting(dir string, names ...string) string {
 	for _, n := range names {
 		p := filepath.Join(dir, n)
-		if _, err := os.Stat(p); err == nil {
+		if _, err := os.Lstat(p); err == nil {
 			return p
 		}
 	}
@@ -159,12 +167,19 @@ func Collect(ctx context.Context, o Options) (*checks.Facts, error) {
 	}
 	f.Target.PublicURL = pub
 
+	var compose *checks.ComposeFacts
+	if f.Files != nil {
+		compose = f.Files.Compose
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	par := func(s checks.Source, fn func(ctx context.Context, part *checks.Facts) error) {
+	par := func(s checks.Source, fn func(ctx context.Context, part *checks.Facts) error, done func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if done != nil {
+				defer done()
+			}
 			part := &checks.Facts{CollectedAt: f.CollectedAt}
 			st := runState(ctx, o.Timeout, func(ctx context.Context) error {
 				if !o.wants(s) {
@@ -189,30 +204,70 @@ func Collect(ctx context.Context, o Options) (*checks.Facts, error) {
 			}
 		}()
 	}
-	par(checks.SourcePG, func(ctx context.Context, p *checks.Facts) error {
-		if dbURL == "" {
-			return skipf("no database URL (--database-url or DATABASE_URL in the env file)")
-		}
-		return collectPG(ctx, p, dbURL, o.AdminDatabaseURL)
-	})
+	var dres dockerResult
+	var dockerErr string
+	dockerDone := make(chan struct{})
 	par(checks.SourceDocker, func(ctx context.Context, p *checks.Facts) error {
 		if !o.Docker {
 			return skipf("Docker collection is off (--docker=false)")
 		}
-		return collectDocker(ctx, p, o)
-	})
+		if o.Profile == "rds" {
+			return skipf("not the deployment's host: --profile rds runs the database on AWS")
+		}
+		err := collectDocker(ctx, p, o, compose, &dres)
+		if err != nil {
+			dockerErr = err.Error()
+		}
+		return err
+	}, func() { close(dockerDone) })
+	par(checks.SourcePG, func(ctx context.Context, p *checks.Facts) error {
+		if dbURL == "" {
+			return skipf("no database URL (--database-url or DATABASE_URL in the env file)")
+		}
+		t := pgTarget{url: dbURL, admin: o.AdminDatabaseURL}
+		host := urlHost(dbURL.Reveal())
+		if svc := composeServiceNamed(compose, host); svc != "" && o.DatabaseURL == "" {
+			// A bundled Postgres: not published on the host (rightly), so it
+			// is reached at its container's address on the compose network,
+			// with the credentials of db.env/.env.
+			if !o.Docker || !o.wants(checks.SourceDocker) {
+				return fmt.Errorf("the database host %q is the compose service %s, reached through Docker; Docker collection is off (--docker=false)", host, svc)
+			}
+			select {
+			case <-dockerDone:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			addr := dres.addrs[svc]
+			if addr == "" {
+				why := "it has no running container in this install's compose project (docker compose ps)"
+				if dockerErr != "" {
+					why = "the Docker collector failed: " + dockerErr
+				}
+				return fmt.Errorf("the database host %q is the compose service %s: %s", host, svc, why)
+			}
+			t.url, t.host, t.via = withHost(dbURL, addr), host, "docker network "+addr
+			if t.admin == "" {
+				t.admin = bundledAdmin(o, t.url)
+			}
+		}
+		return collectPG(ctx, p, t)
+	}, nil)
 	par(checks.SourceNet, func(ctx context.Context, p *checks.Facts) error {
 		if pub == "" {
 			return skipf("no public URL (--url or NEXT_PUBLIC_WEBAPP_URL)")
 		}
 		return collectNet(ctx, p, pub, o)
-	})
+	}, nil)
 	par(checks.SourceHost, func(ctx context.Context, p *checks.Facts) error {
 		if !o.Host {
 			return skipf("host collection is off (--host=false)")
 		}
+		if o.Profile == "rds" {
+			return skipf("not the deployment's host: --profile rds runs the database on AWS")
+		}
 		return collectHost(ctx, p)
-	})
+	}, nil)
 	wg.Wait()
 	// Backup evidence compares devices with the data directory, so it runs last.
 	run(ctx, f, checks.SourceBackup, o.Timeout, func(ctx context.Context) error {
@@ -268,3 +323,87 @@ func detectProfile(f *checks.Facts, o Options) string {
 	}
 	return ""
 }
+
+// urlHost returns the host of a database URL ("" when it does not parse).
+func urlHost(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return ""
+	}
+	if h := u.Hostname(); h != "" {
+		return h
+	}
+	return u.Query().Get("host")
+}
+
+// withHost returns the URL with its host replaced by addr (the port kept).
+func withHost(raw secret.Secret, addr string) secret.Secret {
+	u, err := url.Parse(strings.TrimSpace(raw.Reveal()))
+	if err != nil {
+		return raw
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	u.Host = net.JoinHostPort(addr, port)
+	return secret.Secret(u.String())
+}
+
+// composeServiceNamed returns the compose service that host names, if any.
+func composeServiceNamed(cf *checks.ComposeFacts, host string) string {
+	if cf == nil || host == "" {
+		return ""
+	}
+	for _, s := range cf.Services {
+		if s.Name == host {
+			return s.Name
+		}
+	}
+	return ""
+}
+
+// bundledAdmin builds the superuser URL of a bundled Postgres from the
+// install's db.env (calctl's install) or .env (calcom/docker): the official
+// image makes POSTGRES_USER a superuser (hardening-catalog PG-006).
+// Nothing is returned when no password is there.
+func bundledAdmin(o Options, appURL secret.Secret) secret.Secret {
+	vals := map[string]string{}
+	for _, p := range []string{o.EnvFile, filepath.Join(o.Dir, "db.env")} {
+		if p == "" || (o.Dir == "" && strings.HasSuffix(p, "db.env")) {
+			continue
+		}
+		if m, err := ReadEnvFile(p); err == nil {
+			for _, k := range []string{"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"} {
+				if e, ok := m[k]; ok {
+					vals[k] = e.Value
+				}
+			}
+		}
+	}
+	if vals["POSTGRES_PASSWORD"] == "" {
+		return ""
+	}
+	u, err := url.Parse(appURL.Reveal())
+	if err != nil {
+		return ""
+	}
+	user := vals["POSTGRES_USER"]
+	if user == "" {
+		user = "postgres" // the image's default superuser
+	}
+	u.User = url.UserPassword(user, vals["POSTGRES_PASSWORD"])
+	if db := vals["POSTGRES_DB"]; db != "" {
+		u.Path = "/" + db
+	}
+	return secret.Secret(u.String())
+}
+
+// HasInstall reports whether the options point at anything calctl can
+// check: an env, compose or pm2 file, or a database or public URL.
+func (o Options) HasInstall() bool {
+	return o.EnvFile != "" || o.ComposeFile != "" || o.PM2File != "" || o.DatabaseURL != "" || o.URL != ""
+}
+
+// InstallFiles are the names that make a directory a Cal.com install.
+var InstallFiles = []string{".env", "docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml", "ecosystem.config.js", "ecosystem.config.cjs", "ecosystem.config.json"}

@@ -2,9 +2,9 @@ package collect
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/calctl/calctl/internal/secret"
@@ -17,8 +17,11 @@ type EnvEntry struct {
 	Line  int
 }
 
-// maxEnvLine bounds one line of an env file.
-const maxEnvLine = 1 << 20
+// maxEnvLine bounds one line of an env file; maxEnvFile the whole file.
+const (
+	maxEnvLine = 1 << 20
+	maxEnvFile = 4 << 20
+)
 
 // ParseEnv reads dotenv syntax: `KEY=value`, optional `export `, comments,
 // single quotes (literal), double quotes (with \n \" \\ escapes, may span
@@ -112,13 +115,14 @@ func validKey(k string) bool {
 }
 
 // ReadEnvFile parses an env file into a map (later keys win) plus entries.
+// The file must be a regular file of at most 4 MiB (symlinks are followed;
+// a dangling or looping one is an error, never "no file").
 func ReadEnvFile(path string) (map[string]EnvEntry, error) {
-	fh, err := os.Open(path)
+	b, err := readRegular(path, maxEnvFile)
 	if err != nil {
 		return nil, err
 	}
-	defer fh.Close()
-	es, err := ParseEnv(fh)
+	es, err := ParseEnv(bytes.NewReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,9 +1,13 @@
 package collect
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/calctl/calctl/checks"
 )
 
 func TestParseEnv(t *testing.T) {
@@ -140,12 +144,64 @@ func TestParseCompose(t *testing.T) {
 	}
 }
 
-func TestExpand(t *testing.T) {
-	env := map[string]string{"A": "1", "E": ""}
-	for in, want := range map[string]string{"${A}": "1", "$A-x": "1-x", "${B:-d}": "d", "${E:-d}": "d", "${E-d}": "", "${A:+y}": "y", "$$A": "$A", "plain": "plain"} {
-		if got := expand(in, env); got != want {
-			t.Errorf("expand(%q) = %q, want %q", in, got, want)
-		}
+// TestComposeLikeCompose: what Compose itself resolves — YAML merge keys
+// and anchors, extends, profiles and ${VAR} interpolation from the .env —
+// reaches the facts. The yaml.Node reader before compose-go missed every
+// setting reached through `<<: *base` (issue 11 item 2).
+func TestComposeLikeCompose(t *testing.T) {
+	yml := `x-base: &base
+  privileged: true
+  network_mode: host
+  ports:
+    - "0.0.0.0:5432:5432"
+x-caps: &caps
+  cap_drop: [ALL]
+services:
+  database:
+    <<: *base
+    image: postgres:${PG_MAJOR:-15}
+  web:
+    extends:
+      service: common
+    image: calcom/cal.com:${TAG}
+    <<: *caps
+  common:
+    image: busybox
+    user: "0"
+    pid: host
+  studio:
+    image: calcom/cal.com:v5
+    profiles: [debug]
+    command: ["npx", "prisma", "studio", "--password", "hunter2-secret"]
+`
+	cf, err := ParseCompose("/srv/cal/docker-compose.yml", []byte(yml), map[string]string{"TAG": "v5.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := map[string]checks.ComposeService{}
+	for _, s := range cf.Services {
+		svc[s.Name] = s
+	}
+	db := svc["database"]
+	if !db.Privileged || db.NetworkMode != "host" || len(db.Ports) != 1 || db.Ports[0].HostIP != "0.0.0.0" || db.Image != "postgres:15" {
+		t.Errorf("merge keys not resolved: %+v", db)
+	}
+	if db.Ports[0].Line != 5 || db.Line != 9 {
+		t.Errorf("lines: service %d, port %d (want 9 and the anchor's 5)", db.Line, db.Ports[0].Line)
+	}
+	web := svc["web"]
+	if web.User != "0" || web.PID != "host" || web.Image != "calcom/cal.com:v5.2.1" || len(web.CapDrop) != 1 {
+		t.Errorf("extends/interpolation/merge not resolved: %+v", web)
+	}
+	st, ok := svc["studio"]
+	if !ok || st.Role != "studio" || len(st.Profiles) != 1 {
+		t.Fatalf("a service in a profile is judged too: %+v", st)
+	}
+	if strings.Contains(st.Command, "hunter2-secret") || !strings.Contains(st.Command, "prisma studio --password [REDACTED]") {
+		t.Errorf("command kept a secret argument: %q", st.Command)
+	}
+	if cf.Project != "cal" || cf.Dir != "/srv/cal" {
+		t.Errorf("project %q dir %q", cf.Project, cf.Dir)
 	}
 }
 
@@ -161,5 +217,25 @@ func TestParseProcNetTCP(t *testing.T) {
 	}
 	if len(ls) != 2 || ls[0].Addr != "0.0.0.0" || ls[0].Port != 5432 || ls[1].Addr != "127.0.0.1" || ls[1].Port != 3306 {
 		t.Errorf("got %+v", ls)
+	}
+}
+
+// Values a service takes from env_file are not "in the compose file": CF-006
+// once failed a 0644 compose file that held no secret because compose-go
+// had merged db.env's password into the service.
+func TestComposeEnvFileValuesNotInline(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "db.env"), []byte("POSTGRES_PASSWORD=from-env-file-pw-1234\n"), 0o600)
+	yml := "services:\n  database:\n    image: postgres:16\n    env_file: [db.env]\n    environment:\n      POSTGRES_DB: calendso\n"
+	cf, err := ParseCompose(filepath.Join(dir, "docker-compose.yml"), []byte(yml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := cf.Services[0].Env
+	if pw := env["POSTGRES_PASSWORD"]; !pw.Secret || pw.Line != 0 || pw.Len != len("from-env-file-pw-1234") {
+		t.Errorf("env_file value = %+v, want secret with no compose line", pw)
+	}
+	if db := env["POSTGRES_DB"]; db.Line != 6 {
+		t.Errorf("inline value line = %d, want 6", db.Line)
 	}
 }

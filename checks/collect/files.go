@@ -36,11 +36,11 @@ func collectFiles(ctx context.Context, f *checks.Facts, o Options) error {
 		ff.Stats = append(ff.Stats, stat(ctx, o.EnvFile, "env", secrets))
 	}
 	if o.ComposeFile != "" {
-		b, err := os.ReadFile(o.ComposeFile)
+		b, err := readRegular(o.ComposeFile, maxComposeFile)
 		if err != nil {
 			return err
 		}
-		cf, err := ParseCompose(o.ComposeFile, b, raw)
+		cf, err := parseCompose(ctx, o.ComposeFile, b, raw)
 		if err != nil {
 			return err
 		}

@@ -67,6 +67,7 @@ func collectHost(ctx context.Context, f *checks.Facts) error {
 	}
 	h.DockerGroupMembers = groupMembers("/etc/group", "docker")
 	h.BackupJobs = backupJobs()
+	collectAudit(ctx, h)
 	return ctx.Err()
 }
 

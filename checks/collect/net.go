@@ -35,25 +35,27 @@ func collectNet(ctx context.Context, f *checks.Facts, pub string, o Options) err
 		}
 		n.TLS = probeCert(ctx, addr, host, o.RootCAs, f.Now())
 		n.Versions = map[string]bool{}
+		var errs []string
 		for _, tv := range tlsVersions {
-			n.Versions[tv.name] = handshake(ctx, addr, host, &tls.Config{MinVersion: tv.v, MaxVersion: tv.v}) == nil
-		}
-		var ids []uint16
-		names := map[uint16]string{}
-		for _, cs := range tls.InsecureCipherSuites() {
-			for _, v := range cs.SupportedVersions {
-				if v == tls.VersionTLS12 {
-					ids = append(ids, cs.ID)
-					names[cs.ID] = cs.Name
-				}
+			err := handshake(ctx, addr, host, &tls.Config{MinVersion: tv.v, MaxVersion: tv.v})
+			n.Versions[tv.name] = err == nil
+			if err != nil {
+				errs = append(errs, tv.name+": "+shortNetErr(err))
 			}
 		}
+		if len(errs) == len(tlsVersions) {
+			n.HandshakeError = strings.Join(errs, "; ")
+		}
+		ids, names := weakSuites()
 		if c, err := dialTLS(ctx, addr, host, &tls.Config{MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: ids}); err == nil {
 			n.InsecureSuite = names[c.ConnectionState().CipherSuite]
 			c.Close()
 		}
 	}
-	cl := httpClient(o.RootCAs)
+	// Headers and cookies are read whatever the certificate: whether it is
+	// trusted is NET-001's finding, and an untrusted one once turned a
+	// missing HSTS header into ERROR and dropped the cookie check.
+	cl := httpClient(o.RootCAs, true)
 	if u.Scheme == "https" {
 		n.HTTPS = probeHTTP(ctx, cl, pub)
 	}
@@ -93,8 +95,8 @@ func sameSite(s http.SameSite) string {
 	return ""
 }
 
-func httpClient(roots *x509.CertPool) *http.Client {
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DisableKeepAlives: true, Proxy: nil}
+func httpClient(roots *x509.CertPool, anyCert bool) *http.Client {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, InsecureSkipVerify: anyCert}, DisableKeepAlives: true, Proxy: nil}
 	return &http.Client{Transport: tr, Timeout: 5 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

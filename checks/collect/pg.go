@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -48,7 +49,17 @@ func pgCode(err error) string {
 
 // collectPG reads settings, roles, pg_hba and counts. Views the role may not
 // read are recorded in Unreadable with the privilege they need.
-func collectPG(ctx context.Context, f *checks.Facts, url, admin secret.Secret) error {
+// pgTarget says how to reach the database: the URL to dial (for a bundled
+// Postgres, the container's address on its compose network), the host name
+// the install uses for it, and how it was reached.
+type pgTarget struct {
+	url, admin secret.Secret
+	host       string // as named in DATABASE_URL ("" = the URL's)
+	via        string // "docker network 172.18.0.2", or ""
+}
+
+func collectPG(ctx context.Context, f *checks.Facts, t pgTarget) error {
+	url, admin := t.url, t.admin
 	conn, err := ConnectPG(ctx, url)
 	if err != nil {
 		return err
@@ -59,10 +70,26 @@ func collectPG(ctx context.Context, f *checks.Facts, url, admin secret.Secret) e
 	cfg := conn.Config()
 	p.Host = cfg.Host
 	p.Local = localhost.IsLocal(cfg.Host)
+	if t.host != "" {
+		p.Host, p.Via, p.Local = t.host, t.via, true // a container on this host's Docker network
+	}
 
 	if err := readSettings(ctx, conn, p); err != nil {
 		return err
 	}
+	// What a client can really negotiate, beside what the settings say.
+	probeDone := make(chan struct{})
+	if !strings.HasPrefix(cfg.Host, "/") {
+		addr := net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port))
+		go func() {
+			defer close(probeDone)
+			probePGTLS(ctx, addr, p)
+			p.PlaintextAccepted, p.PlaintextProbe = probePlaintext(ctx, url, addr)
+		}()
+	} else {
+		close(probeDone)
+	}
+	defer func() { <-probeDone }()
 	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('server_version_num')::int`).Scan(&p.ServerVersion, &p.ServerVersionNum); err != nil {
 		return fmt.Errorf("read server version: %w", err)
 	}
@@ -182,6 +209,14 @@ func collectUsers(ctx context.Context, conn *pgx.Conn, p *checks.PGFacts) {
 		count(*) FILTER (WHERE "identityProvider"::text = 'CAL' AND NOT "twoFactorEnabled" AND NOT locked),
 		count(*) FILTER (WHERE NOT locked AND ("lastActiveAt" IS NULL OR "lastActiveAt" < now() - interval '90 days'))
 		FROM users`).Scan(&u.AdminsWithout2FA, &u.PasswordWithout2FA, &u.Dormant)
+	if err == nil {
+		// Session timeouts live in users.metadata (JSON; minutes), read as
+		// counts. Older schemas have no metadata column: leave them at 0.
+		u.SessionsRead = nil == conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT locked),
+			count(*) FILTER (WHERE NOT locked AND coalesce(metadata::jsonb->>'sessionTimeout', '') !~ '^[0-9]+$'),
+			count(*) FILTER (WHERE NOT locked AND coalesce(metadata::jsonb->>'sessionTimeout', '') ~ '^[0-9]+$' AND (metadata::jsonb->>'sessionTimeout')::bigint > 60)
+			FROM users`).Scan(&u.Active, &u.NoSessionTimeout, &u.LongSessionTimeout)
+	}
 	switch {
 	case err == nil:
 		p.Users = u
@@ -221,7 +256,7 @@ func strs(ctx context.Context, conn *pgx.Conn, q string) []string {
 }
 
 // restrictedSettings are hidden from roles without pg_read_all_settings.
-var restrictedSettings = []string{"ssl_min_protocol_version", "ssl_ciphers", "data_directory", "hba_file"}
+var restrictedSettings = []string{"ssl_min_protocol_version", "ssl_ciphers", "data_directory", "hba_file", "shared_preload_libraries"}
 
 func readSettings(ctx context.Context, conn *pgx.Conn, p *checks.PGFacts) error {
 	rows, err := conn.Query(ctx, `SELECT name, setting FROM pg_settings`)
@@ -244,5 +279,25 @@ func readSettings(ctx context.Context, conn *pgx.Conn, p *checks.PGFacts) error 
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read pg_settings: %w", err)
 	}
+	rows.Close()
+	// The RDS parameters calctl judges, read by name as well: RDS defines
+	// them as real settings (they are in pg_settings there), and
+	// current_setting(name, true) also sees them when set as custom
+	// placeholders, e.g. on a cluster standing in for RDS in tests.
+	for _, n := range rdsParams {
+		if _, ok := p.Settings[n]; ok {
+			continue
+		}
+		var v *string
+		if err := conn.QueryRow(ctx, `SELECT current_setting($1, true)`, n).Scan(&v); err == nil && v != nil && *v != "" {
+			p.Settings[n] = *v
+			p.RDS = true
+		}
+	}
 	return nil
 }
+
+// rdsParams are the Amazon RDS for PostgreSQL parameters calctl reads
+// (AWS docs, "Working with parameters on your RDS for PostgreSQL DB
+// instance": rds.force_ssl, rds.extensions, rds.allowed_extensions).
+var rdsParams = []string{"rds.force_ssl", "rds.extensions", "rds.allowed_extensions", "rds.rds_superuser_reserved_connections"}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 
@@ -104,7 +105,7 @@ func TestDockerChecksAgainstRealContainers(t *testing.T) {
 	want := map[string]map[string]string{
 		bad: {"DK-001": "PASS", "DK-002": "WARN", "DK-003": "FAIL", "DK-005": "WARN", "DK-006": "FAIL", "DK-007": "PASS",
 			"DK-008": "FAIL", "DK-009": "PASS", "DK-010": "WARN", "DK-011": "WARN", "DK-012": "PASS", "BK-001": "FAIL"},
-		good: {"DK-001": "PASS", "DK-002": "PASS", "DK-003": "PASS", "DK-005": "PASS", "DK-006": "PASS", "DK-007": "PASS",
+		good: {"DK-001": "PASS", "DK-002": "PASS", "DK-003": "PASS", "DK-005": "PASS", "DK-006": "WARN", "DK-007": "PASS",
 			"DK-008": "PASS", "DK-009": "PASS", "DK-010": "PASS", "DK-011": "PASS", "DK-012": "PASS", "BK-001": "PASS"},
 		studio:          {"DK-004": "WARN", "DK-001": "PASS"},
 		priv:            {"DK-001": "FAIL", "DK-003": "FAIL", "DK-002": "PASS", "DK-012": "FAIL", "DK-011": "FAIL"},
@@ -146,5 +147,117 @@ func TestDockerDaemonDown(t *testing.T) {
 				t.Errorf("optional=%v %s = %s %q, want %s with the cause", optional, r.ID, r.Status, r.Message, want)
 			}
 		}
+	}
+}
+
+// Wrong answers from the audit, each on a real container (issue 13 item 3).
+func TestDockerWrongAnswersFixed(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	bin := testenv.BuildStaticBinary(t, "./testdata/sleeper", t.TempDir(), "sleeper")
+	suffix := fmt.Sprint(time.Now().UnixNano())[10:]
+	label := "calctl.test.wrong=" + suffix
+	labels := map[string]string{"calctl.test.wrong": suffix}
+	// The official images carry the release-signing key's fingerprint.
+	img := "calctl-dk-gpg:" + suffix
+	testenv.BuildScratchImage(t, cli, img, map[string]string{"/sleeper": bin}, `ENTRYPOINT ["/sleeper"]`,
+		"ENV GPG_KEY=B42F6819007F00F88E364FD4036A9C25BF357DD4")
+	rotated := container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "3"}}
+
+	gpg := "calctl-dk-gpg-" + suffix
+	startContainer(t, cli, gpg, &container.Config{Image: img, Labels: labels}, &container.HostConfig{LogConfig: rotated}, true)
+	mounts := "calctl-dk-mounts-" + suffix
+	startContainer(t, cli, mounts, &container.Config{Image: img, Labels: labels},
+		&container.HostConfig{LogConfig: rotated, Binds: []string{"/var/run:/host-run:ro", "/usr:/host-usr"}}, true)
+
+	judge := func() map[string]map[string]checks.Result {
+		f, err := collect.Collect(context.Background(), collect.Options{Docker: true, DockerClient: cli, ContainerLabel: label,
+			Only: []checks.Source{checks.SourceDocker}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]map[string]checks.Result{}
+		for _, r := range checks.Run(f, dkChecks, checks.Selection{}, nil).Results {
+			if got[r.Resource] == nil {
+				got[r.Resource] = map[string]checks.Result{}
+			}
+			got[r.Resource][r.ID] = r
+		}
+		return got
+	}
+	got := judge()
+	if r := got[gpg]["DK-008"]; r.Status != checks.Pass {
+		t.Errorf("DK-008 on GPG_KEY = %s %q, want PASS (a public fingerprint is no secret)", r.Status, r.Message)
+	}
+	if r := got[gpg]["DK-006"]; r.Status != checks.Warn || !strings.Contains(r.Message, "no log shipper") {
+		t.Errorf("DK-006 json-file, no shipper = %s %q, want WARN", r.Status, r.Message)
+	}
+	r := got[mounts]["DK-012"]
+	if r.Status != checks.Fail || !strings.Contains(r.Message, "/var/run, which holds the Docker socket") || !strings.Contains(r.Message, "/usr read-write") {
+		t.Errorf("DK-012 with /var/run and a rw /usr = %s %q, want FAIL naming both", r.Status, r.Message)
+	}
+
+	// A log shipper on the engine (the image name says what it is).
+	shipImg := "calctl-test/fluent-bit:" + suffix
+	testenv.BuildScratchImage(t, cli, shipImg, map[string]string{"/sleeper": bin}, `ENTRYPOINT ["/sleeper"]`)
+	startContainer(t, cli, "calctl-dk-shipper-"+suffix, &container.Config{Image: shipImg}, &container.HostConfig{}, true)
+	if r := judge()[gpg]["DK-006"]; r.Status != checks.Pass || !strings.Contains(r.Message, "fluent-bit") {
+		t.Errorf("DK-006 with a shipper = %s %q, want PASS naming it", r.Status, r.Message)
+	}
+}
+
+// The checks added for limits, confinement, rotation and the daemon's
+// network posture, on real containers and the machine's engine.
+func TestDockerNewChecksAgainstRealContainers(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	bin := testenv.BuildStaticBinary(t, "./testdata/sleeper", t.TempDir(), "sleeper")
+	suffix := fmt.Sprint(time.Now().UnixNano())[10:]
+	label := "calctl.test.new=" + suffix
+	labels := map[string]string{"calctl.test.new": suffix}
+	img := "calctl-dk-new:" + suffix
+	testenv.BuildScratchImage(t, cli, img, map[string]string{"/sleeper": bin}, `ENTRYPOINT ["/sleeper"]`)
+	pids := int64(100)
+	limited := "calctl-dk-limited-" + suffix
+	startContainer(t, cli, limited, &container.Config{Image: img, Labels: labels}, &container.HostConfig{
+		Resources:   container.Resources{Memory: 256 << 20, NanoCPUs: 500_000_000, PidsLimit: &pids},
+		LogConfig:   container.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "10m", "max-file": "3"}},
+		SecurityOpt: []string{"apparmor=unconfined"}}, true)
+	bare := "calctl-dk-bare-" + suffix
+	startContainer(t, cli, bare, &container.Config{Image: img, Labels: labels}, &container.HostConfig{}, true)
+
+	f, err := collect.Collect(context.Background(), collect.Options{Docker: true, DockerClient: cli, ContainerLabel: label,
+		Only: []checks.Source{checks.SourceDocker}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]checks.Result{}
+	for _, r := range checks.Run(f, []checks.Check{docker.ICC, docker.UserlandProxy, docker.MACProfile, docker.MemoryLimit,
+		docker.CPULimit, docker.PidsLimit, docker.LogRotation}, checks.Selection{}, nil).Results {
+		got[r.ID+" "+r.Resource] = r
+	}
+	want := map[string]checks.Status{
+		"DK-018 " + limited: checks.Pass, "DK-019 " + limited: checks.Pass, "DK-020 " + limited: checks.Pass, "DK-021 " + limited: checks.Pass,
+		"DK-017 " + limited: checks.Fail,
+		"DK-018 " + bare:    checks.Warn, "DK-019 " + bare: checks.Warn, "DK-020 " + bare: checks.Warn,
+	}
+	for k, w := range want {
+		if got[k].Status != w {
+			t.Errorf("%s = %s %q, want %s", k, got[k].Status, got[k].Message, w)
+		}
+	}
+	if r := got["DK-018 "+limited]; r.Evidence["memory"] != "256 MiB" {
+		t.Errorf("DK-018 evidence %v", r.Evidence)
+	}
+	// DK-015 reports what the engine's default bridge really says.
+	nw, err := cli.NetworkInspect(context.Background(), "bridge", network.InspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	icc := nw.Options["com.docker.network.bridge.enable_icc"] != "false"
+	wantICC := map[bool]checks.Status{true: checks.Warn, false: checks.Pass}[icc]
+	if r := got["DK-015 docker-daemon"]; r.Status != wantICC || r.Evidence["enable_icc"] != fmt.Sprint(icc) {
+		t.Errorf("DK-015 = %s %v; the bridge says enable_icc=%v", r.Status, r.Evidence, icc)
+	}
+	if r := got["DK-016 docker-daemon"]; r.Status != checks.Warn && r.Status != checks.Pass {
+		t.Errorf("DK-016 = %s %q on a local daemon", r.Status, r.Message)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
+	"github.com/calctl/calctl/checks/output"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/redact"
@@ -137,7 +138,11 @@ func Build(ctx context.Context, facts *checks.Facts, rep *checks.Report, opts Op
 	switch {
 	case pgState.Collected && facts.PG != nil:
 		d.Versions["postgres"] = facts.PG.ServerVersion
-		d.Connectivity = append(d.Connectivity, Probe{Name: "database", OK: true, Detail: "connected to " + facts.Target.Database})
+		detail := "connected to " + facts.Target.Database
+		if facts.PG.Via != "" {
+			detail += " (via " + facts.PG.Via + ")"
+		}
+		d.Connectivity = append(d.Connectivity, Probe{Name: "database", OK: true, Detail: detail})
 		d.FailedMigrations = append(d.FailedMigrations, facts.PG.FailedMigrations...)
 	default:
 		d.Connectivity = append(d.Connectivity, probeFromState("database", pgState,
@@ -399,6 +404,17 @@ func (d *Report) WriteText(w io.Writer) error {
 	if len(d.Findings) == 0 {
 		b.WriteString("  no open findings\n")
 	}
-	_, err := io.WriteString(w, b.String())
+	// Everything above may come from a bundle or a collected system:
+	// control characters (escape sequences) never reach the terminal.
+	_, err := io.WriteString(w, cleanLines(b.String()))
 	return err
+}
+
+// cleanLines strips control characters from each line of s.
+func cleanLines(s string) string {
+	ls := strings.Split(s, "\n")
+	for i, l := range ls {
+		ls[i] = output.Clean(l)
+	}
+	return strings.Join(ls, "\n")
 }

@@ -15,6 +15,10 @@ var TLSVersions = checks.New(checks.Meta{
 	if n == nil || n.Versions == nil {
 		return []checks.Finding{{Status: checks.Skip, Message: "the public URL is not https"}}
 	}
+	if n.HandshakeError != "" {
+		return []checks.Finding{{Status: checks.Error, Resource: n.URL, Evidence: checks.Ev("handshakes", n.HandshakeError),
+			Message: "no TLS handshake succeeded, so nothing was observed: " + n.HandshakeError}}
+	}
 	var is checks.Issues
 	var acc []string
 	for _, v := range []string{"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"} {
@@ -28,7 +32,7 @@ var TLSVersions = checks.New(checks.Meta{
 		}
 	}
 	if n.InsecureSuite != "" {
-		is.Add(checks.Warn, "insecure cipher suite accepted: %s", n.InsecureSuite)
+		is.Add(checks.Warn, "weak TLS 1.2 suite accepted: %s (no forward secrecy or a weak cipher)", n.InsecureSuite)
 	}
 	ok := "only TLS 1.2+ with secure suites"
 	if !n.Versions["TLS1.3"] {

@@ -9,24 +9,39 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/calctl/calctl/checks"
 )
 
 // Formats are the accepted -o values.
-var Formats = []string{"table", "json", "sarif", "junit"}
+var Formats = []string{"table", "json", "sarif", "junit", "html"}
+
+// Options tune the human formats.
+type Options struct {
+	// ShowPass lists PASS results in the table (hidden by default: the
+	// table is for what needs doing; json, sarif, junit and html keep all).
+	ShowPass bool
+}
 
 // Write writes rep in format to w.
-func Write(w io.Writer, format string, rep *checks.Report, list []checks.Check) error {
+func Write(w io.Writer, format string, rep *checks.Report, list []checks.Check, opts ...Options) error {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	switch format {
 	case "table", "":
-		return Table(w, rep)
+		return Table(w, rep, o)
 	case "json":
 		return JSON(w, rep)
 	case "sarif":
 		return SARIF(w, rep, list)
 	case "junit":
 		return JUnit(w, rep)
+	case "html":
+		return HTML(w, rep)
 	}
 	return fmt.Errorf("unknown output format %q (want %s)", format, strings.Join(Formats, ", "))
 }
@@ -38,8 +53,10 @@ func JSON(w io.Writer, rep *checks.Report) error {
 	return enc.Encode(rep)
 }
 
-// Table writes a human summary: one line per result, problems first.
-func Table(w io.Writer, rep *checks.Report) error {
+// Table writes a human summary: one line per result, problems first, each
+// WARN/FAIL/ERROR followed by its fix. PASS lines are hidden unless
+// o.ShowPass (the summary line still counts them).
+func Table(w io.Writer, rep *checks.Report, o Options) error {
 	rs := append([]checks.Result(nil), rep.Results...)
 	order := map[checks.Status]int{checks.Fail: 0, checks.Error: 1, checks.Warn: 2, checks.Manual: 3, checks.Skip: 4, checks.Pass: 5}
 	sort.SliceStable(rs, func(i, j int) bool {
@@ -50,12 +67,25 @@ func Table(w io.Writer, rep *checks.Report) error {
 	})
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STATUS\tSEVERITY\tID\tRESOURCE\tMESSAGE")
+	hidden := 0
 	for _, r := range rs {
+		if r.Status == checks.Pass && !o.ShowPass {
+			hidden++
+			continue
+		}
 		st := string(r.Status)
 		if r.Waiver != nil {
 			st += " (waived)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st, r.Severity, r.ID, trunc(r.Resource, 40), trunc(r.Message, 110))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st, r.Severity, r.ID, trunc(Clean(r.Resource), 40), trunc(Clean(r.Message), 110))
+		switch {
+		case r.Waiver != nil:
+			fmt.Fprintf(tw, "\t\t\twaived:\t%s\n", trunc(Clean(r.Waiver.Reason), 110))
+		case r.Status == checks.Fail || r.Status == checks.Warn:
+			fmt.Fprintf(tw, "\t\t\tfix:\t%s\n", trunc(Clean(r.Remediation), 110))
+		case r.Status == checks.Error:
+			fmt.Fprintf(tw, "\t\t\tfix:\t%s\n", "make the collector work (cause above), then re-run; --allow-errors accepts an incomplete audit")
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -63,6 +93,9 @@ func Table(w io.Writer, rep *checks.Report) error {
 	s := rep.Summary
 	fmt.Fprintf(w, "\n%d results: %d pass, %d warn, %d fail, %d skip, %d manual, %d error, %d waived\n",
 		len(rep.Results), s.Pass, s.Warn, s.Fail, s.Skip, s.Manual, s.Error, s.Waived)
+	if hidden > 0 {
+		fmt.Fprintf(w, "%d PASS results hidden (--all shows them)\n", hidden)
+	}
 	for _, e := range rep.ExpiredWaivers {
 		fmt.Fprintf(w, "expired waiver ignored: %s (expired %s)\n", e.ID, e.Expires)
 	}
@@ -71,8 +104,39 @@ func Table(w io.Writer, rep *checks.Report) error {
 
 func trunc(s string, n int) string {
 	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// Clean removes control characters (ESC, CR, BEL, C1 controls, ...) from
+// text that came from a collected system or a bundle before it reaches a
+// terminal: an escape sequence in a container name or a bundle's facts
+// must not move the cursor or retitle the window. Tabs and newlines become
+// spaces.
+func Clean(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || r == '\u202e' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n':
+			b.WriteByte(' ')
+		case unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || r == '\u202e':
+			b.WriteRune('\uFFFD')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,7 +65,7 @@ func TestGolden(t *testing.T) {
 			if err := output.Write(&buf, f, fixture(), catalog.All()); err != nil {
 				t.Fatal(err)
 			}
-			ext := map[string]string{"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml"}[f]
+			ext := map[string]string{"table": "txt", "json": "json", "sarif": "sarif", "junit": "xml", "html": "html"}[f]
 			golden(t, "report."+ext, buf.Bytes())
 		})
 	}
@@ -172,8 +174,12 @@ func TestJUnitParses(t *testing.T) {
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("JUnit does not parse: %v", err)
 	}
-	if doc.Tests != 7 || doc.Failures != 1 || doc.Skipped != 4 {
-		t.Errorf("totals tests=%d failures=%d skipped=%d", doc.Tests, doc.Failures, doc.Skipped)
+	skipped := 0
+	for _, s := range doc.Suites {
+		skipped += s.Skipped
+	}
+	if doc.Tests != 7 || doc.Failures != 1 || doc.Errors != 1 || skipped != 4 {
+		t.Errorf("totals tests=%d failures=%d errors=%d skipped=%d", doc.Tests, doc.Failures, doc.Errors, skipped)
 	}
 	groups := map[string]bool{}
 	for _, s := range doc.Suites {
@@ -195,5 +201,98 @@ func TestJUnitParses(t *testing.T) {
 	}
 	if len(groups) != 5 {
 		t.Errorf("suites per group: %v", groups)
+	}
+}
+
+// TestJUnitValidatesAgainstJenkinsXSD validates the JUnit report with
+// xmllint (libxml2) against Jenkins' junit-10.xsd (testdata), the schema
+// the xunit plugin applies. It once failed: <testsuites skipped="…"> is not
+// allowed there.
+func TestJUnitValidatesAgainstJenkinsXSD(t *testing.T) {
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		testenv.Unavailable(t, "xmllint (Debian libxml2-utils)", err)
+	}
+	var buf bytes.Buffer
+	if err := output.JUnit(&buf, fixture()); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "junit.xml")
+	os.WriteFile(good, buf.Bytes(), 0o644)
+	if out, err := exec.Command(xmllint, "--noout", "--schema", "testdata/junit-10.xsd", good).CombinedOutput(); err != nil {
+		t.Fatalf("JUnit output is not valid against junit-10.xsd: %v\n%s", err, out)
+	}
+	// The schema is really applied: a testcase without a name is refused.
+	bad := filepath.Join(dir, "bad.xml")
+	os.WriteFile(bad, []byte(`<testsuites><testsuite name="x" tests="1" failures="0" errors="0"><testcase/></testsuite></testsuites>`), 0o644)
+	if exec.Command(xmllint, "--noout", "--schema", "testdata/junit-10.xsd", bad).Run() == nil {
+		t.Error("a testcase without a name validated")
+	}
+}
+
+// Every SARIF result has a partialFingerprint, and no two results of a run
+// share one (GitHub code scanning would merge them into one alert).
+func TestSARIFFingerprintsDistinct(t *testing.T) {
+	rep := fixture()
+	// Two runtime findings of one rule on different containers, no file location.
+	extra := rep.Results[2]
+	extra.Resource = "calcom-api"
+	rep.Results = append(rep.Results, extra)
+	var buf bytes.Buffer
+	if err := output.SARIF(&buf, rep, catalog.All()); err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID string            `json:"ruleId"`
+				FP     map[string]string `json:"partialFingerprints"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for _, r := range log.Runs[0].Results {
+		fp := r.FP["calctlFinding/v1"]
+		if fp == "" {
+			t.Fatalf("%s has no partialFingerprints", r.RuleID)
+		}
+		if prev, ok := seen[fp]; ok {
+			t.Errorf("%s and %s share fingerprint %s", prev, r.RuleID, fp)
+		}
+		seen[fp] = r.RuleID
+	}
+	if len(seen) != 4 {
+		t.Errorf("%d distinct fingerprints, want 4", len(seen))
+	}
+}
+
+func TestTableHidesPassAndShowsFix(t *testing.T) {
+	var buf bytes.Buffer
+	if err := output.Table(&buf, fixture(), output.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	if strings.Contains(s, "PG-001") || !strings.Contains(s, "1 PASS results hidden (--all shows them)") {
+		t.Errorf("PASS not hidden:\n%s", s)
+	}
+	if !strings.Contains(s, "fix:") || !strings.Contains(s, "Set a random 32-character key") {
+		t.Errorf("no fix shown for the FAIL:\n%s", s)
+	}
+	buf.Reset()
+	output.Table(&buf, fixture(), output.Options{ShowPass: true})
+	if !strings.Contains(buf.String(), "PG-001") {
+		t.Errorf("--all does not show PASS:\n%s", buf.String())
+	}
+	// Escape sequences from collected data never reach the terminal.
+	rep := fixture()
+	rep.Results[0].Message = "evil \x1b]0;pwned\x07 \x1b[2J name"
+	buf.Reset()
+	output.Table(&buf, rep, output.Options{})
+	if strings.ContainsAny(buf.String(), "\x1b\x07") {
+		t.Errorf("control characters reached the table: %q", buf.String())
 	}
 }

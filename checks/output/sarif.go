@@ -1,6 +1,8 @@
 package output
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,13 +54,17 @@ type sarifRule struct {
 }
 
 type sarifResult struct {
-	RuleID       string             `json:"ruleId"`
-	RuleIndex    int                `json:"ruleIndex"`
-	Level        string             `json:"level"`
-	Message      sarifText          `json:"message"`
-	Locations    []sarifLocation    `json:"locations"`
-	Suppressions []sarifSuppression `json:"suppressions,omitempty"`
-	Properties   map[string]any     `json:"properties,omitempty"`
+	RuleID    string          `json:"ruleId"`
+	RuleIndex int             `json:"ruleIndex"`
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+	// PartialFingerprints identify the alert across runs: GitHub code
+	// scanning otherwise derives one from the location's line, and every
+	// runtime finding at the fallback line 1 would merge into one alert.
+	PartialFingerprints map[string]string  `json:"partialFingerprints"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+	Properties          map[string]any     `json:"properties,omitempty"`
 }
 
 type sarifLocation struct {
@@ -156,7 +162,8 @@ func SARIF(w io.Writer, rep *checks.Report, list []checks.Check) error {
 			lvl = "warning"
 		}
 		sr := sarifResult{RuleID: r.ID, RuleIndex: idx, Level: lvl, Message: sarifText{r.Message},
-			Properties: map[string]any{"status": string(r.Status), "resource": r.Resource}}
+			Properties:          map[string]any{"status": string(r.Status), "resource": r.Resource},
+			PartialFingerprints: map[string]string{"calctlFinding/v1": Fingerprint(r)}}
 		loc := sarifLocation{}
 		switch {
 		case r.Location != nil && r.Location.Path != "":
@@ -180,6 +187,13 @@ func SARIF(w io.Writer, rep *checks.Report, list []checks.Check) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(sarifLog{Schema: SARIFSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+// Fingerprint is the stable identity of a finding: its check and resource
+// (never the message, which carries changing numbers), sha256 in hex.
+func Fingerprint(r checks.Result) string {
+	h := sha256.Sum256([]byte(r.ID + "\x00" + r.Resource))
+	return hex.EncodeToString(h[:16])
 }
 
 func waiverText(w *checks.Waiver) string {

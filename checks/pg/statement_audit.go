@@ -29,6 +29,15 @@ var StatementAudit = checks.New(checks.Meta{
 	}
 	audited := ls == "ddl" || ls == "mod" || ls == "all" ||
 		(strings.Contains(spl, "pgaudit") && strings.Contains(pal, "ddl") && strings.Contains(pal, "role"))
+	if need, hidden := f.PG.Unreadable["shared_preload_libraries"]; hidden && !audited {
+		// pgaudit may well be loaded: this role cannot see the list that
+		// says so (it once warned "no statement audit" here).
+		if !is.Empty() {
+			return []checks.Finding{is.Finding(resource(f), "", ev)}
+		}
+		return []checks.Finding{{Status: checks.Skip, Resource: resource(f), Evidence: ev,
+			Message: "shared_preload_libraries is not readable by this role: needs " + need + " (or --admin-database-url) to see whether pgaudit is loaded"}}
+	}
 	if !audited {
 		is.Add(checks.Warn, "no statement audit: neither pgaudit (ddl,role) nor log_statement=ddl/mod")
 	}

@@ -29,7 +29,17 @@ func TestPGChecksOverFacts(t *testing.T) {
 		{"ssl on but session plaintext", pg.SSL, func(p *checks.PGFacts) {}, checks.Warn},
 		{"TLSv1 floor", pg.TLSFloor, func(p *checks.PGFacts) { p.Settings["ssl_min_protocol_version"] = "TLSv1" }, checks.Fail},
 		{"default ciphers", pg.TLSFloor, func(p *checks.PGFacts) { p.Settings["ssl_ciphers"] = "HIGH:MEDIUM:+3DES:!aNULL" }, checks.Warn},
-		{"RDS force_ssl on", pg.HBATLS, func(p *checks.PGFacts) { p.RDS = true; p.Settings["rds.force_ssl"] = "1" }, checks.Pass},
+		{"RDS force_ssl on, plaintext refused", pg.HBATLS, func(p *checks.PGFacts) {
+			no := false
+			p.RDS, p.PlaintextAccepted = true, &no
+			p.Settings["rds.force_ssl"] = "1"
+		}, checks.Pass},
+		{"RDS force_ssl on, not probed", pg.HBATLS, func(p *checks.PGFacts) { p.RDS = true; p.Settings["rds.force_ssl"] = "1" }, checks.Warn},
+		{"RDS force_ssl on, plaintext accepted", pg.HBATLS, func(p *checks.PGFacts) {
+			yes := true
+			p.RDS, p.PlaintextAccepted = true, &yes
+			p.Settings["rds.force_ssl"] = "1"
+		}, checks.Fail},
 		{"RDS force_ssl off", pg.HBATLS, func(p *checks.PGFacts) { p.RDS = true; p.Settings["rds.force_ssl"] = "0" }, checks.Fail},
 		{"remote plaintext session", pg.HBATLS, func(p *checks.PGFacts) { p.PlaintextSessions = []string{"203.0.113.9"} }, checks.Fail},
 		{"md5 hashes left", pg.PasswordHashing, func(p *checks.PGFacts) { p.MD5Roles = []string{"legacy"} }, checks.Warn},

@@ -6,34 +6,59 @@ import (
 	"github.com/calctl/calctl/checks"
 )
 
-// TLSFloor is PG-002: TLS minimum version and cipher list.
+// TLSFloor is PG-002: the TLS versions and suites a client can really
+// negotiate (handshakes with the server), and the settings behind them. It
+// once passed a server that took a TLS 1.2 suite without forward secrecy
+// because only the cipher-string classes were read.
 var TLSFloor = checks.New(checks.Meta{
 	ID: "PG-002", Title: "TLS floor and cipher list", Severity: checks.Medium, Needs: needPG,
-	Remediation: "ssl_min_protocol_version='TLSv1.2'; ssl_ciphers='HIGH:!aNULL:!MD5:!3DES'.",
+	Remediation: "ssl_min_protocol_version='TLSv1.2'; ssl_ciphers='ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL' (forward-secret suites only; OpenSSL's HIGH still includes RSA key exchange).",
 }, func(f *checks.Facts) []checks.Finding {
 	ssl, _ := setting(f, "ssl")
 	if !on(ssl) {
 		return []checks.Finding{{Status: checks.Skip, Resource: resource(f), Message: "ssl=off (see PG-001)"}}
 	}
-	if skip, ok := unreadable(f, "ssl_min_protocol_version"); ok {
-		return []checks.Finding{skip}
-	}
 	minv, _ := setting(f, "ssl_min_protocol_version")
 	ciphers, _ := setting(f, "ssl_ciphers")
+	ev := checks.Ev("ssl_min_protocol_version", minv, "ssl_ciphers", ciphers)
 	var is checks.Issues
-	if minv == "" || minv == "TLSv1" || minv == "TLSv1.1" {
-		is.Add(checks.Fail, "ssl_min_protocol_version=%q allows TLS 1.0/1.1", minv)
-	}
-	for _, weak := range []string{"MEDIUM", "3DES", "RC4", "NULL", "EXPORT"} {
-		if offersCipher(ciphers, weak) {
-			is.Add(checks.Warn, "ssl_ciphers allows %s", weak)
+	probed := f.PG.TLSVersions != nil
+	if probed {
+		var acc []string
+		for _, v := range []string{"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"} {
+			if f.PG.TLSVersions[v] {
+				acc = append(acc, v)
+			}
+		}
+		ev["accepted"] = strings.Join(acc, ",")
+		for _, v := range []string{"TLS1.0", "TLS1.1"} {
+			if f.PG.TLSVersions[v] {
+				is.Add(checks.Fail, "a %s handshake succeeded", v)
+			}
+		}
+		if f.PG.WeakSuite != "" {
+			ev["weak_suite"] = f.PG.WeakSuite
+			is.Add(checks.Warn, "the server accepted %s (no forward secrecy or a weak cipher)", f.PG.WeakSuite)
 		}
 	}
-	ok := "TLS floor " + minv + " and no weak cipher classes"
-	if minv != "TLSv1.3" {
-		ok += " (info: TLSv1.3 floor is stricter)"
+	if _, unread := f.PG.Unreadable["ssl_min_protocol_version"]; !unread {
+		if !probed && (minv == "" || minv == "TLSv1" || minv == "TLSv1.1") {
+			is.Add(checks.Fail, "ssl_min_protocol_version=%q allows TLS 1.0/1.1", minv)
+		}
+		for _, weak := range []string{"MEDIUM", "3DES", "RC4", "NULL", "EXPORT"} {
+			if offersCipher(ciphers, weak) {
+				is.Add(checks.Warn, "ssl_ciphers allows %s", weak)
+			}
+		}
+	} else if !probed {
+		skip, _ := unreadable(f, "ssl_min_protocol_version")
+		return []checks.Finding{skip}
 	}
-	return []checks.Finding{is.Finding(resource(f), ok, checks.Ev("ssl_min_protocol_version", minv, "ssl_ciphers", ciphers))}
+	ok := "no TLS below 1.2 and no weak TLS 1.2 suite accepted in handshakes"
+	if !probed {
+		ok = "TLS floor " + minv + " and no weak cipher classes (settings only: no handshake was possible)"
+	}
+	return []checks.Finding{is.Finding(resource(f), ok, ev)}
 })
 
 // offersCipher reports whether an OpenSSL cipher string enables class c

@@ -55,6 +55,9 @@ type Event struct {
 	// Finding is set on the EventLog of a preflight finding: the same
 	// finding as data, so a view need not parse Message.
 	Finding *Finding `json:"finding,omitempty"`
+	// Check is set on the EventLog of the check step: its summary and top
+	// findings as data.
+	Check *CheckSummary `json:"check,omitempty"`
 }
 
 // Sink receives events. Sinks are called from the engine's goroutine, one

@@ -12,6 +12,7 @@ const (
 	StepStart     = "start"
 	StepMigrate   = "migrate"
 	StepVerify    = "verify"
+	StepCheck     = "check"
 	StepAgent     = "agent"
 	// target kubernetes (installer/kubeinstall)
 	StepImage   = "image"
@@ -22,7 +23,7 @@ const (
 var KubernetesSteps = []string{StepClone, StepSecrets, StepImage, StepRender, StepWrite, StepRelease}
 
 // InstallSteps are the steps of `calctl install`, in order.
-var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepAgent}
+var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepVerify, StepCheck, StepAgent}
 
 // RenderSteps are the steps of `calctl render`, in order.
 var RenderSteps = []string{StepSecrets, StepRender, StepWrite}

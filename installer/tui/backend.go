@@ -107,4 +107,7 @@ type Result struct {
 	Summary string
 	// Err is the run's error when Outcome is Failed or Stopped.
 	Err error
+	// Check is what the install's final check step found (nil when it did
+	// not run).
+	Check *contract.CheckSummary
 }

@@ -419,7 +419,7 @@ func (m *Model) handleWork(msg tea.Msg) tea.Cmd {
 			m.result.Outcome = Failed
 		}
 		m.result.Err = msg.err
-		m.result.Summary = m.summaryText()
+		m.result.Summary, m.result.Check = m.summaryText(), m.run.check
 		if m.run.stopping {
 			return tea.Quit
 		}

@@ -39,6 +39,7 @@ type runState struct {
 	failed   *contract.Event
 	changes  []contract.Event
 	doneMsg  string
+	check    *contract.CheckSummary // the check step's summary
 	running  bool
 	stopping bool
 	finished bool
@@ -76,6 +77,10 @@ func (r *runState) apply(e contract.Event) {
 			row.note = fmt.Sprintf("%d%% %s", e.Percent, e.Message)
 		}
 	case contract.EventLog:
+		if e.Check != nil {
+			c := *e.Check
+			r.check = &c
+		}
 		row := r.row(e.Step)
 		lvl := ""
 		if e.Level != "" && e.Level != "info" {
@@ -297,12 +302,18 @@ func (m *Model) summaryText() string {
 		}
 		b.WriteString("\n")
 	}
+	if c := m.run.check; c != nil {
+		b.WriteString("\nHardening checks (run at the end of the install):\n")
+		for _, l := range strings.Split(strings.TrimRight(c.Text(), "\n"), "\n") {
+			b.WriteString("  " + l + "\n")
+		}
+	}
 	b.WriteString("\nNext:\n")
 	if m.cfg.DryRun {
 		b.WriteString("  calctl install                                   # run it for real\n")
 	}
 	b.WriteString("  calctl doctor                                    # diagnose the install\n")
-	b.WriteString("  calctl check                                     # hardening checks\n")
+	b.WriteString("  calctl check --dir " + a.InstallDir + " -o html --out report.html  # evidence report\n")
 	b.WriteString("  calctl install --non-interactive --answers FILE  # repeat unattended\n")
 	return b.String()
 }

@@ -135,7 +135,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 	if err != nil {
 		m.result.Outcome = Failed
 	}
-	m.result.Summary = m.summaryText()
+	m.result.Summary, m.result.Check = m.summaryText(), m.run.check
 	fmt.Fprintln(out, "== Summary ==")
 	fmt.Fprint(out, m.result.Summary)
 	return m.Result(), nil

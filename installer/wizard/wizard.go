@@ -44,6 +44,8 @@ type Options struct {
 	DryRun bool
 	// IgnorePreflight names preflight checks to report as warnings.
 	IgnorePreflight []string
+	// FailOn is the install's --fail-on for its final check step.
+	FailOn string
 }
 
 // Start picks the wizard's starting answers: base, or when base says
@@ -104,7 +106,7 @@ func isZeroAnswers(a *contract.Answers) bool {
 func Backend(getenv func(string) string, o Options) tui.Backend {
 	state := func(a *contract.Answers, env contract.EnvSecrets, dry bool) *installer.State {
 		return &installer.State{Answers: a, Env: env, Getenv: getenv, DryRun: dry,
-			IgnorePreflight: o.IgnorePreflight, Stdout: io.Discard, Stderr: io.Discard}
+			IgnorePreflight: o.IgnorePreflight, FailOn: o.FailOn, Stdout: io.Discard, Stderr: io.Discard}
 	}
 	return tui.Backend{
 		ProbeSource: ProbeSource,

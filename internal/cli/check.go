@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +17,6 @@ import (
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/checks/output"
-	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/secret"
 )
@@ -28,6 +29,7 @@ type targetOptions struct {
 	Docker, Host                       bool
 	dockerSet                          bool
 	ContainerLabel                     string
+	AllContainers                      bool
 	URL, HTTPURL, CAFile               string
 	BackupDir, Contingency, Profile    string
 	Timeout                            time.Duration
@@ -42,7 +44,8 @@ func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
 	fs.StringVar(&t.DatabaseURL, "database-url", "", "Postgres URL (default: DATABASE_URL from the env file; or $CALCTL_DATABASE_URL)")
 	fs.StringVar(&t.AdminDatabaseURL, "admin-database-url", "", "optional superuser URL for pg_hba/pg_authid (or $CALCTL_ADMIN_DATABASE_URL)")
 	fs.BoolVar(&t.Docker, "docker", true, "inspect containers on the Docker engine (on when the daemon answers)")
-	fs.StringVar(&t.ContainerLabel, "container-label", "", "only containers with this label (key or key=value)")
+	fs.StringVar(&t.ContainerLabel, "container-label", "", "judge the containers with this label (key or key=value) instead of the install's compose project")
+	fs.BoolVar(&t.AllContainers, "all-containers", false, "judge every container on the engine, not only the install's compose project")
 	fs.StringVar(&t.URL, "url", "", "public URL (default NEXT_PUBLIC_WEBAPP_URL)")
 	fs.StringVar(&t.HTTPURL, "http-url", "", "plain-HTTP URL probed for a redirect (default http://<host>/)")
 	fs.StringVar(&t.CAFile, "ca-file", "", "PEM CA bundle to verify the public certificate (default: system roots)")
@@ -56,7 +59,7 @@ func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
 func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 	o := collect.Options{Dir: t.Dir, EnvFile: t.EnvFile, ComposeFile: t.ComposeFile, PM2File: t.PM2File,
 		DatabaseURL: secret.Secret(t.DatabaseURL), AdminDatabaseURL: secret.Secret(t.AdminDatabaseURL),
-		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, URL: t.URL, HTTPURL: t.HTTPURL,
+		Docker: t.Docker, DockerOptional: !t.dockerSet, ContainerLabel: t.ContainerLabel, AllContainers: t.AllContainers, URL: t.URL, HTTPURL: t.HTTPURL,
 		Host: t.Host, BackupDir: t.BackupDir, ContingencyFile: t.Contingency, Profile: t.Profile, Timeout: t.Timeout}
 	if o.DatabaseURL == "" && f.Getenv != nil {
 		o.DatabaseURL = secret.Secret(f.Getenv("CALCTL_DATABASE_URL"))
@@ -75,10 +78,36 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 		}
 		o.RootCAs = pool
 	}
+	if o.Dir == "" && !o.HasInstall() {
+		// No target given: $CALCTL_INSTALL_DIR, else the current directory
+		// when it holds an install.
+		if d := f.getenv("CALCTL_INSTALL_DIR"); d != "" {
+			o.Dir = d
+		} else if wd, err := os.Getwd(); err == nil && dirHasInstall(wd) {
+			o.Dir = wd
+		}
+	}
 	if err := o.Resolve(); err != nil {
 		return o, usageErrorf("%v", err)
 	}
+	if !o.HasInstall() {
+		where := "the current directory"
+		if o.Dir != "" {
+			where = o.Dir
+		}
+		return o, &ExitError{Code: ExitFailure, Err: fmt.Errorf("no Cal.com install in %s: no %s; pass --dir /path/to/install (or --env-file, --compose-file, --database-url, --url)",
+			where, strings.Join(collect.InstallFiles[:2], ", ")+" or ecosystem.config.js")}
+	}
 	return o, nil
+}
+
+func dirHasInstall(dir string) bool {
+	for _, n := range collect.InstallFiles {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 type checkOptions struct {
@@ -91,6 +120,10 @@ type checkOptions struct {
 	Waivers    string
 	FailOn     string
 	FromBundle string
+	// AllowErrors keeps ERROR results from deciding the exit code.
+	AllowErrors bool
+	// All shows PASS results in the table too.
+	All bool
 }
 
 func newCheckCmd(f *Factory) *cobra.Command {
@@ -102,7 +135,13 @@ func newCheckCmd(f *Factory) *cobra.Command {
 engine, the public URL and the host, then judges them with the hardening
 catalog (PG, DK, CF, NET, BK). Every result, PASS included, is reported.
 
-Exit codes: 0 no unwaived FAIL at or above --fail-on; 3 findings; 1 calctl failed.`,
+Exit codes (docs/checks.md has the table):
+  0  every selected check ran and no unwaived FAIL is at or above --fail-on
+  1  calctl itself failed (bad waivers file, unwritable --out, ...)
+  2  command-line mistake, including --only/--skip selecting no check
+  3  unwaived findings at or above --fail-on
+  4  the audit did not run in full: a selected check is ERROR (its
+     collector failed); --allow-errors turns this into 0 (findings still 3)`,
 		Example: `  calctl check --dir /opt/calcom
   calctl check --dir /opt/calcom --only 'PG-*' -o sarif --out calctl.sarif
   calctl check --from-bundle support.tar.gz --waivers waivers.yaml`,
@@ -114,7 +153,9 @@ Exit codes: 0 no unwaived FAIL at or above --fail-on; 3 findings; 1 calctl faile
 	}
 	addTargetFlags(cmd, &opts.Target)
 	outputFlag(cmd, &opts.Output, "table", output.Formats)
-	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "write the report to this file instead of stdout (a regular file is replaced atomically; a device or pipe is written directly)")
+	cmd.Flags().BoolVar(&opts.AllowErrors, "allow-errors", false, "exit 0 even when a check is ERROR (its collector failed); findings still exit 3")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "table: show PASS results too")
 	cmd.Flags().StringSliceVar(&opts.Only, "only", nil, "run only checks matching these globs (e.g. 'PG-*,NET-001')")
 	cmd.Flags().StringSliceVar(&opts.Skip, "skip", nil, "skip checks matching these globs")
 	cmd.Flags().StringVar(&opts.Waivers, "waivers", "", "waivers.yaml of accepted risks")
@@ -160,6 +201,10 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	if err := sel.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if len(checkSelected(sel)) == 0 {
+		return usageErrorf("--only %q and --skip %q select no check (IDs look like PG-001, DK-*, NET-00[1-3]; see docs/checks.md)",
+			strings.Join(sel.Only, ","), strings.Join(sel.Skip, ","))
+	}
 	var w *checks.Waivers
 	if opts.Waivers != "" {
 		if w, err = checks.LoadWaivers(opts.Waivers); err != nil {
@@ -177,12 +222,12 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	}
 	rep := judge(facts, sel, w)
 	var buf bytes.Buffer
-	if err := output.Write(&buf, opts.Output, rep, checkSelected(sel)); err != nil {
+	if err := output.Write(&buf, opts.Output, rep, checkSelected(sel), output.Options{ShowPass: opts.All}); err != nil {
 		return err
 	}
 	if opts.Out != "" {
-		if err := atomicfile.WriteFile(opts.Out, buf.Bytes(), 0o600); err != nil {
-			return fmt.Errorf("write %s: %w", opts.Out, err)
+		if err := writeOut(opts.Out, buf.Bytes()); err != nil {
+			return err
 		}
 	} else if _, err := opts.IO.Out.Write(buf.Bytes()); err != nil {
 		return err
@@ -190,8 +235,34 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	for _, e := range rep.ExpiredWaivers {
 		fmt.Fprintf(opts.IO.Err, "calctl: waiver for %s expired on %s and was ignored\n", e.ID, e.Expires)
 	}
+	return checkExit(rep, failOn, opts.AllowErrors)
+}
+
+// checkExit turns a report into check's exit code (the table in
+// docs/checks.md): findings at or above failOn exit 3; otherwise any ERROR
+// result exits 4 (the audit did not run in full) unless allowErrors.
+func checkExit(rep *checks.Report, failOn checks.Severity, allowErrors bool) error {
 	if fs := checks.Findings(rep.Results, failOn, false); len(fs) > 0 {
 		return &ExitError{Code: ExitFindings, Err: fmt.Errorf("%d unwaived finding(s) at or above %s (first: %s %s)", len(fs), failOn, fs[0].ID, fs[0].Resource)}
+	}
+	if allowErrors {
+		return nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, r := range rep.Results {
+		if r.Status == checks.Error && !seen[r.ID] {
+			seen[r.ID] = true
+			ids = append(ids, r.ID)
+		}
+	}
+	if len(ids) > 0 {
+		more := ""
+		if len(ids) > 6 {
+			ids, more = ids[:6], fmt.Sprintf(" and %d more", len(seen)-6)
+		}
+		return &ExitError{Code: ExitIncomplete, Err: fmt.Errorf("the audit did not run in full: %s%s could not observe their subject (ERROR); fix the cause above or pass --allow-errors",
+			strings.Join(ids, ", "), more)}
 	}
 	return nil
 }

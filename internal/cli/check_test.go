@@ -7,9 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/checks/bundle"
+	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/doctor"
 )
 
@@ -25,6 +29,10 @@ const checkDefaultsEnv = `DATABASE_URL=postgresql://unicorn_user:magical_passwor
 NEXTAUTH_SECRET=secret
 CALENDSO_ENCRYPTION_KEY=secret
 NEXT_PUBLIC_WEBAPP_URL=http://localhost:3000
+`
+
+const checkGoodEnv = `NEXTAUTH_SECRET=Zk9v1cY3q8Yp0mQ2wJx4Rb7Lh5Tn6Ue8Gs2Df4Ah+=
+CALENDSO_ENCRYPTION_KEY=q8Yp0mQ2wJx4Rb7Lh5Tn6Ue8Gs2Df4Ah
 `
 
 func checkInstallDir(t *testing.T, env string) string {
@@ -124,6 +132,82 @@ func TestCheckFromBundleMatchesLive(t *testing.T) {
 	for _, want := range []string{"Versions:", "Connectivity:", "[ERR] database", "Outbox:", "next: "} {
 		if code != 0 || !strings.Contains(text, want) {
 			t.Errorf("doctor text lacks %q (exit %d):\n%s", want, code, text)
+		}
+	}
+}
+
+// TestCheckOutNonRegular: --out writes a device or a FIFO directly and never
+// replaces it (as root, --out /dev/null once became a regular file), keeps
+// a symlink to a regular file, and replaces a regular file atomically.
+func TestCheckOutNonRegular(t *testing.T) {
+	dir := checkInstallDir(t, checkGoodEnv)
+	args := []string{"check", "--dir", dir, "--docker=false", "--host=false", "--only", "CF-001", "-o", "json"}
+	before, err := os.Stat("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCheckCLI(t, append(args, "--out", "/dev/null")...); code != ExitOK {
+		t.Fatalf("--out /dev/null: exit %d %s", code, errs)
+	}
+	after, err := os.Stat("/dev/null")
+	if err != nil || after.Mode() != before.Mode() || after.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("/dev/null was replaced: %v -> %v", before.Mode(), after.Mode())
+	}
+	fifo := filepath.Join(t.TempDir(), "report.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo) // blocks until the writer opens and closes it
+		got <- b
+	}()
+	if code, _, errs := runCheckCLI(t, append(args, "--out", fifo)...); code != ExitOK {
+		t.Fatalf("--out fifo: exit %d %s", code, errs)
+	}
+	if b := <-got; !bytes.Contains(b, []byte(`"schema_version"`)) {
+		t.Errorf("the FIFO reader got %q", b)
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v", st.Mode())
+	}
+	// A symlink to a regular file stays a symlink; the target is replaced.
+	real := filepath.Join(t.TempDir(), "real.json")
+	os.WriteFile(real, []byte("old"), 0o600)
+	link := filepath.Join(t.TempDir(), "link.json")
+	os.Symlink(real, link)
+	if code, _, errs := runCheckCLI(t, append(args, "--out", link)...); code != ExitOK {
+		t.Fatalf("--out symlink: exit %d %s", code, errs)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symlink was replaced by a file")
+	}
+	if b, _ := os.ReadFile(real); !bytes.Contains(b, []byte(`"schema_version"`)) {
+		t.Errorf("the symlink's target holds %q", b)
+	}
+	if code, _, errs := runCheckCLI(t, append(args, "--out", t.TempDir())...); code != ExitFailure || !strings.Contains(errs, "is a directory") {
+		t.Errorf("--out dir: exit %d %s", code, errs)
+	}
+}
+
+// Escape sequences planted in a bundle's facts (a container name, a
+// message) never reach the terminal through check or doctor (issue 11, Low).
+func TestBundleEscapesStripped(t *testing.T) {
+	f := &checks.Facts{SchemaVersion: checks.FactsSchemaVersion, CollectedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		Docker: &checks.DockerFacts{Containers: []checks.Container{{Name: "evil\x1b]0;pwned\x07\x1b[2J", Image: "img\x1b[31m", State: "running\x1b[1A"}}}}
+	f.SetSource(checks.SourceDocker, checks.SourceState{Collected: true})
+	rep := checks.Run(f, catalog.All(), checks.Selection{}, nil)
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	if _, err := bundle.Write(context.Background(), out, bundle.Inputs{Facts: f, Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "--from-bundle", out, "--all", "--allow-errors"}, {"doctor", "--from-bundle", out}} {
+		_, stdout, stderr := runCheckCLI(t, args...)
+		if strings.ContainsAny(stdout+stderr, "\x1b\x07") {
+			t.Errorf("%s printed control characters: %q", args[0], stdout)
+		}
+		if !strings.Contains(stdout, "evil") {
+			t.Errorf("%s lost the container: %q", args[0], stdout)
 		}
 	}
 }

@@ -25,6 +25,9 @@ const (
 	ExitUsage = 2
 	// ExitFindings means a check found problems at or above --fail-on.
 	ExitFindings = 3
+	// ExitIncomplete means the audit did not run in full: a selected check
+	// is ERROR (its collector failed) and --allow-errors was not given.
+	ExitIncomplete = 4
 	// ExitInterrupted means calctl was stopped by a signal.
 	ExitInterrupted = 130
 )
@@ -47,6 +50,13 @@ type Factory struct {
 	IO IO
 	// Getenv reads the environment (tests pass their own).
 	Getenv func(string) string
+}
+
+func (f *Factory) getenv(k string) string {
+	if f == nil || f.Getenv == nil {
+		return ""
+	}
+	return f.Getenv(k)
 }
 
 // DefaultFactory uses the process's stdin, stdout, stderr and environment.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/kubeinstall"
@@ -154,6 +155,9 @@ type installOptions struct {
 	PrintAnswers    bool
 	Accessible      bool
 	IgnorePreflight []string
+	// FailOn is the lowest severity of an unwaived check FAIL that makes the
+	// install exit 3 ("none": never).
+	FailOn string
 	// Sink, when set, receives events too (tests).
 	Sink contract.Sink
 }
@@ -183,6 +187,7 @@ variable that holds them.`,
 	cmd.Flags().BoolVar(&opts.PrintAnswers, "print-answers", false, "print a commented answers template and exit")
 	cmd.Flags().BoolVar(&opts.Accessible, "accessible", false, "wizard only: plain prompts for screen readers (also CALCTL_ACCESSIBLE=1)")
 	cmd.Flags().StringSliceVar(&opts.IgnorePreflight, "ignore-preflight", nil, "preflight checks to report as warnings instead of errors (NAME,...; 'all' for every check)")
+	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "none", "exit 3 after the install when the final hardening checks find an unwaived FAIL at or above this severity (critical, high, medium, low; none: never)")
 	return cmd
 }
 
@@ -199,18 +204,48 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 		// the wizard (install_wizard.go) is a face on the same engine
 		return installWizard(ctx, opts)
 	}
+	if err := validFailOn(opts.FailOn); err != nil {
+		return err
+	}
 	a, env, err := opts.Answers.load(opts.Getenv)
 	if err != nil {
 		return err
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
-		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight}
+		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
 	plan := installer.InstallPlan(a)
 	if a.Target == contract.TargetKubernetes {
 		plan = kubeinstall.Plan()
 	}
-	return runEngine(ctx, e, plan, s)
+	if err := runEngine(ctx, e, plan, s); err != nil {
+		return err
+	}
+	return installCheckExit(s.Check)
+}
+
+func validFailOn(v string) error {
+	if v == "none" || v == "" {
+		return nil
+	}
+	if _, err := checks.ParseSeverity(v); err != nil {
+		return usageErrorf("--fail-on: %v (or none)", err)
+	}
+	return nil
+}
+
+// installCheckExit decides the install's exit code from its check step:
+// 3 when --fail-on is set and an unwaived FAIL is at or above it.
+func installCheckExit(c *contract.CheckSummary) error {
+	if c == nil || c.FailOn == "none" || c.AtOrAbove == 0 {
+		return nil
+	}
+	first := ""
+	if len(c.Top) > 0 {
+		first = fmt.Sprintf(" (first: %s %s)", c.Top[0].ID, c.Top[0].Resource)
+	}
+	return &ExitError{Code: ExitFindings, Err: fmt.Errorf("Cal.com is installed, but the hardening checks found %d unwaived finding(s) at or above %s%s; see %s",
+		c.AtOrAbove, c.FailOn, first, c.Command)}
 }
 
 func runEngine(ctx context.Context, e *installer.Engine, plan []installer.Step, s *installer.State) error {

@@ -55,7 +55,7 @@ func randHex(n int) string {
 
 // tarRootfs writes files (image path -> local path) into a tar under rootfs/
 // plus extra in-memory files, and a Dockerfile `COPY rootfs/ /` — one layer.
-func buildRootfsImage(t *testing.T, cli *client.Client, tag string, files map[string]string, extra map[string]string, dockerfile string) {
+func buildRootfsImage(t testing.TB, cli *client.Client, tag string, files map[string]string, extra map[string]string, dockerfile string) {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -127,7 +127,7 @@ func buildRootfsImage(t *testing.T, cli *client.Client, tag string, files map[st
 var lddPath = regexp.MustCompile(`=> (/\S+) \(0x`)
 
 // buildPostgresImage assembles a Postgres 15 image from this machine's files.
-func buildPostgresImage(t *testing.T, cli *client.Client, tag string) {
+func buildPostgresImage(t testing.TB, cli *client.Client, tag string) {
 	t.Helper()
 	const pgLib, pgShare = "/usr/lib/postgresql/15", "/usr/share/postgresql/15"
 	if _, err := os.Stat(pgLib + "/bin/postgres"); err != nil {
@@ -177,7 +177,7 @@ func buildPostgresImage(t *testing.T, cli *client.Client, tag string) {
 
 // publishFixture publishes a small monorepo whose web app is the static Go
 // stand-in, with its own FROM scratch Dockerfile and HEALTHCHECK.
-func publishFixture(t *testing.T) string {
+func publishFixture(t testing.TB) string {
 	t.Helper()
 	web := testenv.BuildStaticBinary(t, filepath.Join(fixtureDir, "web"), t.TempDir(), "web")
 	b, err := os.ReadFile(web)
@@ -201,7 +201,7 @@ func publishFixture(t *testing.T) string {
 	return r.Publish(srv, "calcom/cal.com.git")
 }
 
-func composeDown(t *testing.T, dir, project string) {
+func composeDown(t testing.TB, dir, project string) {
 	c, err := preflight.DetectCompose(context.Background())
 	if err != nil {
 		return

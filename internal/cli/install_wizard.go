@@ -31,7 +31,10 @@ func installWizard(ctx context.Context, opts *installOptions) error {
 	if err != nil {
 		return err
 	}
-	wo := wizardOptions{Options: wizard.Options{DryRun: opts.Answers.DryRun, IgnorePreflight: opts.IgnorePreflight}, Accessible: opts.Accessible}
+	if err := validFailOn(opts.FailOn); err != nil {
+		return err
+	}
+	wo := wizardOptions{Options: wizard.Options{DryRun: opts.Answers.DryRun, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}, Accessible: opts.Accessible}
 	f := &Factory{IO: opts.IO, Getenv: opts.Getenv}
 	return runWizard(ctx, f, base, wo)
 }
@@ -89,7 +92,7 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 				fmt.Fprintf(f.IO.Err, "calctl: could not keep the answers for the next run: %v\n", err)
 			}
 		}
-		return nil
+		return installCheckExit(res.Check)
 	case tui.Failed:
 		return &ExitError{Code: ExitFailure, Err: res.Err}
 	case tui.Stopped:

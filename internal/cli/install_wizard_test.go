@@ -265,9 +265,9 @@ func TestInstallWizardInTmux(t *testing.T) {
 
 	// the terminal grows and shrinks: the wizard redraws to fit
 	tm.run("resize-window", "-t", tm.name, "-x", "120", "-y", "40")
-	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → verify → agent\n")
+	tm.waitFor("re:preflight → clone → secrets → render → write → start → migrate → verify → check → agent\n")
 	tm.run("resize-window", "-t", tm.name, "-x", "80", "-y", "24")
-	tm.waitFor("re:migrate → verify →\\s*\n\\s+agent")
+	tm.waitFor("re:migrate →\\s+verify →\\s+check →\\s+agent")
 
 	// 7 Run: every step, dry run
 	tm.keys("Enter")
@@ -277,7 +277,7 @@ func TestInstallWizardInTmux(t *testing.T) {
 	if strings.Contains(s, "r retry") {
 		t.Fatalf("the dry run failed:\n%s", s)
 	}
-	for _, step := range []string{"preflight", "clone", "secrets", "render", "write", "start", "migrate", "verify", "agent"} {
+	for _, step := range []string{"preflight", "clone", "secrets", "render", "write", "start", "migrate", "verify", "check", "agent"} {
 		if !regexp.MustCompile(`(✓|-) ` + step).MatchString(s) {
 			t.Errorf("step %s is not shown as done or skipped:\n%s", step, s)
 		}

@@ -193,13 +193,23 @@ func (r *Redactor) Value(file string, line int, key, v string) string {
 }
 
 // Argv redacts a command line: the value of a secret-named flag
-// (--password X, --password=X, --db-token=X), then each argument as a Line.
+// (--password X, --password=X, --db-token=X) or environment assignment
+// (PGPASSWORD=X, as in `env PGPASSWORD=X pg_dump`), the words of a shell
+// script argument (`sh -c "pg_dump --password X"`) the same way, then each
+// argument as a Line.
 func (r *Redactor) Argv(file string, args []string) []string {
 	out := make([]string, len(args))
 	next := false
 	for i, a := range args {
 		name, val, hasVal := strings.Cut(a, "=")
 		switch {
+		case !next && strings.ContainsAny(a, " \t\n"):
+			out[i] = strings.Join(r.Argv(file, strings.Fields(a)), " ")
+			continue
+		case !next && !strings.HasPrefix(a, "-") && hasVal && val != "" && envName(name) && IsSecretKey(name):
+			r.Note(file, 0, name, RuleSecretKey)
+			out[i] = name + "=" + r.marker(RuleSecretKey)
+			continue
 		case next:
 			next = false
 			r.Note(file, 0, flagName(args[i-1]), RuleSecretKey)
@@ -223,3 +233,14 @@ func (r *Redactor) Argv(file string, args []string) []string {
 }
 
 func flagName(f string) string { return strings.ReplaceAll(strings.TrimLeft(f, "-"), "-", "_") }
+
+// envName reports whether s is a shell variable name.
+func envName(s string) bool {
+	for i, c := range s {
+		if c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9') {
+			continue
+		}
+		return false
+	}
+	return s != ""
+}

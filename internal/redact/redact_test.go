@@ -207,3 +207,25 @@ func TestWithRulesSharesTheReport(t *testing.T) {
 		t.Errorf("report %+v", rep)
 	}
 }
+
+// Public values under secret-looking names stay (DK-008 once failed an
+// image for its GPG_KEY fingerprint); environment assignments and shell
+// scripts in a command line are redacted like flags (facts.json once kept
+// raw compose commands and container Cmds).
+func TestPublicKeysAndArgvShapes(t *testing.T) {
+	for _, k := range []string{"GPG_KEY", "GPG_KEYS", "NEXT_PUBLIC_VAPID_PUBLIC_KEY", "NEXT_PUBLIC_STRIPE_PUBLIC_KEY", "SSH_HOST_KEY_FINGERPRINT"} {
+		if IsSecretKey(k) {
+			t.Errorf("%s judged secret", k)
+		}
+	}
+	for _, k := range []string{"VAPID_PRIVATE_KEY", "CALENDSO_ENCRYPTION_KEY", "NEXTAUTH_SECRET"} {
+		if !IsSecretKey(k) {
+			t.Errorf("%s not judged secret", k)
+		}
+	}
+	r := New(Options{})
+	got := strings.Join(r.Argv("cmd", []string{"env", "PGPASSWORD=hunter2-argv", "sh", "-c", "pg_dump --password hunter2-sh -h db"}), " ")
+	if strings.Contains(got, "hunter2") || !strings.Contains(got, "PGPASSWORD=[REDACTED]") || !strings.Contains(got, "pg_dump --password [REDACTED] -h db") {
+		t.Errorf("Argv = %q", got)
+	}
+}
