@@ -1,13 +1,21 @@
-// Package clone benchmarks `calctl clone` against `git clone` on a
-// generated repository of Cal.com's shallow size, served over loopback
-// smart HTTP by the same server, with the same depth and flags.
+// Package clone benchmarks `calctl clone` against the git CLI, both served
+// over loopback smart HTTP by git http-backend (internal/testenv), with the
+// same depth and flags, as whole processes: wall time and peak RSS (the
+// largest single process, from wait4's rusage).
 //
-// Run it with bench/clone/run.sh, or:
+// Two generated repositories (nothing is downloaded):
 //
-//	go test -run '^$' -bench Clone -benchtime 3x ./bench/clone
+//   - wide (BenchmarkClone): 20,000 files / 200 MB in a tip with a 4-commit
+//     history; a shallow clone, mostly checkout.
+//   - realistic (BenchmarkCloneRealistic, realistic_test.go): Cal.com's
+//     shape, ~2,800 files and ~2,400 commits editing the same files, packed
+//     with git's delta chains (depth 50); shallow clone, full clone, and an
+//     update of a shallow checkout to the next release tag.
 //
-// CALCTL_BENCH_FILES and CALCTL_BENCH_MB change the generated size
-// (defaults 20000 files, 200 MB).
+// Runs alternate git and calctl (A B, B A, ...), sync and settle between
+// runs, and print the medians and the calctl/git ratios. Run it with
+// bench/clone/run.sh. Profiles of the same clones done in-process:
+// BenchmarkCloneInProcess (inprocess_test.go) with -cpuprofile/-memprofile.
 package clone
 
 import (
@@ -18,9 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/calctl/calctl/internal/testenv"
 )
@@ -108,74 +114,30 @@ func generate(b *testing.B, dir string, files, mb int) {
 	testenv.Git(b, dir, "repack", "-a", "-d", "-q")
 }
 
-// run runs a command and returns its wall time and peak RSS in bytes
-// (wait4's rusage: the largest of the process and its waited-for children).
-func run(b *testing.B, name string, args ...string) (time.Duration, int64) {
-	b.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0")
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	wall := time.Since(start)
-	if err != nil {
-		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return wall, ru.Maxrss * 1024
-}
-
+// BenchmarkClone is the wide mode: a shallow clone of a 20,000-file tree.
+// CALCTL_BENCH_FILES and CALCTL_BENCH_MB change the generated size.
 func BenchmarkClone(b *testing.B) {
 	files, mb := envInt("CALCTL_BENCH_FILES", 20000), envInt("CALCTL_BENCH_MB", 200)
 	srv := testenv.StartGitServer(b)
 	b.Logf("generating %d files, ~%d MB ...", files, mb)
 	generate(b, filepath.Join(srv.Root, "cal.com.git"), files, mb)
 	url := srv.RepoURL("cal.com.git")
-	calctl := testenv.BuildStaticBinary(b, "github.com/calctl/calctl/cmd/calctl", b.TempDir(), "calctl")
+	calctl := buildCalctl(b)
 	work := b.TempDir()
-	syscall.Sync()
-
-	var cw, gw time.Duration
-	var cr, gr int64
-	b.ResetTimer()
-	// settle flushes the previous run's writes and removals, so that
-	// neither tool pays for the other's write-back.
-	settle := func(dir string) {
-		os.RemoveAll(dir)
-		syscall.Sync()
-		time.Sleep(2 * time.Second)
-	}
+	var p pair
 	for i := 0; b.Loop(); i++ {
 		gd, cd := filepath.Join(work, fmt.Sprintf("g%d", i)), filepath.Join(work, fmt.Sprintf("c%d", i))
-		runGit := func() {
-			w, r := run(b, "git", "clone", "-q", "--depth", "1", "--no-tags", "--single-branch", "--no-recurse-submodules", url, gd)
-			gw += w
-			gr = max(gr, r)
-			settle(gd)
-		}
-		runCalctl := func() {
-			w, r := run(b, calctl, "clone", "--quiet", "--depth", "1", "--submodules", "skip", url, cd)
-			cw += w
-			cr = max(cr, r)
-			settle(cd)
-		}
-		// Alternate which tool goes first.
-		if i%2 == 0 {
-			runGit()
-			runCalctl()
-		} else {
-			runCalctl()
-			runGit()
-		}
+		p.alternate(b, i,
+			func() sample {
+				return timed(b, "", "git", "clone", "-q", "--depth", "1", "--no-tags", "--single-branch", "--no-recurse-submodules", url, gd)
+			},
+			func() sample {
+				return timed(b, "", calctl, "clone", "--quiet", "--depth", "1", "--submodules", "skip", url, cd)
+			},
+			func() { settle(gd, cd) })
 	}
-	n := time.Duration(b.N)
-	b.ReportMetric(float64(cw/n)/1e9, "calctl-s")
-	b.ReportMetric(float64(gw/n)/1e9, "git-s")
-	b.ReportMetric(float64(cw)/float64(gw), "wall-ratio")
-	b.ReportMetric(float64(cr)/(1<<20), "calctl-peak-MB")
-	b.ReportMetric(float64(gr)/(1<<20), "git-peak-MB")
-	b.ReportMetric(float64(cr)/float64(gr), "rss-ratio")
-	fmt.Printf("clone of %d files / ~%d MB at depth 1 over loopback smart HTTP, %d runs each:\n", files, mb, b.N)
-	fmt.Printf("  git clone    wall %6.2fs  peak RSS %6.1f MB\n", (gw / n).Seconds(), float64(gr)/(1<<20))
-	fmt.Printf("  calctl clone wall %6.2fs  peak RSS %6.1f MB\n", (cw / n).Seconds(), float64(cr)/(1<<20))
-	fmt.Printf("  ratio calctl/git: wall %.2f (goal <= 1.5), peak RSS %.2f; calctl peak RSS goal <= 300 MB\n", float64(cw)/float64(gw), float64(cr)/float64(gr))
+	p.report(b)
+	fmt.Printf("wide repository: %d files / ~%d MB at depth 1 over loopback smart HTTP (load %s)\n", files, mb, loadavg())
+	fmt.Println(tableHeader)
+	fmt.Println(p.row("shallow"))
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -22,6 +23,69 @@ type authSet struct {
 	sshKey    string
 	sshPass   secret.Secret
 	local     bool // the parent is a local path or file:// URL
+	// embedded are credentials that were written into a URL (user:pass@),
+	// by URL without them: they travel in memory only, never into
+	// .git/config, output, the state file or a commit message.
+	embedded map[string]embeddedCred
+}
+
+type embeddedCred struct {
+	user string
+	pass secret.Secret
+}
+
+// stripCredentials returns raw without the credentials a URL may carry
+// (the password of user:password@ in any scheme; the whole user info of an
+// http(s) URL, where a token may stand alone), and those credentials.
+// Scp-like and local URLs are returned unchanged. ok is false when raw has
+// a scheme but does not parse; its credentials cannot be told apart then.
+func stripCredentials(raw string) (clean string, cred embeddedCred, has bool, ok bool) {
+	switch urlKind(raw) {
+	case kindHTTP, kindSSH, kindGit:
+	default:
+		return raw, cred, false, true
+	}
+	if !strings.Contains(raw, "://") {
+		return raw, cred, false, true // scp-like user@host:path holds no password
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", cred, false, false
+	}
+	if u.User == nil {
+		return raw, cred, false, true
+	}
+	pass, hasPass := u.User.Password()
+	switch {
+	case urlKind(raw) == kindHTTP && hasPass:
+		cred = embeddedCred{user: u.User.Username(), pass: secret.Secret(pass)}
+		u.User = nil
+	case urlKind(raw) == kindHTTP: // https://TOKEN@host/...
+		cred = embeddedCred{user: "x-access-token", pass: secret.Secret(u.User.Username())}
+		u.User = nil
+	case hasPass:
+		cred = embeddedCred{user: u.User.Username(), pass: secret.Secret(pass)}
+		u.User = url.User(u.User.Username())
+	default:
+		return raw, cred, false, true // ssh://git@host: a user name is no secret
+	}
+	return u.String(), cred, !cred.pass.IsZero() || cred.user != "", true
+}
+
+// addEmbedded strips the credentials of a submodule URL and keeps them in
+// memory for that URL; it returns the URL to store and show.
+func (a *authSet) addEmbedded(raw string) (string, error) {
+	clean, cred, has, ok := stripCredentials(raw)
+	if !ok {
+		return "", fmt.Errorf("URL %q does not parse", redactURL(raw))
+	}
+	if has {
+		if a.embedded == nil {
+			a.embedded = map[string]embeddedCred{}
+		}
+		a.embedded[clean] = cred
+	}
+	return clean, nil
 }
 
 // newAuthSet returns the parent URL without credentials and the auth set.
@@ -32,45 +96,52 @@ func newAuthSet(o Options) (string, *authSet, error) {
 		a.user = "x-access-token"
 	}
 	raw := strings.TrimSpace(o.URL)
-	if strings.HasPrefix(raw, "-") || strings.ContainsAny(raw, "\n\r\x00") {
-		return "", nil, fmt.Errorf("invalid repository URL %q", raw)
+	if strings.HasPrefix(raw, "-") || strings.ContainsFunc(raw, isControl) {
+		return "", nil, fmt.Errorf("invalid repository URL %q", redactURL(raw))
 	}
 	if a.sshKey != "" {
 		if _, err := os.Stat(a.sshKey); err != nil {
 			return "", nil, fmt.Errorf("--ssh-key %s: %w", a.sshKey, err)
 		}
 	}
-	clean := raw
-	switch kind := urlKind(raw); kind {
-	case kindHTTP:
-		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" {
-			return "", nil, fmt.Errorf("invalid repository URL %q: expected https://host/owner/repo.git", redactURL(raw))
-		}
-		if u.User != nil {
-			if p, ok := u.User.Password(); ok && p != "" {
-				if a.token.IsZero() {
-					a.token = secret.Secret(p)
-					a.user = u.User.Username()
-				}
-			} else if a.token.IsZero() {
-				// https://TOKEN@host/... form
-				a.token = secret.Secret(u.User.Username())
-			}
-			u.User = nil
-		}
-		a.tokenHost = u.Scheme + "://" + u.Host
-		clean = u.String()
-	case kindLocal:
-		a.local = true
+	switch urlKind(raw) {
 	case kindUnsupported:
 		return "", nil, fmt.Errorf("unsupported repository URL %q: use https://, ssh:// or git@host:path", redactURL(raw))
+	case kindLocal:
+		a.local = true
+		return raw, a, nil
+	}
+	clean, cred, has, ok := stripCredentials(raw)
+	if !ok {
+		return "", nil, fmt.Errorf("invalid repository URL %q: expected https://host/owner/repo.git or ssh://host/path", redactURL(raw))
+	}
+	if urlKind(raw) == kindHTTP {
+		u, _ := url.Parse(clean)
+		if has && a.token.IsZero() {
+			a.token, a.user = cred.pass, cred.user
+		}
+		a.tokenHost = u.Scheme + "://" + u.Host
+	} else if has {
+		if a.embedded == nil {
+			a.embedded = map[string]embeddedCred{}
+		}
+		a.embedded[clean] = cred // an ssh password; git:// has no use for one
 	}
 	return clean, a, nil
 }
 
 // forURL returns the credentials to use for rawURL (nil = anonymous).
 func (a *authSet) forURL(rawURL string) (transport.AuthMethod, error) {
+	if cred, ok := a.embedded[rawURL]; ok {
+		switch urlKind(rawURL) {
+		case kindHTTP:
+			return &githttp.BasicAuth{Username: cred.user, Password: cred.pass.Reveal()}, nil
+		case kindSSH:
+			if a.sshKey == "" && !cred.pass.IsZero() {
+				return &gitssh.Password{User: cred.user, Password: cred.pass.Reveal()}, nil
+			}
+		}
+	}
 	switch urlKind(rawURL) {
 	case kindHTTP:
 		u, err := url.Parse(rawURL)
@@ -139,21 +210,10 @@ func urlKind(raw string) kind {
 	return kindLocal
 }
 
-// redactURL removes any password or token from a URL for messages. An
-// ssh user name ("git@") is kept: it is not a secret. For http(s) the
-// whole user info goes, since https://TOKEN@host puts the token there.
+// redactURL is a URL (or text holding URLs) fit to print or store: any
+// password and any http(s) user info replaced (internal/redact's one rule
+// for URLs, which also finds them in URLs that do not parse), and control
+// characters a server or a repository may have put there removed.
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, hasPass := u.User.Password(); urlKind(raw) == kindSSH && !hasPass {
-		return raw
-	}
-	if urlKind(raw) == kindSSH {
-		u.User = url.User(u.User.Username())
-	} else {
-		u.User = nil
-	}
-	return u.String()
+	return printable(redact.URL(raw))
 }

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
@@ -438,5 +440,69 @@ func TestCancelledCloneLeavesNothing(t *testing.T) {
 	}
 	if ents := listDir(t, base); len(ents) != 0 {
 		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// TestDestinationKeptAndStaleCleaned: cloning into an existing empty
+// directory keeps that directory (mode, owner, inode: a mount point works
+// the same), and hidden working directories left by killed clones are
+// removed by a later run when they are calctl's, this user's, old and
+// unlocked — and only then (issue 11, Low).
+func TestDestinationKeptAndStaleCleaned(t *testing.T) {
+	fx := newMonorepo(t)
+	base := t.TempDir()
+	dir := filepath.Join(base, "cal")
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 4321, 4321); err != nil {
+		testenv.Unavailable(t, "root (to chown a directory)", err)
+	}
+	before, _ := os.Stat(dir)
+	old := time.Now().Add(-time.Hour)
+	mk := func(p string, t0 time.Time, uid int) string {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(p, ".git"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, t0, t0); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	staleSibling := mk(filepath.Join(base, ".cal.calctl-clone-111"), old, os.Geteuid())
+	staleInside := mk(filepath.Join(dir, ".calctl-clone-222"), old, os.Geteuid())
+	young := mk(filepath.Join(base, ".cal.calctl-clone-333"), time.Now(), os.Geteuid())
+	notMine := mk(filepath.Join(base, ".cal.calctl-clone-444"), old, 4321)
+	otherName := mk(filepath.Join(base, ".other.calctl-clone-555"), old, os.Geteuid())
+	locked := mk(filepath.Join(base, ".cal.calctl-clone-666"), old, os.Geteuid())
+	unlock := lockDir(locked)
+	defer unlock()
+
+	if _, err := Clone(context.Background(), Options{URL: fx.parentURL, Dir: dir, Submodules: Skip}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Mode() != before.Mode() || !os.SameFile(before, after) || after.Sys().(*syscall.Stat_t).Uid != 4321 {
+		t.Errorf("the directory was replaced: mode %v -> %v, same inode %v, uid %d", before.Mode(), after.Mode(), os.SameFile(before, after), after.Sys().(*syscall.Stat_t).Uid)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		t.Errorf("clone not in place: %v", err)
+	}
+	for _, p := range []string{staleSibling, staleInside} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("stale %s not removed (%v)", p, err)
+		}
+	}
+	for _, p := range []string{young, notMine, otherName, locked} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s should be kept: %v", p, err)
+		}
 	}
 }

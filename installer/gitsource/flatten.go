@@ -26,13 +26,26 @@ func (c *cloner) flatten(ctx context.Context, m *module) error {
 	if err := noSymlinkBelow(c.tmp, m.path); err != nil {
 		return err
 	}
+	if c.updating {
+		// Resolved by an earlier run: its checkout (clean, as checkClean
+		// made sure) makes way for the flattened files.
+		if _, isCheckout, err := submoduleIndex(c.tmp, filepath.Join(c.tmp, filepath.FromSlash(m.path))); err != nil {
+			return err
+		} else if isCheckout {
+			if err := c.resetModule(m); err != nil {
+				return err
+			}
+		}
+	}
 	c.report(Progress{Phase: "submodule " + m.path, Percent: -1, Message: "fetching " + short(m.pinned.String()) + " to flatten"})
 	scratch := filepath.Join(c.tmp, ".git", "calctl-flatten")
 	if err := os.RemoveAll(scratch); err != nil {
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	src, err := git.PlainInit(scratch, true)
+	srcStore := openStore(scratch)
+	defer srcStore.Close()
+	src, err := git.Init(srcStore, nil)
 	if err != nil {
 		return err
 	}

@@ -25,12 +25,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"time"
 
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 )
 
 // Mode says what to do with a repository's submodules.
@@ -212,11 +212,15 @@ type cloner struct {
 	res    *Result
 	report func(Progress)
 	// storage is the parent's object storage when cloneParent opened it.
-	storage *filesystem.Storage
+	storage *packindex.Storage
 	// tree is the cloned commit's walked tree (set by readModules).
 	tree *treeIndex
 	// updating is set by Update: the checkout already has files.
 	updating bool
+	// target is where Update moves HEAD once the files are in place.
+	target *target
+	// closers release what the clone keeps open (pack readers)
+	closers []func()
 	// running totals of the checkout's files, checked against Limits
 	flatFiles int
 	flatBytes int64
@@ -258,23 +262,40 @@ func newCloner(o Options) (*cloner, error) {
 		res: &Result{URL: clean, Dir: dir, Shallow: o.Depth > 0, Submodules: []SubmoduleResult{}}}, nil
 }
 
+// staleAge is how old an unlocked hidden working directory of an earlier
+// clone must be before a later run removes it (a clone killed by SIGKILL
+// cannot remove its own).
+const staleAge = 2 * time.Minute
+
 func (c *cloner) run(ctx context.Context) (res *Result, err error) {
-	if err := checkDestination(c.dir); err != nil {
+	removeStale(c.dir)
+	exists, err := checkDestination(c.dir)
+	if err != nil {
 		return nil, err
 	}
-	c.tmp, err = os.MkdirTemp(filepath.Dir(c.dir), "."+filepath.Base(c.dir)+".calctl-clone-")
-	if err != nil {
-		return nil, fmt.Errorf("%w: cannot create a working directory next to %s: %v", ErrDestination, c.dir, err)
+	// The clone is built in a hidden working directory and moved into
+	// place only when complete. For an existing empty directory (perhaps a
+	// mount point, which a rename cannot replace) that working directory
+	// is inside it, so the directory itself — mode, owner, mount — stays;
+	// otherwise it is a sibling renamed to DIR. Either way a directory that
+	// cannot be written fails here, before anything is downloaded.
+	if exists {
+		c.tmp, err = os.MkdirTemp(c.dir, tempPrefix)
+	} else {
+		c.tmp, err = os.MkdirTemp(filepath.Dir(c.dir), "."+filepath.Base(c.dir)+tempPrefix)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot create a working directory in %s: %v", ErrDestination, filepath.Dir(c.tmp), err)
+	}
+	unlock := lockDir(c.tmp)
 	defer func() {
-		if c.storage != nil {
-			_ = c.storage.Close() // release kept pack descriptors before rename/removal
-		}
+		c.close()
 		if err != nil {
 			if rmErr := os.RemoveAll(c.tmp); rmErr != nil {
 				err = fmt.Errorf("%w (and the partial clone at %s could not be removed: %v)", err, c.tmp, rmErr)
 			}
 		}
+		unlock()
 	}()
 	if err := os.Chmod(c.tmp, 0o755); err != nil {
 		return nil, err
@@ -285,12 +306,77 @@ func (c *cloner) run(ctx context.Context) (res *Result, err error) {
 	if err := c.populate(ctx); err != nil {
 		return nil, err
 	}
-	// syscall.Rename, unlike os.Rename, replaces an existing empty directory.
-	if err := syscall.Rename(c.tmp, c.dir); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if exists {
+		err = moveContents(c.tmp, c.dir)
+	} else {
+		err = os.Rename(c.tmp, c.dir)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: move the clone into %s: %v", ErrDestination, c.dir, err)
 	}
 	c.report(Progress{Phase: "done", Percent: 100, Message: "cloned " + c.url + " at " + short(c.res.Commit)})
 	return c.res, nil
+}
+
+// close releases the pack readers and storage the clone kept open.
+func (c *cloner) close() {
+	for _, f := range c.closers {
+		f()
+	}
+	c.closers = nil
+	if c.storage != nil {
+		_ = c.storage.Close() // release kept pack descriptors before rename/removal
+		c.storage = nil
+	}
+}
+
+// tempPrefix names calctl's hidden working directories.
+const tempPrefix = ".calctl-clone-"
+
+// moveContents moves every entry of the working directory tmp (inside dst)
+// up into dst, then removes tmp. Should a move fail, what was moved goes
+// back, so dst is left as empty as it was.
+func moveContents(tmp, dst string) error {
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	var moved []string
+	for _, e := range ents {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+			for _, n := range moved {
+				_ = os.Rename(filepath.Join(dst, n), filepath.Join(tmp, n))
+			}
+			return err
+		}
+		moved = append(moved, e.Name())
+	}
+	return os.Remove(tmp)
+}
+
+// removeStale removes hidden working directories that clones into dir
+// killed before they could clean up left behind: named as calctl names
+// them (next to dir, or inside an empty dir), owned by this user, older
+// than staleAge, and locked by no running clone.
+func removeStale(dir string) {
+	var cands []string
+	m, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+tempPrefix+"*"))
+	cands = append(cands, m...)
+	m, _ = filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
+	cands = append(cands, m...)
+	for _, p := range cands {
+		st, err := os.Lstat(p)
+		if err != nil || !st.IsDir() || time.Since(st.ModTime()) < staleAge || !ownedByMe(st) {
+			continue
+		}
+		if unlock, ok := tryLockDir(p); ok {
+			_ = os.RemoveAll(p)
+			unlock()
+		}
+	}
 }
 
 // populate is what Clone and Update share once the parent's commit is
@@ -303,6 +389,14 @@ func (c *cloner) populate(ctx context.Context) error {
 	}
 	if err := c.checkout(ctx); err != nil {
 		return err
+	}
+	if c.target != nil {
+		// An update moves HEAD only once the work tree and index match
+		// the new commit: a refused or failed move leaves HEAD, index and
+		// files as they were.
+		if err := c.moveTo(*c.target); err != nil {
+			return err
+		}
 	}
 	if err := c.handleSubmodules(ctx, mods); err != nil {
 		return err
@@ -318,52 +412,48 @@ func (c *cloner) populate(ctx context.Context) error {
 	return c.saveState(c.tmp)
 }
 
-// checkDestination accepts a missing path (whose parent exists) or an empty directory.
-func checkDestination(dir string) error {
+// checkDestination accepts a missing path (whose parent exists) or an
+// empty directory, and says which it is.
+func checkDestination(dir string) (exists bool, err error) {
 	st, err := os.Lstat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if pst, perr := os.Stat(filepath.Dir(dir)); perr != nil || !pst.IsDir() {
-			return fmt.Errorf("%w: parent directory %s does not exist: create it first", ErrDestination, filepath.Dir(dir))
+			return false, fmt.Errorf("%w: parent directory %s does not exist: create it first", ErrDestination, filepath.Dir(dir))
 		}
-		return nil
+		return false, nil
 	case err != nil:
-		return fmt.Errorf("%w: %v", ErrDestination, err)
+		return false, fmt.Errorf("%w: %v", ErrDestination, err)
 	case !st.IsDir():
-		return fmt.Errorf("%w: %s exists and is not a directory", ErrDestination, dir)
+		return false, fmt.Errorf("%w: %s exists and is not a directory", ErrDestination, dir)
 	}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrDestination, err)
+		return false, fmt.Errorf("%w: %v", ErrDestination, err)
 	}
 	if len(ents) > 0 {
-		return fmt.Errorf("%w: %s exists and is not empty: choose a new directory, or update an existing checkout instead", ErrDestination, dir)
+		return false, fmt.Errorf("%w: %s exists and is not empty: choose a new directory, or update an existing checkout instead", ErrDestination, dir)
 	}
-	return nil
+	return true, nil
 }
 
 func (c *cloner) checkout(ctx context.Context) error {
 	c.report(Progress{Phase: "checkout", Percent: -1, Message: "checking out " + short(c.res.Commit)})
-	w, err := c.repo.Worktree()
-	if err != nil {
-		return err
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !c.updating && c.tree != nil {
-		return c.freshCheckout(ctx, c.tree)
-	}
-	// A fresh clone gets a hard reset; an update a merge reset, which (like
-	// git checkout) leaves untracked files alone.
-	mode := git.HardReset
+	var old *index.Index
 	if c.updating {
-		mode = git.MergeReset
+		var err error
+		if old, err = c.repo.Storer.Index(); err != nil {
+			return err
+		}
 	}
-	if err := w.Reset(&git.ResetOptions{Mode: mode, Commit: plumbing.NewHash(c.res.Commit)}); err != nil {
-		return fmt.Errorf("check out %s: %w", short(c.res.Commit), err)
+	idx, err := checkoutTree(ctx, c.tmp, filepath.Join(c.tmp, ".git"), c.tree, old, c.report)
+	if err != nil {
+		return err
 	}
-	return nil
+	return c.repo.Storer.SetIndex(idx)
 }
 
 // verifyNoCredentials is a last guard: the token must appear in no file

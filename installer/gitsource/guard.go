@@ -82,15 +82,15 @@ func checkURL(u string) error {
 		return fmt.Errorf("empty URL")
 	}
 	if strings.HasPrefix(u, "-") {
-		return fmt.Errorf("URL %q starts with '-' (option injection)", u)
+		return fmt.Errorf("URL %q starts with '-' (option injection)", redactURL(u))
 	}
 	for _, r := range u {
 		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("control character in URL %q", u)
+			return fmt.Errorf("control character in URL %q", redactURL(u))
 		}
 	}
 	if urlKind(u) == kindUnsupported {
-		return fmt.Errorf("unsupported URL scheme in %q", u)
+		return fmt.Errorf("unsupported URL scheme in %q", redactURL(u))
 	}
 	return nil
 }

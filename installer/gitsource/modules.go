@@ -2,8 +2,11 @@ package gitsource
 
 import (
 	"bytes"
+	"path/filepath"
+
 	"errors"
 	"fmt"
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"io"
 	"sort"
 	"strings"
@@ -36,7 +39,7 @@ func (c *cloner) readModules() ([]*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := scanTree(tree, c.repo.Storer.EncodedObjectSize, c.o.Limits, 0, 0)
+	entries, err := scanTree(tree, c.sizer(filepath.Join(c.tmp, ".git"), c.repo.Storer.EncodedObjectSize), c.o.Limits, 0, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +75,33 @@ func (c *cloner) readModules() ([]*module, error) {
 	}
 	for _, m := range mods {
 		u, err := resolveURL(c.url, m.rawURL)
+		if err == nil {
+			u, err = c.auth.addEmbedded(u)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: submodule %q: %v", ErrUnsafeRepository, m.name, err)
 		}
 		m.url = u
 	}
 	return mods, nil
+}
+
+// sizer returns a size lookup for scanTree: straight from the packs of
+// gitdir (packindex.Objects reads only an entry's header), or through
+// fallback for an object that is not packed. The packs stay open until
+// the clone ends (c.close).
+func (c *cloner) sizer(gitdir string, fallback func(plumbing.Hash) (int64, error)) func(plumbing.Hash) (int64, error) {
+	objs, err := packindex.OpenObjects(gitdir, 0)
+	if err != nil {
+		return fallback
+	}
+	c.closers = append(c.closers, objs.Close)
+	return func(h plumbing.Hash) (int64, error) {
+		if n, err := objs.Size(h); err == nil {
+			return n, nil
+		}
+		return fallback(h)
+	}
 }
 
 // parseModules decodes .gitmodules into entries sorted by path.
@@ -123,6 +147,11 @@ func vetModules(mods []*module, t *treeIndex) error {
 		if err := checkRepoPath(m.path); err != nil {
 			return fmt.Errorf("%w: submodule %q path: %v", ErrUnsafeRepository, m.name, err)
 		}
+		// git refuses a path that could pass for an option of a command
+		// (looks_like_command_line_option in git's submodule-config.c).
+		if strings.HasPrefix(m.path, "-") || strings.Contains(m.path, "/-") {
+			return fmt.Errorf("%w: submodule %q path %q: a component starts with '-'", ErrUnsafeRepository, m.name, m.path)
+		}
 		if err := checkURL(m.rawURL); err != nil {
 			return fmt.Errorf("%w: submodule %q url: %v", ErrUnsafeRepository, m.name, err)
 		}
@@ -160,6 +189,13 @@ func vetModules(mods []*module, t *treeIndex) error {
 			la, lb := strings.ToLower(a.path)+"/", strings.ToLower(b.path)+"/"
 			if strings.HasPrefix(lb, la) || strings.HasPrefix(la, lb) {
 				return fmt.Errorf("%w: submodule paths %q and %q are nested", ErrUnsafeRepository, a.path, b.path)
+			}
+			// Names are the git directories under .git/modules: one inside
+			// another would let a fetch write into the other's (git refuses
+			// this too: validate_submodule_git_dir).
+			na, nb := strings.ToLower(a.name)+"/", strings.ToLower(b.name)+"/"
+			if strings.HasPrefix(nb, na) || strings.HasPrefix(na, nb) {
+				return fmt.Errorf("%w: submodules %q and %q: their git directories nest (.git/modules/%s)", ErrUnsafeRepository, a.name, b.name, b.name)
 			}
 		}
 	}

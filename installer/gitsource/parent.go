@@ -2,14 +2,14 @@ package gitsource
 
 import (
 	"context"
+
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"path/filepath"
 
 	"errors"
 	"fmt"
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 	"regexp"
 	"sort"
 	"strings"
@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
@@ -89,7 +90,7 @@ func resolveTarget(refs []*plumbing.Reference, want string) (target, error) {
 	sort.Strings(branches)
 	sort.Strings(tags)
 	return target{}, fmt.Errorf("%w: %q is neither a branch, a tag nor a commit of the repository (branches: %s; tags: %s)",
-		ErrRef, want, listSome(branches), listSome(tags))
+		ErrRef, want, printable(listSome(branches)), printable(listSome(tags)))
 }
 
 func listSome(s []string) string {
@@ -118,8 +119,8 @@ func (c *cloner) cloneParent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgressWriter(c.report)
-	defer prog.Close()
+	prog, flush := c.sidebandProgress()
+	defer flush()
 	if tg.ref != "" {
 		c.res.Ref = tg.ref.String()
 		tags := git.AllTags
@@ -155,17 +156,29 @@ func (c *cloner) cloneParent(ctx context.Context) error {
 // storage keeps its pack files open: go-git otherwise reopens the pack for
 // every object it reads, which dominates checkout time on a large tree.
 // run closes it.
-func (c *cloner) openStorage() (*filesystem.Storage, billy.Filesystem) {
-	c.storage = filesystem.NewStorageWithOptions(osfs.New(filepath.Join(c.tmp, ".git")), cache.NewObjectLRUDefault(),
-		filesystem.Options{KeepDescriptors: true})
+func (c *cloner) openStorage() (*packindex.Storage, billy.Filesystem) {
+	c.storage = openStore(filepath.Join(c.tmp, ".git"))
 	return c.storage, osfs.New(c.tmp)
 }
+
+// openStore opens the object storage of a .git directory: go-git's, with
+// fetched packs indexed by packindex (parallel, bounded memory, thin packs
+// completed). Every repository gitsource fetches into is opened here.
+func openStore(gitdir string) *packindex.Storage {
+	return packindex.Open(gitdir, packindex.Options{})
+}
+
+// go-git's fetch asks for thin packs only when told to: every storage
+// gitsource fetches into is a packindex.Storage, which completes them, and
+// a fetch into an existing checkout (Update) then transfers only what
+// changed.
+func init() { packindex.EnableThinPacks() }
 
 // cloneCommit fetches a repository and detaches HEAD at commit. A full
 // 40-hex commit is first fetched by itself (servers that allow it, such as
 // GitHub, then send only what is needed); otherwise all branches are fetched
 // and the (possibly short) hash is looked up.
-func (c *cloner) cloneCommit(ctx context.Context, commit string, auth transport.AuthMethod, prog *progressWriter) error {
+func (c *cloner) cloneCommit(ctx context.Context, commit string, auth transport.AuthMethod, prog sideband.Progress) error {
 	var err error
 	st, wt := c.openStorage()
 	c.repo, err = git.Init(st, wt)

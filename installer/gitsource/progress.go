@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 )
 
 // progressWriter turns git's sideband progress text ("Receiving objects:
@@ -55,7 +57,7 @@ func (p *progressWriter) line(line string) {
 		return
 	}
 	p.last = key
-	p.report(Progress{Phase: m[1], Percent: pct, Message: strings.TrimPrefix(line, "remote: ")})
+	p.report(Progress{Phase: m[1], Percent: pct, Message: printable(strings.TrimPrefix(line, "remote: "))})
 }
 
 // Close flushes a final partial line.
@@ -64,4 +66,15 @@ func (p *progressWriter) Close() {
 	defer p.mu.Unlock()
 	p.line(strings.TrimSpace(p.buf.String()))
 	p.buf.Reset()
+}
+
+// sidebandProgress returns what to give go-git as Progress, and a func to
+// flush it: nothing when nobody listens, so that go-git asks the server for
+// no progress at all (git fetch -q does the same).
+func (c *cloner) sidebandProgress() (sideband.Progress, func()) {
+	if c.o.Progress == nil {
+		return nil, func() {}
+	}
+	p := newProgressWriter(c.report)
+	return p, p.Close
 }

@@ -52,7 +52,12 @@ func describeRemoteError(err error, a *authSet, url string) string {
 	if tok := a.token.Reveal(); len(tok) >= 4 {
 		reason = strings.ReplaceAll(reason, tok, "********")
 	}
-	return reason
+	for _, c := range a.embedded {
+		if p := c.pass.Reveal(); len(p) >= 4 {
+			reason = strings.ReplaceAll(reason, p, "********")
+		}
+	}
+	return redactURL(reason)
 }
 
 func isTimeout(err error) bool {

@@ -7,19 +7,24 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/calctl/calctl/installer/gitsource/packindex"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// probeTimeout bounds one submodule reachability probe.
-const probeTimeout = 30 * time.Second
+// probeTimeout bounds one submodule reachability probe; probes run
+// probeParallel at a time, so unresponsive hosts cost one timeout, not one
+// each.
+var probeTimeout = 30 * time.Second
+
+const probeParallel = 8
 
 // handleSubmodules probes every submodule, drops the unreachable ones, and
 // resolves or flattens the rest.
@@ -30,7 +35,27 @@ func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
 	results := map[string]*SubmoduleResult{}
 	var drop []*module
 	var keep []*module
-	for _, m := range mods {
+	type probed struct{ reason, hint string }
+	outcome := make([]probed, len(mods))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, probeParallel)
+	for i, m := range mods {
+		if m.missing != "" {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			outcome[i].reason, outcome[i].hint = c.probe(ctx, m)
+		}()
+	}
+	if n := len(mods); n > 0 {
+		c.report(Progress{Phase: "submodules", Percent: -1, Message: fmt.Sprintf("checking access to %d submodule(s)", n)})
+	}
+	wg.Wait()
+	for i, m := range mods {
 		r := &SubmoduleResult{Name: m.name, Path: m.path, URL: redactURL(m.url)}
 		if !m.pinned.IsZero() {
 			r.Pinned = m.pinned.String()
@@ -42,7 +67,7 @@ func (c *cloner) handleSubmodules(ctx context.Context, mods []*module) error {
 			drop = append(drop, m)
 			continue
 		}
-		if reason, hint := c.probe(ctx, m); reason != "" {
+		if reason, hint := outcome[i].reason, outcome[i].hint; reason != "" {
 			r.Action, r.Reason, r.Hint = ActionSkipped, reason, hint
 			drop = append(drop, m)
 			continue
@@ -97,7 +122,6 @@ func (c *cloner) probe(ctx context.Context, m *module) (reason, hint string) {
 	if urlKind(m.url) == kindLocal && !c.auth.local {
 		return "local-path URL " + m.url + " is not followed for a remote repository", "a submodule of a remote repository must have a remote URL"
 	}
-	c.report(Progress{Phase: "submodule " + m.path, Percent: -1, Message: "checking access to " + redactURL(m.url)})
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	if _, err := c.auth.listRemote(pctx, m.url); err != nil {
@@ -234,6 +258,11 @@ func (c *cloner) commit(w *git.Worktree, subject, body string) error {
 // written by checkoutTree (os.Root, path checks, Limits counted together
 // with the parent's). A shallow fetch that misses the pinned commit is
 // retried with full history, and Notes say so.
+//
+// On an update, a submodule already checked out from the same URL is kept:
+// only a missing pinned commit is fetched (into its repository), and only
+// the files that differ are rewritten, as `git submodule update` does.
+// checkClean has made sure it holds no local work before anything moved.
 func (c *cloner) resolve(ctx context.Context, m *module) error {
 	if err := noSymlinkBelow(c.tmp, m.path); err != nil {
 		return err
@@ -245,29 +274,42 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	}
 	gitdir := filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))
 	wtdir := filepath.Join(c.tmp, filepath.FromSlash(m.path))
-	if c.updating {
-		// Start over: the pinned commit or URL may have changed.
-		if err := c.resetModule(m); err != nil {
-			return err
-		}
-	}
-	// open starts the submodule's repository afresh and fetches the
-	// branches, then (as git does) the pinned commit by itself if needed.
-	var st *filesystem.Storage
+	var st *packindex.Storage
 	var sub *git.Repository
 	defer func() {
 		if st != nil {
 			st.Close()
 		}
 	}()
+	fetch := func(depth int, spec config.RefSpec) error {
+		err := sub.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", Auth: auth, Tags: git.NoTags, Depth: depth, RefSpecs: []config.RefSpec{spec}})
+		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+			return err
+		}
+		return nil
+	}
+	have := func() bool { _, err := sub.CommitObject(m.pinned); return err == nil }
+	// fetchPinned fetches the branches, then (as git does) the pinned
+	// commit by itself if they do not contain it.
+	fetchPinned := func(depth int) (bool, error) {
+		if err := fetch(depth, "+refs/heads/*:refs/remotes/origin/*"); err != nil {
+			return false, err
+		}
+		if !have() {
+			_ = fetch(depth, config.RefSpec("+"+m.pinned.String()+":"+pinnedRef.String()))
+			_ = sub.Storer.RemoveReference(pinnedRef)
+		}
+		return have(), nil
+	}
+	// open starts the submodule's repository afresh.
 	open := func(depth int) (bool, error) {
 		if st != nil {
 			st.Close()
-			if err := c.resetModule(m); err != nil {
-				return false, err
-			}
 		}
-		st = filesystem.NewStorageWithOptions(osfs.New(gitdir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+		if err := c.resetModule(m); err != nil {
+			return false, err
+		}
+		st = openStore(gitdir)
 		var err error
 		if sub, err = git.Init(st, osfs.New(wtdir)); err != nil {
 			return false, err
@@ -275,27 +317,26 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 		if _, err := sub.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{m.url}}); err != nil {
 			return false, err
 		}
-		fetch := func(spec config.RefSpec) error {
-			err := sub.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", Auth: auth, Tags: git.NoTags, Depth: depth, RefSpecs: []config.RefSpec{spec}})
-			if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-				return err
-			}
-			return nil
-		}
-		have := func() bool { _, err := sub.CommitObject(m.pinned); return err == nil }
-		if err := fetch("+refs/heads/*:refs/remotes/origin/*"); err != nil {
-			return false, err
-		}
-		if !have() {
-			_ = fetch(config.RefSpec("+" + m.pinned.String() + ":" + pinnedRef.String()))
-			_ = sub.Storer.RemoveReference(pinnedRef)
-		}
-		return have(), nil
+		return fetchPinned(depth)
 	}
-	found, err := open(c.o.Depth)
-	if err == nil && !found && c.o.Depth > 0 {
-		c.res.Notes = append(c.res.Notes, fmt.Sprintf("submodule %s: a depth-%d fetch did not contain the pinned commit %s; fetched its full history instead", m.path, c.o.Depth, short(m.pinned.String())))
-		found, err = open(0)
+	var old *index.Index
+	found := false
+	if c.updating {
+		if sub, st, old = c.openModule(m, gitdir, wtdir); sub != nil {
+			if found = have(); !found {
+				found, err = fetchPinned(c.o.Depth)
+				if err == nil && !found && c.o.Depth > 0 {
+					found, err = fetchPinned(0)
+				}
+			}
+		}
+	}
+	if sub == nil {
+		found, err = open(c.o.Depth)
+		if err == nil && !found && c.o.Depth > 0 {
+			c.res.Notes = append(c.res.Notes, fmt.Sprintf("submodule %s: a depth-%d fetch did not contain the pinned commit %s; fetched its full history instead", m.path, c.o.Depth, short(m.pinned.String())))
+			found, err = open(0)
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -314,12 +355,12 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	if err != nil {
 		return err
 	}
-	t, err := scanTree(tree, st.EncodedObjectSize, c.o.Limits, c.flatFiles, c.flatBytes)
+	t, err := scanTree(tree, c.sizer(gitdir, st.EncodedObjectSize), c.o.Limits, c.flatFiles, c.flatBytes)
 	if err != nil {
 		return err
 	}
 	c.flatFiles, c.flatBytes = t.files, t.bytes
-	idx, err := checkoutTree(ctx, wtdir, gitdir, t, c.report)
+	idx, err := checkoutTree(ctx, wtdir, gitdir, t, old, c.report)
 	if err != nil {
 		return err
 	}
@@ -337,15 +378,50 @@ func (c *cloner) resolve(ctx context.Context, m *module) error {
 	return c.repo.SetConfig(cfg)
 }
 
-// resetModule removes a submodule's objects and files so it can be
-// fetched again from scratch.
+// openModule opens the submodule's existing checkout for an update when
+// it was cloned from m.url; it returns a nil repository otherwise (a first
+// resolve, or a changed URL: then resolve starts afresh).
+func (c *cloner) openModule(m *module, gitdir, wtdir string) (*git.Repository, *packindex.Storage, *index.Index) {
+	idx, ok, err := submoduleIndex(c.tmp, wtdir)
+	if err != nil || !ok {
+		return nil, nil, nil
+	}
+	if st, err := os.Stat(gitdir); err != nil || !st.IsDir() {
+		return nil, nil, nil
+	}
+	st := openStore(gitdir)
+	sub, err := git.Open(st, osfs.New(wtdir))
+	if err == nil {
+		if rem, rerr := sub.Remote("origin"); rerr == nil && len(rem.Config().URLs) == 1 && rem.Config().URLs[0] == m.url {
+			return sub, st, idx
+		}
+	}
+	st.Close()
+	return nil, nil, nil
+}
+
+// resetModule removes a submodule's objects and its checkout so it can be
+// fetched afresh. A checkout made by calctl holds nothing of the user's
+// (checkClean refused local changes and untracked files in it); a
+// directory that is not a submodule checkout but holds files is refused,
+// never emptied.
 func (c *cloner) resetModule(m *module) error {
 	if err := os.RemoveAll(filepath.Join(c.tmp, ".git", "modules", filepath.FromSlash(m.name))); err != nil {
 		return err
 	}
 	dir := filepath.Join(c.tmp, filepath.FromSlash(m.path))
-	if err := os.RemoveAll(dir); err != nil {
+	if _, isCheckout, err := submoduleIndex(c.tmp, dir); err != nil {
 		return err
+	} else if isCheckout {
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	} else if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, m.path+"/"+e.Name())
+		}
+		return fmt.Errorf("%w: %s holds files but is not a checkout of submodule %s; move them away, then run again", ErrDirty, dirtyList(names), m.name)
 	}
 	return os.MkdirAll(dir, 0o755)
 }

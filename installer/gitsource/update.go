@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/redact"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 )
 
 // stateFile, inside .git, records what the last Clone or Update produced,
@@ -45,7 +45,12 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.PlainOpen(dir)
+	if st, err := os.Stat(filepath.Join(dir, ".git")); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a git checkout made by calctl (no .git directory)", ErrDestination, dir)
+	}
+	store := openStore(filepath.Join(dir, ".git"))
+	defer store.Close()
+	repo, err := git.Open(store, osfs.New(dir))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not a git checkout: %v", ErrDestination, dir, err)
 	}
@@ -66,6 +71,7 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: %s was cloned from %s, not %s; clone into a new directory instead", ErrDestination, dir, origin, c.url)
 	}
 	c.tmp, c.repo, c.updating = dir, repo, true
+	defer c.close()
 	if err := c.checkClean(); err != nil {
 		return nil, err
 	}
@@ -94,44 +100,55 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 		res.Notes = []string{"already at " + short(res.Commit) + "; nothing changed"}
 		return &res, nil
 	}
-	if err := c.moveTo(tg); err != nil {
-		return nil, err
-	}
+	c.target = &tg
 	if err := c.populate(ctx); err != nil {
 		return nil, err
 	}
 	return c.res, nil
 }
 
-// checkClean refuses a checkout whose tracked files have local changes.
+// checkClean refuses a checkout with local work that moving it could
+// lose: changes to the parent's tracked files, and, in every submodule
+// that has a checkout (whatever the mode now asked), changes to its tracked
+// files and files it does not track. Untracked files of the parent are
+// kept by the move (a new file in their way is refused when written).
 func (c *cloner) checkClean() error {
-	w, err := c.repo.Worktree()
+	idx, err := c.repo.Storer.Index()
 	if err != nil {
 		return err
 	}
-	st, err := w.Status()
+	changed, err := localChanges(c.tmp, idx, false)
 	if err != nil {
 		return err
 	}
-	var changed []string
-	for p, s := range st {
-		if s.Staging == git.Untracked && s.Worktree == git.Untracked {
+	for _, e := range idx.Entries {
+		if e.Mode != filemode.Submodule {
 			continue
 		}
-		if s.Staging != git.Unmodified || s.Worktree != git.Unmodified {
-			changed = append(changed, p)
+		if err := checkRepoPath(e.Name); err != nil {
+			continue // never written by calctl; nothing of it to lose
+		}
+		sub := filepath.Join(c.tmp, filepath.FromSlash(e.Name))
+		sidx, ok, err := submoduleIndex(c.tmp, sub)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		sc, err := localChanges(sub, sidx, true)
+		if err != nil {
+			return err
+		}
+		for _, p := range sc {
+			changed = append(changed, e.Name+"/"+p)
 		}
 	}
 	if len(changed) == 0 {
 		return nil
 	}
-	sort.Strings(changed)
-	more := ""
-	if len(changed) > 5 {
-		more = fmt.Sprintf(" and %d more", len(changed)-5)
-		changed = changed[:5]
-	}
-	return fmt.Errorf("%w in %s: %s%s. Commit or stash them (git -C %s stash), then run again", ErrDirty, c.tmp, strings.Join(changed, ", "), more, c.tmp)
+	return fmt.Errorf("%w in %s: %s. calctl discards nothing: commit, stash (git stash -u; inside the submodule for its files) or remove them, then run again",
+		ErrDirty, c.tmp, dirtyList(changed))
 }
 
 // fetchTarget fetches the target ref or commit into the existing repository.
@@ -140,8 +157,8 @@ func (c *cloner) fetchTarget(ctx context.Context, tg target) error {
 	if err != nil {
 		return err
 	}
-	prog := newProgressWriter(c.report)
-	defer prog.Close()
+	prog, flush := c.sidebandProgress()
+	defer flush()
 	fo := &git.FetchOptions{RemoteName: "origin", Auth: auth, Depth: c.o.Depth, Progress: prog, Tags: git.NoTags, Force: true}
 	switch {
 	case tg.ref.IsBranch():

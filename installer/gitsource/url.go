@@ -30,7 +30,7 @@ func resolveURL(parent, sub string) (string, error) {
 			return "", err
 		}
 		if ups > strings.Count(strings.Trim(u.Path, "/"), "/")+1 {
-			return "", fmt.Errorf("relative URL %q climbs above %s", sub, parent)
+			return "", fmt.Errorf("relative URL %q climbs above %s", redactURL(sub), redactURL(parent))
 		}
 		u.Path = path.Join(u.Path, sub)
 		return u.String(), nil
@@ -46,12 +46,12 @@ func resolveURL(parent, sub string) (string, error) {
 		i := strings.Index(parent, ":")
 		host, p := parent[:i], parent[i+1:]
 		if ups > strings.Count(strings.Trim(p, "/"), "/")+1 {
-			return "", fmt.Errorf("relative URL %q climbs above %s", sub, parent)
+			return "", fmt.Errorf("relative URL %q climbs above %s", redactURL(sub), redactURL(parent))
 		}
 		return host + ":" + strings.TrimPrefix(path.Join(p, sub), "/"), nil
 	case kindLocal:
 		p := strings.TrimPrefix(parent, "file://")
 		return filepath.Join(p, filepath.FromSlash(sub)), nil
 	}
-	return "", fmt.Errorf("cannot resolve relative URL %q against %s", sub, parent)
+	return "", fmt.Errorf("cannot resolve relative URL %q against %s", redactURL(sub), redactURL(parent))
 }

@@ -31,12 +31,13 @@ type cloneOptions struct {
 	MaxFiles  int
 	MaxBytes  int64
 	TokenUser string
+	Update    bool
 }
 
 func newCloneCmd(f *Factory) *cobra.Command {
 	opts := &cloneOptions{IO: f.IO, Getenv: f.Getenv}
 	cmd := &cobra.Command{
-		Use:   "clone URL DIR",
+		Use:   "clone URL DIR | clone --update [URL] DIR",
 		Short: "Clone Cal.com with its submodules resolved, flattened or skipped",
 		Long: `Clone a Cal.com repository (or a fork) into DIR without a recursive clone, then
 handle each git submodule on its own, with its own credentials:
@@ -54,18 +55,31 @@ into errors.
 
 Credentials: an HTTPS token from CALCTL_GIT_TOKEN (or GITHUB_TOKEN), sent only
 to the parent repository's host, or --ssh-key for ssh URLs (passphrase from
-CALCTL_SSH_KEY_PASSPHRASE). Credentials are never written to disk.`,
+CALCTL_SSH_KEY_PASSPHRASE). Credentials are never written to disk.
+
+--update brings a checkout made by calctl clone (or calctl install) to --ref:
+it fetches only what is missing (keeping --depth), moves to the new commit
+and handles the submodules again. Local changes, in the checkout or in any of
+its resolved submodules, are refused and named; nothing is discarded.`,
 		Example: `  calctl clone https://github.com/calcom/cal.com.git /opt/calcom/src --depth 1
   CALCTL_GIT_TOKEN=... calctl clone https://github.com/calcom/cal.com.git src --submodules flatten --require-submodule apps/api
-  calctl clone git@github.com:acme/cal.com.git src --ssh-key ~/.ssh/deploy -o json`,
+  calctl clone git@github.com:acme/cal.com.git src --ssh-key ~/.ssh/deploy -o json
+  calctl clone --update /opt/calcom/src --ref v4.0.1 --depth 1`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.Update && len(args) == 1 {
+				return nil
+			}
 			if len(args) != 2 {
 				return usageErrorf("clone needs a repository URL and a destination directory (see 'calctl clone --help')")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.URL, opts.Dir = args[0], args[1]
+			if len(args) == 1 {
+				opts.Dir = args[0]
+			} else {
+				opts.URL, opts.Dir = args[0], args[1]
+			}
 			return runClone(cmd.Context(), opts)
 		},
 	}
@@ -76,6 +90,7 @@ CALCTL_SSH_KEY_PASSPHRASE). Credentials are never written to disk.`,
 	fl.StringArrayVar(&opts.Require, "require-submodule", nil, "fail unless this submodule path is reachable (repeatable)")
 	fl.BoolVar(&opts.Strict, "strict", false, "fail instead of skipping any unreachable submodule")
 	fl.StringVar(&opts.SSHKey, "ssh-key", "", "private key for ssh URLs")
+	fl.BoolVar(&opts.Update, "update", false, "DIR is a checkout made by calctl: fetch --ref into it and move to it")
 	fl.StringVar(&opts.TokenUser, "token-user", "", "basic-auth user sent with the token (default x-access-token)")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "print no progress")
 	outputFlag(cmd, &opts.Output, "text", textOrJSON)
@@ -100,17 +115,28 @@ func runClone(ctx context.Context, opts *cloneOptions) error {
 		return usageError{err}
 	}
 	prog := newProgressPrinter(opts.IO.Err, opts.IO.IsTerminal && !opts.Quiet, opts.Quiet)
-	res, err := gitsource.Clone(ctx, gitsource.Options{
+	var report func(gitsource.Progress)
+	if !opts.Quiet {
+		report = prog.report
+	}
+	run := gitsource.Clone
+	if opts.Update {
+		run = gitsource.Update
+	}
+	res, err := run(ctx, gitsource.Options{
 		URL: opts.URL, Dir: opts.Dir, Ref: opts.Ref, Depth: opts.Depth, Submodules: mode,
 		Require: opts.Require, Strict: opts.Strict,
 		Token: gitToken(opts.Getenv), TokenUser: opts.TokenUser,
 		SSHKeyPath: opts.SSHKey, SSHKeyPassphrase: secret.Secret(opts.Getenv("CALCTL_SSH_KEY_PASSPHRASE")),
 		Limits:   gitsource.Limits{MaxFiles: opts.MaxFiles, MaxBytes: opts.MaxBytes},
-		Progress: prog.report,
+		Progress: report,
 	})
 	prog.finish()
 	res = redactResult(res)
 	if err != nil {
+		if ctx.Err() != nil && opts.Update {
+			return fmt.Errorf("%w: update of %s stopped", ctx.Err(), opts.Dir)
+		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%w: clone stopped; nothing was left at %s", ctx.Err(), opts.Dir)
 		}

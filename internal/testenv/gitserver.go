@@ -29,6 +29,7 @@ type GitServer struct {
 	mu       sync.Mutex
 	auth     map[string]Credential // repo name -> required credential
 	requests []string              // "METHOD path status"
+	served   int64                 // response body bytes written
 	srv      *http.Server
 	backend  string
 }
@@ -78,10 +79,21 @@ func (g *GitServer) Requests() []string {
 	return append([]string(nil), g.requests...)
 }
 
+// BytesServed returns the response body bytes sent so far (pack data,
+// ref advertisements and errors), so a benchmark can tell how much a fetch
+// transferred.
+func (g *GitServer) BytesServed() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.served
+}
+
 // ServeHTTP routes a request to git http-backend after checking auth.
 func (g *GitServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	status := g.serve(w, r)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	status := g.serve(rec, r)
 	g.mu.Lock()
+	g.served += rec.bytes
 	g.requests = append(g.requests, fmt.Sprintf("%s %s %d", r.Method, r.URL.Path, status))
 	g.mu.Unlock()
 }
@@ -119,7 +131,6 @@ func (g *GitServer) serve(w http.ResponseWriter, r *http.Request) int {
 		http.NotFound(w, r)
 		return http.StatusNotFound
 	}
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	h := &cgi.Handler{
 		Path: g.backend,
 		Dir:  g.Root,
@@ -130,13 +141,20 @@ func (g *GitServer) serve(w http.ResponseWriter, r *http.Request) int {
 		},
 		InheritEnv: []string{"PATH", "HOME"},
 	}
-	h.ServeHTTP(rec, r)
-	return rec.status
+	h.ServeHTTP(w, r)
+	return w.(*statusRecorder).status
 }
 
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
