@@ -166,6 +166,7 @@ reports booking usage for the Infrastructure Plan.`,
 		newInstallCmd(f), newRenderCmd(f),
 		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
+		newBackupCmd(f), newRestoreCmd(f),
 	)
 	return root
 }
