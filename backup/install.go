@@ -192,7 +192,13 @@ func (in *Install) Target(ctx context.Context) (*Target, error) {
 		}
 		tools := pgtool.FromConfig(cfg, "disable", "")
 		tools.Host, tools.Port = "127.0.0.1", 5432
-		cfg.Host, cfg.Port, cfg.Fallbacks = ip, 5432, nil
+		// the URL names the compose service; calctl on the host reaches the
+		// container's bridge address instead (as check's collector does),
+		// with the URL's TLS preference (its fallbacks keep sslmode=prefer)
+		cfg.Host, cfg.Port = ip, 5432
+		for _, fb := range cfg.Fallbacks {
+			fb.Host, fb.Port = ip, 5432
+		}
 		return &Target{Runner: pgtool.Exec{Docker: in.Docker, Container: in.DB.ID, Name: in.dbName()}, Tools: tools, Conn: cfg}, nil
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)

@@ -35,8 +35,9 @@ type RestoreOptions struct {
 	Confirm func(question string) bool
 	// Yes answers every question yes (--yes).
 	Yes bool
-	// Say receives progress lines (stderr).
-	Say func(format string, a ...any)
+	// Say receives progress lines (a terminal only); Note the lines an
+	// operator must always see (which secrets differ, warnings).
+	Say, Note func(format string, a ...any)
 	// HealthTimeout bounds the wait for the app after the start.
 	HealthTimeout time.Duration
 }
@@ -194,9 +195,12 @@ var ErrDeclined = errors.New("restore declined; nothing was changed")
 // external one in a single transaction), runs the migration guard, writes
 // the secrets, starts the app and waits for it.
 func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (res *RestoreResult, err error) {
-	say := o.Say
+	say, note := o.Say, o.Note
 	if say == nil {
 		say = func(string, ...any) {}
+	}
+	if note == nil {
+		note = say
 	}
 	start := time.Now()
 	abs, _ := filepath.Abs(path)
@@ -235,11 +239,11 @@ func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (r
 		return o.Confirm != nil && o.Confirm(q)
 	}
 	if len(changes) == 0 {
-		say("secrets: the backup's equal this install's")
+		note("secrets: the backup's equal this install's")
 	} else {
-		say("secrets that differ (values masked as SHA-256 fingerprints):")
+		note("secrets that differ (values masked as SHA-256 fingerprints):")
 		for _, c := range changes {
-			say("  %s", c)
+			note("  %s", c)
 		}
 	}
 	q := fmt.Sprintf("Replace database %q of %s with the backup of %s (%d tables)", m.Database.Name, in.Dir, m.CreatedAt.Format(time.RFC3339), len(m.Tables))
@@ -275,7 +279,7 @@ func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (r
 		return res, err
 	}
 	if err := MigrationGuard(ctx, t.Conn); err != nil {
-		say("warning: %v", err)
+		note("warning: %v", err)
 	}
 	for rel, b := range writes {
 		p := filepath.Join(in.Dir, rel)
@@ -301,7 +305,7 @@ func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (r
 			return res, err
 		}
 	} else {
-		say("the database and secrets are restored; restart the app (pm2 reload ecosystem.config.js --update-env)")
+		note("the database and secrets are restored; restart the app (pm2 reload ecosystem.config.js --update-env)")
 	}
 	return res, nil
 }
@@ -390,7 +394,7 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 		return fmt.Errorf("swap: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "DROP DATABASE "+id(old)+" WITH (FORCE)"); err != nil {
-		say("warning: the previous database is kept as %s: %v", old, err)
+		say("warning: the previous database is kept as %s: %v", old, err) // progress-only: the swap succeeded
 	}
 	return nil
 }

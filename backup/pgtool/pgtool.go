@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -119,6 +120,8 @@ func (l Local) Run(ctx context.Context, argv, env []string, stdin io.Reader, std
 	var stderr tailBuffer
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
+	// the tool dies with calctl (a killed backup leaves no pg_dump behind)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	err := cmd.Run()
 	if err != nil {
 		if ctx.Err() != nil {

@@ -276,7 +276,10 @@ func runBackupVerify(ctx context.Context, o *backupVerifyOptions, file string) e
 	if err != nil {
 		return err
 	}
-	vo := backup.VerifyOptions{Identities: ids, Say: func(format string, a ...any) { fmt.Fprintf(o.IO.Err, "verify: "+format+"\n", a...) }}
+	vo := backup.VerifyOptions{Identities: ids}
+	if o.IO.IsTerminal {
+		vo.Say = func(format string, a ...any) { fmt.Fprintf(o.IO.Err, "verify: "+format+"\n", a...) }
+	}
 	if o.Scratch != "auto" {
 		vo.Scratch = o.Scratch
 	}
@@ -370,7 +373,11 @@ func runRestore(ctx context.Context, o *restoreOptions, file string) error {
 	}
 	defer in.Close()
 	ro := backup.RestoreOptions{Identities: ids, Yes: o.Yes,
-		Say: func(format string, a ...any) { fmt.Fprintf(o.IO.Err, "restore: "+format+"\n", a...) }}
+		Say:  func(string, ...any) {},
+		Note: func(format string, a ...any) { fmt.Fprintf(o.IO.Err, "restore: "+format+"\n", a...) }}
+	if o.IO.IsTerminal {
+		ro.Say = ro.Note
+	}
 	if o.IO.IsTerminal && o.IO.In != nil {
 		rd := bufio.NewReader(o.IO.In)
 		ro.Confirm = func(q string) bool {
@@ -390,6 +397,12 @@ func runRestore(ctx context.Context, o *restoreOptions, file string) error {
 	if o.Output == "json" {
 		return writeJSON(o.IO.Out, res)
 	}
-	fmt.Fprintf(o.IO.Out, "restored %s into %s: %d tables, %d rows; %d secret(s) replaced\n", file, in.Dir, len(res.Manifest.Tables), sumRows(res.Manifest), len(res.Secrets))
+	replaced := 0
+	for _, c := range res.Secrets {
+		if c.Change != "only here" {
+			replaced++
+		}
+	}
+	fmt.Fprintf(o.IO.Out, "restored %s into %s: %d tables, %d rows; %d secret(s) replaced\n", file, in.Dir, len(res.Manifest.Tables), sumRows(res.Manifest), replaced)
 	return nil
 }

@@ -29,20 +29,40 @@ var calcomSchema = []string{
 		"startTime" timestamp(3) NOT NULL, "endTime" timestamp(3) NOT NULL, "createdAt" timestamp(3) DEFAULT now(),
 		status "BookingStatus" DEFAULT 'accepted', responses jsonb, "scheduledJobs" text[], blob bytea)`,
 	`CREATE INDEX "Booking_status_idx" ON "Booking"(status)`,
-	`CREATE TABLE "_prisma_migrations" (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz,
+	`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz,
 		migration_name varchar(255) NOT NULL, logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count int NOT NULL DEFAULT 0)`,
 }
 
-func seedCalcom(t testing.TB, pg *testenv.Postgres, db, role string, users, bookings int) {
-	t.Helper()
-	pg.Exec(t, db, append([]string{"SET ROLE " + role}, calcomSchema...)...)
-	pg.Exec(t, db, "SET ROLE "+role,
+func seedStatements(users, bookings int) []string {
+	return append(append([]string{}, calcomSchema...),
 		fmt.Sprintf(`INSERT INTO users(email, metadata) SELECT 'u'||g||'@example.com', jsonb_build_object('n', g) FROM generate_series(1,%d) g`, users),
 		fmt.Sprintf(`INSERT INTO "Booking"(uid, "userId", "startTime", "endTime", status, responses, "scheduledJobs", blob)
 			SELECT md5(g::text), 1 + g %% %d, timestamp '2026-01-01' + g * interval '1 hour', timestamp '2026-01-01' + g * interval '90 minutes',
 			(enum_range(NULL::"BookingStatus"))[1 + g %% 5], jsonb_build_object('name', 'Ä ö '||g, 'q', 'x"y'), ARRAY['a'||g, 'b'], decode(md5(g::text), 'hex')
 			FROM generate_series(1,%d) g`, users, bookings),
-		`INSERT INTO "_prisma_migrations"(id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('1', 'abc', now(), '20210101000000_init', 1)`)
+		`INSERT INTO "_prisma_migrations"(id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('calctl-test-1', 'abc', now(), '20210101000000_init', 1) ON CONFLICT DO NOTHING`)
+}
+
+func seedCalcom(t testing.TB, pg *testenv.Postgres, db, role string, users, bookings int) {
+	t.Helper()
+	pg.Exec(t, db, append([]string{"SET ROLE " + role}, seedStatements(users, bookings)...)...)
+}
+
+// pgSeed writes the stand-in schema and rows through url.
+func pgSeed(t testing.TB, url string, users, bookings int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range seedStatements(users, bookings) {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
 
 // tableSums returns, per table, its row count and an md5 over its rows in
