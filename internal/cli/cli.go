@@ -166,7 +166,7 @@ reports booking usage for the Infrastructure Plan.`,
 		newInstallCmd(f), newRenderCmd(f),
 		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
-		newBackupCmd(f), newRestoreCmd(f),
+		newBackupCmd(f), newRestoreCmd(f), newUpgradeCmd(f),
 	)
 	return root
 }
