@@ -224,7 +224,7 @@ const (
 var (
 	// ageRecipient is an age X25519 public key: "age1" and 58 Bech32
 	// characters (https://age-encryption.org/v1).
-	ageRecipient = regexp.MustCompile(`^age1[02-9ac-hj-np-z]{58}$`)
+	ageRecipient   = regexp.MustCompile(`^age1[02-9ac-hj-np-z]{58}$`)
 	Targets        = []string{TargetCompose, TargetPM2, TargetKubernetes}
 	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
 	Proxies        = []string{ProxyCaddy, ProxyNone}
