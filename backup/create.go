@@ -206,10 +206,7 @@ func Create(ctx context.Context, in *Install, o CreateOptions) (res *Result, err
 	}
 	_ = tx.Rollback(ctx)
 	res.Manifest = m
-	res.Size, res.SHA256, err = fileSum(res.File)
-	if err != nil {
-		return nil, err
-	}
+	res.Size, res.SHA256 = w.FileSum()
 	res.Seconds = now().Sub(start).Seconds()
 	if o.Retain > 0 {
 		res.Pruned, err = Prune(out, fileTag(in), o.Retain)

@@ -275,7 +275,7 @@ func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (r
 			}
 		}
 	}()
-	if err := restoreDB(ctx, in, t, path, o.Identities, m, say); err != nil {
+	if err := restoreDB(ctx, in, t, path, o.Identities, m, say, note); err != nil {
 		return res, err
 	}
 	if err := MigrationGuard(ctx, t.Conn); err != nil {
@@ -310,7 +310,7 @@ func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (r
 	return res, nil
 }
 
-func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []age.Identity, m *archive.Manifest, say func(string, ...any)) error {
+func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []age.Identity, m *archive.Manifest, say, note func(string, ...any)) error {
 	stream := func(p pgtool.Params, clean bool) error {
 		_, err := archive.Read(path, ids, func(name string, body io.Reader) error {
 			if name != archive.DumpName {
@@ -323,7 +323,7 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 		})
 		return err
 	}
-	countsMatch := func(db string) error {
+	countsMatch := func(db string, extraOK bool) error {
 		cfg := t.Conn.Copy()
 		cfg.Database = db
 		conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -335,8 +335,14 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 		if err != nil {
 			return err
 		}
-		if mm := CompareCounts(m.Tables, got); len(mm) > 0 {
-			return fmt.Errorf("restored row counts differ from the manifest: %s", strings.Join(mm, ", "))
+		diff, extra := compareCounts(m.Tables, got)
+		if !extraOK {
+			diff = append(diff, extra...)
+		} else if len(extra) > 0 {
+			note("warning: tables that are not in the backup were left as they are: %s (a newer migration's?)", strings.Join(extra, ", "))
+		}
+		if len(diff) > 0 {
+			return fmt.Errorf("restored row counts differ from the manifest: %s", strings.Join(diff, ", "))
 		}
 		return nil
 	}
@@ -348,7 +354,7 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 		if err := stream(t.Tools, true); err != nil {
 			return err
 		}
-		return countsMatch(target)
+		return countsMatch(target, true)
 	}
 	// The bundled server: restore into a new database and swap it in only
 	// when complete and counted; the old one stays until then.
@@ -376,7 +382,7 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+id(tmp)+" WITH (FORCE)")
 		return err
 	}
-	if err := countsMatch(tmp); err != nil {
+	if err := countsMatch(tmp, false); err != nil {
 		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+id(tmp)+" WITH (FORCE)")
 		return err
 	}

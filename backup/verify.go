@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -141,25 +142,32 @@ func Verify(ctx context.Context, path string, o VerifyOptions) (res *VerifyResul
 // CompareCounts lists the tables whose counts differ (or that one side
 // lacks), as "table: want N, got M".
 func CompareCounts(want []archive.TableCount, got []pgtool.Table) []string {
+	diff, extra := compareCounts(want, got)
+	return append(diff, extra...)
+}
+
+// compareCounts splits the differences: tables of the manifest that are
+// missing or differ, and tables the manifest does not know.
+func compareCounts(want []archive.TableCount, got []pgtool.Table) (diff, extra []string) {
 	g := map[string]int64{}
 	for _, t := range got {
 		g[t.Name] = t.Rows
 	}
-	var out []string
 	for _, t := range want {
 		n, ok := g[t.Table]
 		switch {
 		case !ok:
-			out = append(out, fmt.Sprintf("%s: want %d rows, table missing", t.Table, t.Rows))
+			diff = append(diff, fmt.Sprintf("%s: want %d rows, table missing", t.Table, t.Rows))
 		case n != t.Rows:
-			out = append(out, fmt.Sprintf("%s: want %d rows, got %d", t.Table, t.Rows, n))
+			diff = append(diff, fmt.Sprintf("%s: want %d rows, got %d", t.Table, t.Rows, n))
 		}
 		delete(g, t.Table)
 	}
 	for name, n := range g {
-		out = append(out, fmt.Sprintf("%s: not in the manifest, got %d rows", name, n))
+		extra = append(extra, fmt.Sprintf("%s (%d rows)", name, n))
 	}
-	return out
+	sort.Strings(extra)
+	return diff, extra
 }
 
 func startScratch(ctx context.Context, m *archive.Manifest, mode string) (*scratchdb.DB, error) {

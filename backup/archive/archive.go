@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -122,6 +123,8 @@ type Writer struct {
 	final, tmp string
 	f          *os.File
 	buf        *bufio.Writer
+	sum        hash.Hash
+	size       int64
 	enc        io.WriteCloser
 	tw         *tar.Writer
 	members    []Member
@@ -143,7 +146,9 @@ func Create(path string, recipients ...age.Recipient) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Writer{final: path, tmp: tmp, f: f, buf: bufio.NewWriterSize(f, 256<<10), names: map[string]bool{}}
+	w := &Writer{final: path, tmp: tmp, f: f, sum: sha256.New(), names: map[string]bool{}}
+	// the file's own SHA-256 is taken on the way out (no second read)
+	w.buf = bufio.NewWriterSize(io.MultiWriter(f, w.sum, sizeCounter{&w.size}), 256<<10)
 	w.enc, err = age.Encrypt(w.buf, recipients...)
 	if err != nil {
 		w.Abort()
@@ -152,6 +157,14 @@ func Create(path string, recipients ...age.Recipient) (*Writer, error) {
 	w.tw = tar.NewWriter(w.enc)
 	return w, nil
 }
+
+type sizeCounter struct{ n *int64 }
+
+func (c sizeCounter) Write(b []byte) (int, error) { *c.n += int64(len(b)); return len(b), nil }
+
+// FileSum returns the size and SHA-256 (hex) of the whole file; valid
+// after Commit.
+func (w *Writer) FileSum() (int64, string) { return w.size, hex.EncodeToString(w.sum.Sum(nil)) }
 
 // TempPath is the name the file has until Commit.
 func (w *Writer) TempPath() string { return w.tmp }

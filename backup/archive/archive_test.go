@@ -3,6 +3,8 @@ package archive
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -13,7 +15,7 @@ import (
 	"filippo.io/age"
 )
 
-func write(t *testing.T, path string, r age.Recipient, dump []byte) *Manifest {
+func write(t *testing.T, path string, r age.Recipient, dump []byte) *Writer {
 	t.Helper()
 	w, err := Create(path, r)
 	if err != nil {
@@ -29,7 +31,7 @@ func write(t *testing.T, path string, r age.Recipient, dump []byte) *Manifest {
 	if err := w.Commit(m); err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return w
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -54,13 +56,18 @@ func TestRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "b"+Suffix)
-			write(t, path, tt.r, tt.dump)
+			w := write(t, path, tt.r, tt.dump)
 			st, err := os.Stat(path)
 			if err != nil || st.Mode().Perm() != 0o600 {
 				t.Fatalf("stat %v %v", st, err)
 			}
 			if _, err := os.Stat(path + TempSuffix); !os.IsNotExist(err) {
 				t.Errorf("temp file left: %v", err)
+			}
+			b, _ := os.ReadFile(path)
+			sum := sha256.Sum256(b)
+			if n, h := w.FileSum(); n != int64(len(b)) || h != hex.EncodeToString(sum[:]) {
+				t.Errorf("FileSum %d %s, file %d %x", n, h, len(b), sum)
 			}
 			if ok, _ := Sniff(path); !ok {
 				t.Errorf("not sniffed as age")

@@ -219,6 +219,7 @@ func runUpgrade(ctx context.Context, o *upgradeOptions) (err error) {
 		failed = sf.Step
 	}
 	headline, _, _ := strings.Cut(runErr.Error(), "\n")
+	headline = strings.TrimSuffix(strings.TrimSuffix(headline, "; last output:"), " last output:")
 	if stepIndex(failed) == 0 && ctx.Err() == nil {
 		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("upgrade stopped at preflight of %s: %s; nothing was changed", o.Ref, headline)}
 	}
@@ -244,7 +245,7 @@ func runUpgrade(ctx context.Context, o *upgradeOptions) (err error) {
 		switched = webRunsOther(rctx, in.Docker, dir, oldImage)
 		if switched {
 			say("putting the previous image back")
-			if err := composeRecreate(rctx, dir, a.Start.Project); err != nil {
+			if err := composeRecreate(rctx, in.Docker, dir, a.Start.Project); err != nil {
 				problems = append(problems, "restart on the previous image: "+err.Error())
 			}
 		}
@@ -257,7 +258,16 @@ func runUpgrade(ctx context.Context, o *upgradeOptions) (err error) {
 			dbNote = "; migrations may have run and there is no backup (--no-backup)"
 		case o.RollbackDB:
 			say("restoring the database from %s (--rollback-db)", backupFile)
-			if _, err := backup.Restore(rctx, in, backupFile, backup.RestoreOptions{Identities: ids, Yes: true}); err != nil {
+			if err := func() error {
+				// the containers may have been recreated: find them again
+				in2, err := backup.OpenInstall(rctx, dir)
+				if err != nil {
+					return err
+				}
+				defer in2.Close()
+				_, err = backup.Restore(rctx, in2, backupFile, backup.RestoreOptions{Identities: ids, Yes: true})
+				return err
+			}(); err != nil {
 				problems = append(problems, "database restore: "+oneLineErr(err))
 			} else {
 				dbNote = "; database restored from " + backupFile
@@ -315,12 +325,26 @@ func webRunsOther(ctx context.Context, cli *client.Client, dir, id string) bool 
 	return len(cs) == 0
 }
 
-func composeRecreate(ctx context.Context, dir, project string) error {
+// composeRecreate recreates the app's containers (not the database's) on
+// the images their tags name now.
+func composeRecreate(ctx context.Context, cli *client.Client, dir, project string) error {
 	c, err := preflight.DetectCompose(ctx)
 	if err != nil {
 		return err
 	}
-	args := append(append([]string{}, c.Command[1:]...), "-p", project, "-f", filepath.Join(dir, "docker-compose.yml"), "up", "-d", "--force-recreate", "--no-build")
+	f := filters.NewArgs(filters.Arg("label", "com.docker.compose.project.working_dir="+dir))
+	cs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return err
+	}
+	var services []string
+	for _, ct := range cs {
+		if s := ct.Labels["com.docker.compose.service"]; s != "" && s != backup.BundledService {
+			services = append(services, s)
+		}
+	}
+	args := append(append([]string{}, c.Command[1:]...), "-p", project, "-f", filepath.Join(dir, "docker-compose.yml"), "up", "-d", "--force-recreate", "--no-build", "--no-deps")
+	args = append(args, services...)
 	cmd := exec.CommandContext(ctx, c.Command[0], args...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()

@@ -23,13 +23,18 @@ import (
 	"github.com/calctl/calctl/internal/testenv"
 )
 
-// publishUpgradeFixture publishes the stand-in monorepo with three
+// publishUpgradeFixture publishes the stand-in monorepo with four
 // branches: main (the installed version), v2 (a new version: its image
-// carries CALCOM_FIXTURE_VERSION=2) and broken (its image does not build).
+// carries CALCOM_FIXTURE_VERSION=2), broken (its image does not build) and
+// badmigrate (after v2: version 3, whose migration fails halfway).
 func publishUpgradeFixture(t testing.TB) string {
 	t.Helper()
 	web := testenv.BuildStaticBinary(t, filepath.Join(fixtureDir, "web"), t.TempDir(), "web")
 	b, err := os.ReadFile(web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fm, err := os.ReadFile(testenv.BuildStaticBinary(t, filepath.Join("testdata", "failmigrate"), t.TempDir(), "failmigrate"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +57,11 @@ func publishUpgradeFixture(t testing.TB) string {
 	testenv.Git(t, r.Dir, "checkout", "-q", "-b", "broken", "main")
 	r.Write(map[string]string{"docker/Dockerfile": strings.Replace(dockerfile, "COPY bin/web /web\n", "COPY bin/web /web\nCOPY bin/missing-in-this-version /missing\n", 1)})
 	r.Commit("broken build")
+	testenv.Git(t, r.Dir, "checkout", "-q", "-b", "badmigrate", "v2")
+	r.Write(map[string]string{"bin/failmigrate": string(fm),
+		"docker/Dockerfile": strings.Replace(strings.Replace(dockerfile, "COPY bin/web /web\n", "COPY bin/web /web-app\nCOPY bin/failmigrate /web\n", 1), "EXPOSE 3000\n", "EXPOSE 3000\nENV CALCOM_FIXTURE_VERSION=3\n", 1)})
+	os.Chmod(filepath.Join(r.Dir, "bin", "failmigrate"), 0o755)
+	r.Commit("v3 with a failing migration")
 	testenv.Git(t, r.Dir, "checkout", "-q", "main")
 	return r.Publish(srv, "calcom/cal.com.git")
 }
@@ -105,7 +115,9 @@ func getApp(t testing.TB, port int) (int, string) {
 // TestUpgradeEndToEnd: a real compose install (stand-in images) upgraded
 // to a ref whose image does not build — the old version keeps serving and
 // nothing changed — then to a good ref: the new image runs, the secrets
-// are byte-identical, the data is kept, and the history records both.
+// are byte-identical, the data is kept; then to a release whose migration
+// fails halfway: the previous image is back and the database equal to
+// before (--rollback-db). The history records every attempt.
 func TestUpgradeEndToEnd(t *testing.T) {
 	testenv.Slow(t, "a compose install, a backup drill and two upgrades")
 	cli := testenv.RequireDocker(t)
@@ -187,6 +199,25 @@ func TestUpgradeEndToEnd(t *testing.T) {
 			t.Errorf("table %s changed: %s -> %s", tb, sum, got[tb])
 		}
 	}
+
+	// a release whose migration fails halfway, after the switch: the
+	// previous image comes back and --rollback-db restores the database
+	dataV2 := tableSums(t, ctx, bundledURL(t, cli, dir))
+	code, _, stderr = runCLI(t, env, "upgrade", "--dir", dir, "--answers", ans, "--ref", "badmigrate", "--rollback-db")
+	t.Logf("failing migration:\n%s", stderr)
+	if code == 0 || !strings.Contains(stderr, "failed at migrate") || !strings.Contains(stderr, "database restored") {
+		t.Errorf("upgrade with a failing migration: exit %d", code)
+	}
+	if e := containerEnv(t, cli, dir, "web"); e["CALCOM_FIXTURE_VERSION"] != "2" {
+		t.Errorf("the previous image (v2) is not back: version %q", e["CALCOM_FIXTURE_VERSION"])
+	}
+	if got := tableSums(t, ctx, bundledURL(t, cli, dir)); fmt.Sprint(got) != fmt.Sprint(dataV2) {
+		t.Errorf("the database is not as before the failed migration:\nwant %v\ngot  %v", dataV2, got)
+	}
+	if st, body := getApp(t, port); st != 200 {
+		t.Errorf("after the rollback the app answers %d %q", st, body)
+	}
+
 	ev, _ := history.Read(dir)
 	var ups []string
 	for _, e := range ev {
@@ -194,7 +225,7 @@ func TestUpgradeEndToEnd(t *testing.T) {
 			ups = append(ups, e.Result+" "+e.To)
 		}
 	}
-	if len(ups) != 3 || !strings.HasPrefix(ups[1], "failed broken") || !strings.HasPrefix(ups[2], "ok v2") {
+	if len(ups) != 4 || !strings.HasPrefix(ups[1], "failed broken") || !strings.HasPrefix(ups[2], "ok v2") || !strings.HasPrefix(ups[3], "failed badmigrate") {
 		t.Errorf("upgrade history %q", ups)
 	}
 	if _, ok := history.Last(ev, history.KindVerify, history.ResultOK); !ok {
