@@ -220,9 +220,9 @@ type EnvFacts struct {
 
 // PortBinding is a published port.
 type PortBinding struct {
-	// HostIP is the host address the port is published on: "" or 0.0.0.0
-	// for every interface, "unpublished" for a compose port with no host
-	// port (container-only).
+	// HostIP is the host address the port is published on: "", 0.0.0.0
+	// or :: for every interface, "unpublished" for a compose port with no
+	// host port (container-only).
 	HostIP string `json:"host_ip"`
 	// HostPort is the published host port or range; "" when unpublished.
 	HostPort string `json:"host_port"`
@@ -255,8 +255,8 @@ type ComposeFacts struct {
 type ComposeService struct {
 	// Name is the service's key under services:.
 	Name string `json:"name"`
-	// Line is the line of that key in the compose file (0: not found in
-	// the YAML, e.g. a service brought in by extends).
+	// Line is the line of that key in the compose file (0 when the key is
+	// not in this file's YAML).
 	Line int `json:"line"`
 	// Image is the image: reference after interpolation; "" for a
 	// build-only service.
@@ -309,7 +309,7 @@ type ComposeService struct {
 	// "no-new-privileges:true", "seccomp=unconfined").
 	SecurityOpt []string `json:"security_opt,omitempty"`
 	// NetworkMode is network_mode: ("host", "service:x", ...); "" when
-	// the service uses networks:.
+	// not set (the service joins its networks:).
 	NetworkMode string `json:"network_mode,omitempty"`
 	// PID is pid: ("host" shares the host's process namespace); "" = own.
 	PID string `json:"pid,omitempty"`
@@ -378,9 +378,9 @@ type PGFacts struct {
 	// Local is true when Host is this machine (internal/localhost.IsLocal)
 	// or a container on its Docker network.
 	Local bool `json:"local"`
-	// AdminSession is true when a second, superuser session (--admin-
-	// database-url, or POSTGRES_USER/POSTGRES_PASSWORD of a bundled
-	// Postgres) read the restricted views.
+	// AdminSession is true when a second, superuser session read the
+	// restricted views (--admin-database-url or CALCTL_ADMIN_DATABASE_URL,
+	// or POSTGRES_USER/POSTGRES_PASSWORD of a bundled Postgres).
 	AdminSession bool `json:"admin_session"`
 	// ServerVersion is current_setting('server_version'), e.g. "16.4".
 	ServerVersion string `json:"server_version"`
@@ -424,10 +424,10 @@ type PGFacts struct {
 	// LoginSuperusers are the roles with rolsuper and rolcanlogin.
 	LoginSuperusers []string `json:"login_superusers"`
 	// PublicCreate is true when PUBLIC may CREATE in schema public
-	// (the default before PostgreSQL 15).
+	// (the default before PostgreSQL 15; PostgreSQL 15 release notes).
 	PublicCreate bool `json:"public_schema_create"`
 	// PublicConnectDBs holds the current database when PUBLIC has CONNECT
-	// on it (the default); empty otherwise.
+	// on it (the default: PostgreSQL docs, "Privileges"); empty otherwise.
 	PublicConnectDBs []string `json:"public_connect_dbs,omitempty"`
 	// Extensions are the installed extensions (pg_extension.extname).
 	Extensions []string `json:"extensions,omitempty"`
@@ -620,7 +620,8 @@ type Container struct {
 	RestartCount int `json:"restart_count"`
 	// Privileged is HostConfig.Privileged.
 	Privileged bool `json:"privileged"`
-	// User is Config.User ("" runs as the image's user, often root).
+	// User is Config.User: the image's USER unless the container
+	// overrides it; "" means root.
 	User string `json:"user"`
 	// ProcessUsers are the distinct UID/USER column values of `docker
 	// top` for a running container; nil when not running.
@@ -685,8 +686,7 @@ type NetFacts struct {
 	HTTP *HTTPProbe `json:"http,omitempty"`
 	// HTTPS is the request to URL itself; nil for an http:// URL.
 	HTTPS *HTTPProbe `json:"https,omitempty"`
-	// Cookies are the Set-Cookie headers of GET <URL>/api/auth/csrf
-	// (NextAuth's CSRF cookie).
+	// Cookies are the Set-Cookie headers of GET <URL>/api/auth/csrf.
 	Cookies []Cookie `json:"cookies,omitempty"`
 	// CookiesError is why that request failed; "" when it answered.
 	CookiesError string          `json:"cookies_error,omitempty"`
@@ -734,7 +734,7 @@ type HTTPProbe struct {
 
 // Cookie is a Set-Cookie header's attributes (never the value).
 type Cookie struct {
-	// Name is the cookie's name (e.g. "__Host-next-auth.csrf-token").
+	// Name is the cookie's name as set, prefix included.
 	Name string `json:"name"`
 	// Secure is the Secure attribute.
 	Secure bool `json:"secure"`
@@ -804,7 +804,8 @@ type HostFacts struct {
 	// DockerSockGID is the socket's group ID.
 	DockerSockGID int `json:"docker_sock_gid,omitempty"`
 	// DockerGroupMembers are the members of group docker in /etc/group
-	// (root-equivalent users).
+	// (Docker docs, "Linux post-installation steps": the group grants
+	// root-level privileges).
 	DockerGroupMembers []string `json:"docker_group_members,omitempty"`
 	BackupJobs         []string `json:"backup_jobs,omitempty"` // cron/systemd lines naming a backup tool
 	// AuditRules are the audit (auditd) watch rules on the host, from

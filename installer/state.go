@@ -19,7 +19,7 @@ import (
 // File is one file the render step produced, relative to install_dir.
 type File struct {
 	// Path is relative to install_dir, slash-separated (".env",
-	// "docker-compose.yml", "caddy/Caddyfile", ...).
+	// "docker-compose.yml", "Caddyfile", "agent/agent.yaml", ...).
 	Path string
 	// Data is the file's full content as it will be written.
 	Data []byte
@@ -38,10 +38,10 @@ type Secrets struct {
 	// random URL-safe base64 characters (NewEncryptionKey); a kept key of
 	// another length is warned about, never replaced.
 	EncryptionKey secret.Secret
-	// DatabasePassword is POSTGRES_PASSWORD of db.env (bundled database
-	// only, generated when absent; recovered from .env's DATABASE_URL when
-	// db.env was lost); empty for external/RDS, whose URL comes from
-	// database.url_env.
+	// DatabasePassword is POSTGRES_PASSWORD of db.env, kept byte for byte;
+	// for the bundled database it is recovered from .env's DATABASE_URL
+	// when db.env was lost, else generated. External/RDS installs
+	// normally leave it empty: their URL comes from database.url_env.
 	DatabasePassword secret.Secret
 	// CronAPIKey and CronSecret authenticate calls to Cal.com's cron routes
 	// (CRON_API_KEY, CRON_SECRET; calcom-facts.md §9 "Cron").

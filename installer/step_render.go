@@ -76,10 +76,10 @@ type Rendered struct {
 // Layout decides what runs: the API when the tree has it and a license key
 // is there, the cron runner when the tree schedules cron routes.
 type Layout struct {
-	// API is true when API v1 runs (the tree has it or api.enabled is
-	// true, and a license key is there); APIv2 is never set today (calctl
-	// does not run API v2, a note says so); Cron is true when the tree
-	// schedules cron routes.
+	// API is true when API v1 runs (the tree has it and api.enabled is
+	// not false, or api.enabled is true; and a license key is there).
+	// APIv2 is never set today: calctl does not run API v2, and a note
+	// says so. Cron is true when the tree schedules cron routes.
 	API, APIv2, Cron bool
 	// APIDir is API v1's directory relative to the checkout (default
 	// apps/api/v1).

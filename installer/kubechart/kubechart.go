@@ -64,8 +64,8 @@ type Config struct {
 	PullSecrets []string
 	// Web is the web Deployment (always enabled).
 	Web Workload
-	// API is the API v1 Deployment; Enabled when the tree has it (or
-	// api.enabled is true) and api.enabled is not false.
+	// API is the API v1 Deployment; Enabled when the tree has it and
+	// api.enabled is not false, or api.enabled is true.
 	API Workload
 	// APIDir is the API app's directory in the monorepo (apps/api/v1).
 	APIDir string

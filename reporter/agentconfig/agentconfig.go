@@ -43,7 +43,7 @@ type Config struct {
 	// deployment (letters, digits, '_', '-', '.'; required).
 	DeploymentID string
 	// Endpoint is endpoint: the billing base URL reports are POSTed to
-	// (+ /v1/usage-reports); "" when reports are only exported.
+	// (+ /v1/usage-reports); "" allows only --dry-run and --export.
 	Endpoint string
 	// TokenFile is token_file: the file holding the deployment's Bearer
 	// token (mode 0600 or stricter); "" reads TokenEnv instead.
