@@ -829,26 +829,14 @@ type Swap struct {
 
 // BackupFacts is backup evidence from files.
 type BackupFacts struct {
-	// Dir is --backup-dir; "" when only a contingency file was given.
-	Dir string `json:"dir,omitempty"`
-	// Files counts regular files (and restic repositories) under Dir, at
-	// most four directories deep.
-	Files int `json:"files"`
-	// Newest is the most recently modified of them; nil when none.
-	Newest *BackupFile `json:"newest,omitempty"`
-	// DirMode is Dir's permission bits.
-	DirMode uint32 `json:"dir_mode,omitempty"`
-	// RestoreTestedAt is last_restore_test (YYYY-MM-DD) of the
-	// contingency file; nil when it records none.
-	RestoreTestedAt *time.Time `json:"restore_tested_at,omitempty"`
-	// RestoreTestedBy is that file's by: (who ran the restore test).
-	RestoreTestedBy string `json:"restore_tested_by,omitempty"`
-	// ContingencyFile is the contingency.yaml read (--contingency,
-	// else contingency.yaml or .calctl/contingency.yaml in --dir).
-	ContingencyFile string `json:"contingency_file,omitempty"`
-	// Error is not set by the collector (its failures go to
-	// Sources[backup]); kept for bundles that carry it.
-	Error string `json:"error,omitempty"`
+	Dir             string      `json:"dir,omitempty"`               // --backup-dir; "" when only a contingency file was given
+	Files           int         `json:"files"`                       // regular files (and restic repositories) under Dir, at most four directories deep
+	Newest          *BackupFile `json:"newest,omitempty"`            // the most recently modified of them; nil when none
+	DirMode         uint32      `json:"dir_mode,omitempty"`          // Dir's permission bits
+	RestoreTestedAt *time.Time  `json:"restore_tested_at,omitempty"` // last_restore_test (YYYY-MM-DD) of the contingency file; nil when none
+	RestoreTestedBy string      `json:"restore_tested_by,omitempty"` // that file's by: (who ran the restore test)
+	ContingencyFile string      `json:"contingency_file,omitempty"`  // the contingency.yaml read (--contingency, else contingency.yaml or .calctl/contingency.yaml in --dir)
+	Error           string      `json:"error,omitempty"`
 }
 
 // BackupFile is the newest backup artifact.

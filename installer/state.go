@@ -31,17 +31,8 @@ type File struct {
 
 // Secrets are the secrets calctl generates once and keeps byte for byte.
 type Secrets struct {
-	// NextAuthSecret is NEXTAUTH_SECRET: kept from .env, else 32 random
-	// bytes base64 encoded (NewNextAuthSecret).
-	NextAuthSecret secret.Secret
-	// EncryptionKey is CALENDSO_ENCRYPTION_KEY: kept from .env, else 32
-	// random URL-safe base64 characters (NewEncryptionKey); a kept key of
-	// another length is warned about, never replaced.
-	EncryptionKey secret.Secret
-	// DatabasePassword is POSTGRES_PASSWORD of db.env, kept byte for byte;
-	// for the bundled database it is recovered from .env's DATABASE_URL
-	// when db.env was lost, else generated. External/RDS installs
-	// normally leave it empty: their URL comes from database.url_env.
+	NextAuthSecret   secret.Secret
+	EncryptionKey    secret.Secret
 	DatabasePassword secret.Secret
 	// CronAPIKey and CronSecret authenticate calls to Cal.com's cron routes
 	// (CRON_API_KEY, CRON_SECRET; calcom-facts.md §9 "Cron").
