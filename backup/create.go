@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -140,17 +141,10 @@ func Create(ctx context.Context, in *Install, o CreateOptions) (res *Result, err
 	if err != nil {
 		return nil, err
 	}
-	tables, err := pgtool.Counts(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
 	m := &archive.Manifest{Tool: "calctl " + buildinfo.Version, CreatedAt: now().UTC(), InstallDir: in.Dir, Project: in.Project,
 		Database: archive.DatabaseInfo{Mode: "external", Name: t.Tools.Database, ServerVersion: version, ServerMajor: major}}
 	if in.Bundled {
 		m.Database.Mode, m.Database.Image = "bundled", in.Image
-	}
-	for _, tc := range tables {
-		m.Tables = append(m.Tables, archive.TableCount{Table: tc.Name, Rows: tc.Rows})
 	}
 	m.CalcomVersion, m.Commit = sourceVersion(in.Dir)
 
@@ -171,6 +165,23 @@ func Create(ctx context.Context, in *Install, o CreateOptions) (res *Result, err
 		pw.CloseWithError(err)
 		dumpErr <- err
 	}()
+	// The row counts scan every table in the same snapshot while pg_dump
+	// reads it: they overlap instead of adding a pass before the dump.
+	type counted struct {
+		tables []pgtool.Table
+		err    error
+	}
+	countsDone := make(chan counted, 1)
+	var counting sync.WaitGroup
+	counting.Add(1)
+	go func() {
+		defer counting.Done()
+		ts, err := pgtool.Counts(dctx, tx)
+		countsDone <- counted{ts, err}
+	}()
+	// on every way out, the counts stop using the connection before the
+	// transaction is rolled back (the defers above run after this one)
+	defer func() { cancel(); counting.Wait() }()
 	var src io.Reader = pr
 	if o.Progress != nil {
 		src = &progressReader{r: pr, fn: o.Progress}
@@ -188,6 +199,13 @@ func Create(ctx context.Context, in *Install, o CreateOptions) (res *Result, err
 	}
 	if addErr != nil {
 		return nil, fmt.Errorf("write %s: %w", w.TempPath(), addErr)
+	}
+	c := <-countsDone
+	if c.err != nil {
+		return nil, fmt.Errorf("count rows: %w", c.err)
+	}
+	for _, tc := range c.tables {
+		m.Tables = append(m.Tables, archive.TableCount{Table: tc.Name, Rows: tc.Rows})
 	}
 	for _, rel := range Members {
 		b, err := os.ReadFile(filepath.Join(in.Dir, rel))
