@@ -53,6 +53,7 @@ type SecretChange struct {
 	Backup  string `json:"backup,omitempty"`
 }
 
+// String describes the change with fingerprints only.
 func (c SecretChange) String() string {
 	what := c.File
 	if c.Key != "" {
@@ -358,7 +359,7 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 	}
 	// The bundled server: restore into a new database and swap it in only
 	// when complete and counted; the old one stays until then.
-	admin := t.Conn.Copy()
+	admin := t.Admin.Copy()
 	admin.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, admin)
 	if err != nil {

@@ -83,6 +83,7 @@ type ToolError struct {
 	Stderr string
 }
 
+// Error is the tool, its exit code and the last lines of its stderr.
 func (e *ToolError) Error() string {
 	msg := strings.TrimSpace(e.Stderr)
 	if lines := strings.Split(msg, "\n"); len(lines) > 3 {

@@ -43,6 +43,8 @@ for MB in $SIZES; do
     -c "VACUUM ANALYZE"
   SIZE=$("$PGBIN/psql" -At -d bench -c "SELECT pg_database_size('bench')/1048576")
   rm -f "$work"/out/* 2>/dev/null; mkdir -p "$work/out"
+  # warm-up, not measured: both measured runs then read a warm cache
+  "$PGBIN/pg_dump" -Fc -d bench > /dev/null
   read -r bt bm < <(measure base bash -c "'$PGBIN/pg_dump' -Fc -d bench | /usr/bin/time -f '%M' -o '$work/age.rss' '$work/agepipe' -r $REC > '$work/base.age'")
   agerss=$(cat "$work/age.rss")
   read -r ct cm < <(measure calctl "$work/calctl" backup --dir "$work/install" --out "$work/out" --recipient "$REC")
