@@ -232,3 +232,45 @@ func TestUpgradeEndToEnd(t *testing.T) {
 		t.Errorf("no restore drill recorded before the upgrades")
 	}
 }
+
+// TestUpgradeRefuses: what upgrade refuses before touching anything, each
+// with one line saying what to do.
+func TestUpgradeRefuses(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "inst")
+	os.MkdirAll(dir, 0o700)
+	ans := func(name, body string) string {
+		p := filepath.Join(base, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		return p
+	}
+	pm2 := ans("pm2.yaml", "install_dir: "+dir+"\ntarget: pm2\npublic_url: https://cal.example.com\ndatabase: {mode: external}\n")
+	other := ans("other.yaml", "install_dir: /somewhere/else\npublic_url: https://cal.example.com\n")
+	env := map[string]string{"DATABASE_URL": "postgresql://calcom:pw-upgrade-secret@db.example.com:5432/calendso"}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no ref", []string{"upgrade", "--dir", dir, "--answers", pm2}, ExitUsage, "--ref is required"},
+		{"no answers", []string{"upgrade", "--dir", dir, "--ref", "v2"}, ExitUsage, "pass --answers FILE"},
+		{"answers of another install", []string{"upgrade", "--dir", dir, "--answers", other, "--ref", "v2"}, ExitUsage, "install_dir is /somewhere/else"},
+		{"pm2", []string{"upgrade", "--dir", dir, "--answers", pm2, "--ref", "v2"}, ExitFailure, "calctl upgrade handles compose installs; this one is pm2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := installHash(t, dir)
+			code, stdout, stderr := runCLI(t, env, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, want %d with %q; stderr:\n%s", code, tt.code, tt.want, stderr)
+			}
+			if stdout != "" || strings.Contains(stderr, "pw-upgrade-secret") {
+				t.Errorf("stdout %q / a secret in stderr", stdout)
+			}
+			if installHash(t, dir) != before {
+				t.Errorf("the refused upgrade changed the install dir")
+			}
+		})
+	}
+}
