@@ -187,7 +187,7 @@ func loadFacts(ctx context.Context, f *Factory, t *targetOptions, fromBundle str
 
 // judge runs the catalog over facts.
 func judge(facts *checks.Facts, sel checks.Selection, w *checks.Waivers) *checks.Report {
-	rep := checks.Run(facts, catalog.All(), sel, w)
+	rep := checks.Run(facts, catalog.For(facts.Target.Profile), sel, w)
 	rep.Tool = checks.Tool{Name: "calctl", Version: buildinfo.Version}
 	return rep
 }
