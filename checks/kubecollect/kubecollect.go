@@ -24,6 +24,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -80,6 +82,9 @@ func Connect(t Target) (kubernetes.Interface, *rest.Config, Target, error) {
 		t.Timeout = 10 * time.Second
 	}
 	cfg.Timeout = t.Timeout
+	// deprecation warnings would reach stderr through klog in the middle
+	// of calctl's output
+	cfg.WarningHandler = rest.NoWarnings{}
 	cfg.QPS, cfg.Burst = 50, 100
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -495,4 +500,9 @@ func configMap(c corev1.ConfigMap) checks.KubeKeyed {
 	}
 	sort.Strings(out.SecretRules)
 	return out
+}
+
+// unstructuredTo converts an unstructured object to a typed one.
+func unstructuredTo(u *unstructured.Unstructured, out any) error {
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, out)
 }
