@@ -15,6 +15,11 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
 	"github.com/calctl/calctl/installer/kubechart"
 	"github.com/calctl/calctl/installer/kuberelease"
 	"github.com/calctl/calctl/internal/testenv"
@@ -71,11 +76,20 @@ func genSecret(string) (string, error) {
 	return hex.EncodeToString(b), err
 }
 
-// Install renders c (Config(...) when nil) and applies the Secret and both
+// Install is InstallWith(t, c, false).
+func Install(t testing.TB, c *kubechart.Config) *Installed { return InstallWith(t, c, false) }
+
+// InstallWith renders c (Config(...) when nil) and applies the Secret and both
 // charts' objects (hooks included: the migrations Job stays, as no job
 // controller runs) into a namespace created the way calctl install creates
 // it (Pod Security restricted), by server-side apply.
-func Install(t testing.TB, c *kubechart.Config) *Installed {
+//
+// With helm, the Secret is applied and both charts are installed as Helm
+// releases through the SDK instead (so the releases are "deployed"); a
+// watcher stands in for the job controller and kubelet this server lacks and
+// marks each hook Job complete, or Helm would wait for it forever. Helm then
+// deletes the migrations Job (hook-delete-policy hook-succeeded).
+func InstallWith(t testing.TB, c *kubechart.Config, helm bool) *Installed {
 	t.Helper()
 	k := testenv.SharedKubeAPI(t)
 	ctx := context.Background()
@@ -112,6 +126,13 @@ func Install(t testing.TB, c *kubechart.Config) *Installed {
 		}
 	}
 	all := append([]byte(nil), kubechart.SecretManifest(c.Release, c.Namespace, data).Data...)
+	if helm {
+		if _, err := cl.Apply(ctx, all, false); err != nil {
+			t.Fatalf("apply the Secret: %v", err)
+		}
+		stop := completeJobs(t, cl, c.Namespace)
+		defer stop()
+	}
 	for _, cd := range []struct{ dir, release string }{{kubechart.AppChartDir, c.Release}, {kubechart.DatabaseChartDir, kubechart.DatabaseRelease(c.Release)}} {
 		if _, err := os.Stat(filepath.Join(dir, cd.dir)); err != nil {
 			continue
@@ -120,11 +141,25 @@ func Install(t testing.TB, c *kubechart.Config) *Installed {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if helm {
+			rel, _, err := cl.Install(ctx, ch, cd.release, kuberelease.InstallOptions{Timeout: time.Minute})
+			if err != nil {
+				t.Fatalf("helm install %s: %v", cd.release, err)
+			}
+			for _, h := range rel.Hooks {
+				all = append(all, "\n---\n"+h.Manifest...)
+			}
+			all = append(all, "\n---\n"+rel.Manifest...)
+			continue
+		}
 		r, err := cl.Template(ch, cd.release)
 		if err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, r.All()...)
+	}
+	if helm {
+		return &Installed{API: k, Client: cl, Config: *c, Secrets: data, Manifest: all}
 	}
 	if _, err := cl.Apply(ctx, all, false); err != nil {
 		t.Fatalf("apply the chart: %v", err)
@@ -138,4 +173,42 @@ func mustGen(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// completeJobs marks every Job created in ns as succeeded through the
+// status subresource: the one fake here, for the job controller and kubelet
+// the test server does not run.
+func completeJobs(t testing.TB, cl *kuberelease.Client, ns string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	jobs := cl.Clientset().BatchV1().Jobs(ns)
+	w, err := jobs.Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range w.ResultChan() {
+			j, ok := ev.Object.(*batchv1.Job)
+			if !ok || ev.Type != watch.Added {
+				continue
+			}
+			CompleteJob(j)
+			if _, err := jobs.UpdateStatus(ctx, j, metav1.UpdateOptions{}); err != nil && ctx.Err() == nil {
+				t.Errorf("complete job %s: %v", j.Name, err)
+			}
+		}
+	}()
+	return func() { cancel(); w.Stop(); <-done }
+}
+
+// CompleteJob sets j's status to what the job controller writes when its
+// one pod succeeded.
+func CompleteJob(j *batchv1.Job) {
+	now := metav1.Now()
+	j.Status = batchv1.JobStatus{StartTime: &now, CompletionTime: &now, Succeeded: 1,
+		Conditions: []batchv1.JobCondition{
+			{Type: batchv1.JobSuccessCriteriaMet, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
+			{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, LastTransitionTime: now, LastProbeTime: now},
+		}}
 }
