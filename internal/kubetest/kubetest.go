@@ -91,7 +91,12 @@ func Install(t testing.TB, c *kubechart.Config) *Installed { return InstallWith(
 // deletes the migrations Job (hook-delete-policy hook-succeeded).
 func InstallWith(t testing.TB, c *kubechart.Config, helm bool) *Installed {
 	t.Helper()
-	k := testenv.SharedKubeAPI(t)
+	return InstallOn(t, testenv.SharedKubeAPI(t), c, helm)
+}
+
+// InstallOn is InstallWith on a given API server.
+func InstallOn(t testing.TB, k *testenv.KubeAPI, c *kubechart.Config, helm bool) *Installed {
+	t.Helper()
 	ctx := context.Background()
 	if c == nil {
 		cfg := Config("cal", Namespace("chart"))
