@@ -135,7 +135,7 @@ func TestKubeCommands(t *testing.T) {
 		}
 		code, out, _ = run(t, append([]string{"verify", "--release", "cal", "-o", "json"}, kc...)...)
 		var rep struct {
-			Ready bool `json:"ready"`
+			Ready bool                     `json:"ready"`
 			Items []struct{ State string } `json:"items"`
 		}
 		if code != 3 || json.Unmarshal([]byte(out), &rep) != nil || rep.Ready || len(rep.Items) < 8 {
