@@ -231,7 +231,9 @@ users: [{name: u, user: {token: x}}]
 contexts: [{name: c, context: {cluster: c, user: u}}]
 current-context: c
 `), 0o600)
+	k := testenv.SharedKubeAPI(t)
 	for _, c := range []struct{ name, kubeconfig, context, want string }{
+		{"no-such-namespace", k.Kubeconfig, "", "namespace no-such-namespace does not exist on https://127.0.0.1:"},
 		{"missing", filepath.Join(dir, "nope"), "", "kubeconfig " + filepath.Join(dir, "nope")},
 		{"garbage", garbage, "", "kubeconfig:"},
 		{"no-such-context", dead, "other", "kubeconfig:"},
@@ -240,7 +242,11 @@ current-context: c
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			f := kubecollect.Collect(ctx, kubecollect.Target{Kubeconfig: c.kubeconfig, Context: c.context, Namespace: "calcom", Timeout: 3 * time.Second})
+			ns := "calcom"
+			if c.name == "no-such-namespace" {
+				ns = c.name
+			}
+			f := kubecollect.Collect(ctx, kubecollect.Target{Kubeconfig: c.kubeconfig, Context: c.context, Namespace: ns, Timeout: 3 * time.Second})
 			st := f.Source(checks.SourceKube)
 			if st.Collected || !strings.Contains(st.Error, c.want) || strings.Contains(st.Error, "\n") {
 				t.Fatalf("source = %+v, want one line containing %q", st, c.want)
