@@ -47,6 +47,9 @@ func imageRef(img string) string {
 	if i := strings.Index(img, "@sha256:"); i > 0 && len(img)-i-len("@sha256:") == 64 {
 		return "digest"
 	}
+	if strings.Contains(img, "@") {
+		return "floating" // a malformed digest pins nothing
+	}
 	last := img
 	if i := strings.LastIndexByte(img, '/'); i >= 0 {
 		last = img[i+1:]

@@ -174,3 +174,11 @@ func TestKubeCommands(t *testing.T) {
 		}
 	})
 }
+
+// TestKubeChecksHooks: importing kubecli fills the hooks of check, bundle
+// and verify.
+func TestKubeChecksHooks(t *testing.T) {
+	if kubecli.Hooks.KubeFacts == nil || kubecli.Hooks.KubeBundle == nil || kubecli.Hooks.Verify == nil {
+		t.Fatalf("hooks missing: %+v", *kubecli.Hooks)
+	}
+}
