@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // KubernetesBinary is the name of the sibling binary that holds the
@@ -149,4 +151,19 @@ func joinLooked(looked []string) string {
 		s += l
 	}
 	return s
+}
+
+// newKubernetesStubCmd is, in the lean calctl, a command that exists only
+// in calctl-kubernetes (such as one added through KubeHooks): it parses
+// nothing itself and hands its whole command line, --help included, to the
+// sibling. Register it only when Kube does not provide the real command.
+func newKubernetesStubCmd(f *Factory, use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short + " (runs " + KubernetesBinary + ")",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runKubernetesSibling(cmd.Context(), f.IO)
+		},
+	}
 }
