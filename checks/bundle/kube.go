@@ -23,8 +23,8 @@ type KubeFile struct {
 	// Name is the path in the bundle (objects/deployments.yaml, events.yaml,
 	// logs/<pod>/<container>.log).
 	Name string
-	What string
-	Data []byte
+	What string // what the file holds, for manifest.json
+	Data []byte // the content before redaction
 	// Kind says how to redact: "objects" (calctl-serialised objects:
 	// known values and token shapes, so image digests and UIDs stay),
 	// "configmaps" (YAML: secret-named keys' values, then every text rule)
@@ -38,15 +38,15 @@ type KubeInputs struct {
 	Facts *checks.Facts
 	// Report is the K8S check report over Facts (results.json); required.
 	Report *checks.Report
-	Files  []KubeFile
+	Files  []KubeFile // the collector's files
 	// Omitted are things left out, with why (no pods to read logs from, a
 	// log the API server would not give).
 	Omitted []OmittedFile
 	// Known are the namespace's Secret values, in memory only: replaced
 	// wherever they appear (a value echoed in a log or an event).
 	Known []string
-	Tool  checks.Tool
-	Now   time.Time
+	Tool  checks.Tool // the calctl that wrote the bundle
+	Now   time.Time   // the bundle's time (zero: now)
 }
 
 // WriteKube writes a Kubernetes namespace's support bundle to out (mode

@@ -26,7 +26,7 @@ type BundleOptions struct {
 	// Since limits pod logs to this long ago (0: no limit); Tail is lines
 	// per container (0: 500).
 	Since time.Duration
-	Tail  int64
+	Tail  int64 // last lines per container (0: 500)
 }
 
 // bundleKinds are the objects a bundle holds, one file each.

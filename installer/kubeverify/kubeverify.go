@@ -41,29 +41,29 @@ const (
 
 // Item is one line of the report.
 type Item struct {
-	Check  string `json:"check"`
-	Object string `json:"object"`
-	State  State  `json:"state"`
-	Detail string `json:"detail"`
+	Check  string `json:"check"`  // release, rollout, job, endpoints, ingress or http
+	Object string `json:"object"` // Kind/name, the release name or the URL probed
+	State  State  `json:"state"`  // ready, not ready or skipped
+	Detail string `json:"detail"` // what was seen
 	// Fix says what to do when State is NotReady.
 	Fix string `json:"fix,omitempty"`
 }
 
 // Report is what verify prints.
 type Report struct {
-	Server    string `json:"server,omitempty"`
-	Namespace string `json:"namespace"`
-	Release   string `json:"release"`
-	PublicURL string `json:"public_url,omitempty"`
+	Server    string `json:"server,omitempty"`     // the API server URL
+	Namespace string `json:"namespace"`            // the namespace verified
+	Release   string `json:"release"`              // the Helm release verified
+	PublicURL string `json:"public_url,omitempty"` // the URL probed, when any
 	// Nodes is the number of registered nodes (0: nothing can run).
 	Nodes int    `json:"nodes"`
-	Ready bool   `json:"ready"`
-	Items []Item `json:"items"`
+	Ready bool   `json:"ready"` // true when no item is not ready
+	Items []Item `json:"items"` // one per object, in check order
 }
 
 // Options say what to verify.
 type Options struct {
-	Namespace string
+	Namespace string // the namespace of the release
 	// Release is the Helm release (default calcom); its bundled database
 	// is the release <Release>-postgres when present.
 	Release string

@@ -35,12 +35,12 @@ type KubeTarget struct {
 type KubeBundleOptions struct {
 	// Since limits pod logs (0: all); Tail is lines per container.
 	Since time.Duration
-	Tail  int
+	Tail  int // last lines per container
 }
 
 // VerifyOptions are `calctl verify`'s options.
 type VerifyOptions struct {
-	Target KubeTarget
+	Target KubeTarget // the cluster, namespace and release
 	// URL is the public URL to probe at /auth/login ("": the answers', then the Ingress's host).
 	URL string
 	// Output is table or json.

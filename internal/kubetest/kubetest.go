@@ -60,9 +60,9 @@ func Namespace(prefix string) string {
 
 // Installed is a chart applied to the test server.
 type Installed struct {
-	API    *testenv.KubeAPI
-	Client *kuberelease.Client
-	Config kubechart.Config
+	API    *testenv.KubeAPI    // the server it is on
+	Client *kuberelease.Client // a client for its namespace
+	Config kubechart.Config    // what was rendered (SecretChecksum set)
 	// Secrets are the values of the release Secret calctl generated
 	// (key → value), for leak tests.
 	Secrets map[string][]byte
