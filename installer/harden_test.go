@@ -22,7 +22,7 @@ import (
 // web.dockerfile of the user's, and a one-role bundled database of an
 // earlier install.
 type hardenCase struct {
-	tree, target, db, proxy   string
+	tree, target, db, proxy    string
 	api, agent, custom, legacy bool
 }
 
