@@ -53,7 +53,15 @@ func prepareImage() error {
 		path  string
 		mode  os.FileMode
 		owner int
-	}{{"/var/lib/postgresql/data", 0o1777, uid}, {sockDir, 0o3775, uid}, {"/tmp", 0o1777, 0}, {initDir, 0o755, 0}} {
+	}{
+		// the official Dockerfile's modes: PGDATA 1777 (0700 at run time),
+		// the socket directory 3777, /tmp 1777 (Go spells the sticky and
+		// setgid bits os.ModeSticky and os.ModeSetgid, not 01000 and 02000)
+		{"/var/lib/postgresql/data", 0o777 | os.ModeSticky, uid},
+		{sockDir, 0o777 | os.ModeSetgid | os.ModeSticky, uid},
+		{"/tmp", 0o777 | os.ModeSticky, 0},
+		{initDir, 0o755, 0},
+	} {
 		if err := os.MkdirAll(d.path, 0o755); err != nil {
 			return err
 		}
@@ -114,7 +122,7 @@ func run() error {
 	}
 	os.Chmod(data, 0o700)
 	if root {
-		os.Chmod("/tmp", 0o1777)
+		os.Chmod("/tmp", 0o777|os.ModeSticky)
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
 		pw := filepath.Join(os.TempDir(), "pgentry-pwfile")
