@@ -338,7 +338,9 @@ func composeFor(a *Answers, repo Repo, lay Layout, bindHost string, urls Databas
 			// /etc/passwd (docker-library/postgres#253). Never root, so no
 			// capability is needed at all (the root entrypoint would need
 			// CHOWN, DAC_OVERRIDE, FOWNER, SETUID and SETGID for its find
-			// -exec chown and gosu).
+			// -exec chown and gosu). images.postgres must keep the official
+			// image's contract anyway (POSTGRES_* variables, initdb.d,
+			// pg_isready), so it is that image or one built FROM it.
 			User: "postgres",
 			// The entrypoint and server write only PGDATA (the volume), the
 			// socket directory /var/run/postgresql and mktemp files in /tmp
@@ -391,8 +393,8 @@ func composeFor(a *Answers, repo Repo, lay Layout, bindHost string, urls Databas
 	if len(web.DependsOn) == 0 {
 		web.DependsOn = nil
 	}
-	// a web.dockerfile of the user's: its user and what it writes are
-	// unknown, so it keeps its own user and a writable root (docs/checks.md)
+	// (an image of a web.dockerfile of the operator's keeps its own user
+	// and a writable root: what it writes is unknown; docs/checks.md)
 	harden(web, limitsWeb)
 	c.Services["web"] = web
 	if lay.API {

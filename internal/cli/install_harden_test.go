@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/catalog"
@@ -78,19 +79,26 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 	}
 
 	// the live DK checks, scoped to this project: nothing the installer
-	// controls is left (docs/checks.md "What the rendered install satisfies")
+	// controls is left (docs/checks.md "What the rendered install
+	// satisfies"); and PG-005/PG-006/PG-007 on the bundled database, reached
+	// through Docker as `calctl check --dir` does, with DATABASE_URL's role
 	f, err := collect.Collect(ctx, collect.Options{Dir: installDir, Docker: true, DockerClient: cli,
-		ContainerLabel: "com.docker.compose.project=" + project, Only: []checks.Source{checks.SourceDocker, checks.SourceFiles}})
+		ContainerLabel: "com.docker.compose.project=" + project,
+		Only:           []checks.Source{checks.SourceDocker, checks.SourceFiles, checks.SourcePG}, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var list []checks.Check
 	for _, ch := range catalog.All() {
-		if strings.HasPrefix(ch.ID(), "DK-") {
+		if id := ch.ID(); strings.HasPrefix(id, "DK-") || id == "PG-005" || id == "PG-006" || id == "PG-007" {
 			list = append(list, ch)
 		}
 	}
+	pg := 0
 	for _, r := range checks.Run(f, list, checks.Selection{}, nil).Results {
+		if strings.HasPrefix(r.ID, "PG-") {
+			pg++
+		}
 		switch {
 		case r.Status == checks.Pass:
 		case r.ID == "DK-006" || r.ID == "DK-008" || (r.ID >= "DK-013" && r.ID <= "DK-017"):
@@ -99,6 +107,9 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 		default:
 			t.Errorf("live %s %s on %s: %s", r.ID, r.Status, r.Resource, r.Message)
 		}
+	}
+	if pg < 3 {
+		t.Errorf("%d PG results, want PG-005, PG-006 and PG-007", pg)
 	}
 }
 
