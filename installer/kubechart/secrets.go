@@ -36,10 +36,17 @@ type SecretInputs struct {
 	Kept map[string][]byte
 	// DatabaseURL is the external/RDS URL (TLS settings already enforced,
 	// CA path as mounted in pods); empty for bundled.
-	DatabaseURL   string
-	DBCACert      []byte
-	SMTPPassword  string
-	BillingToken  string
+	DatabaseURL string
+	// DBCACert is the PEM of database.ca_file, stored under db-ca.pem;
+	// nil when none.
+	DBCACert []byte
+	// SMTPPassword is EMAIL_SERVER_PASSWORD (from email.password_env).
+	SMTPPassword string
+	// BillingToken is the usage agent's Bearer token (billing.token_env);
+	// stored only when the agent is enabled.
+	BillingToken string
+	// SigningSecret is the agent's HMAC signing secret
+	// (billing.signing_secret_env); stored only when the agent is enabled.
 	SigningSecret string
 	// Email settings that go into Cal.com's .env with the password.
 	EmailHost, EmailUser, EmailFrom, EmailFromName string

@@ -1,0 +1,21 @@
+package cli
+
+import "github.com/calctl/calctl/installer"
+
+// KubeHooks is everything calctl's commands need from the kubernetes
+// target (Helm, client-go, go-containerregistry). The lean `calctl` binary
+// leaves Kube nil and links none of that code; `calctl-kubernetes`
+// (cmd/calctl-kubernetes) sets it from internal/kubecli's init. A command
+// that meets the kubernetes target while Kube is nil re-executes the sibling
+// binary with the same arguments (plugin.go). Add a field per ability; a nil
+// field means the same as a nil Kube.
+type KubeHooks struct {
+	// InstallPlan is `calctl install` for target kubernetes.
+	InstallPlan func() []installer.Step
+	// RenderPlan is `calctl render` for target kubernetes.
+	RenderPlan func() []installer.Step
+}
+
+// Kube is the kubernetes target's code, nil in the lean calctl binary
+// (the sibling calctl-kubernetes then does the work).
+var Kube *KubeHooks
