@@ -839,6 +839,17 @@ type BackupFacts struct {
 	RestoreTestedBy string      `json:"restore_tested_by,omitempty"` // that file's by: (who ran the restore test)
 	ContingencyFile string      `json:"contingency_file,omitempty"`  // the contingency.yaml read (--contingency, else contingency.yaml or .calctl/contingency.yaml in --dir)
 	Error           string      `json:"error,omitempty"`
+	// History is calctl's own record of backups and restore drills
+	// (<install>/.calctl/history.jsonl), when the install has one.
+	History string `json:"history,omitempty"`
+	// LastBackupFailedAt and LastBackupError: calctl's newest backup
+	// attempt failed after its newest success.
+	LastBackupFailedAt *time.Time `json:"last_backup_failed_at,omitempty"`
+	LastBackupError    string     `json:"last_backup_error,omitempty"`
+	// LastDrillFailedAt and LastDrillError: the newest restore drill
+	// (calctl backup verify) failed after the newest one that passed.
+	LastDrillFailedAt *time.Time `json:"last_drill_failed_at,omitempty"`
+	LastDrillError    string     `json:"last_drill_error,omitempty"`
 }
 
 // BackupFile is the newest backup artifact.

@@ -299,6 +299,13 @@ func RenderFiles(a *Answers, env EnvSecrets, repo Repo, sec Secrets, ex Existing
 		}
 		r.Files = append(r.Files, files...)
 	}
+	if a.Backup.Schedule != "" {
+		files, err := backupFiles(a)
+		if err != nil {
+			return nil, err
+		}
+		r.Files = append(r.Files, files...)
+	}
 	sort.SliceStable(r.Files, func(i, j int) bool { return r.Files[i].Path < r.Files[j].Path })
 	return r, nil
 }

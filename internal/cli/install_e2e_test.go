@@ -126,8 +126,9 @@ func buildRootfsImage(t testing.TB, cli *client.Client, tag string, files map[st
 
 var lddPath = regexp.MustCompile(`=> (/\S+) \(0x`)
 
-// buildPostgresImage assembles a Postgres 15 image from this machine's files.
-func buildPostgresImage(t testing.TB, cli *client.Client, tag string) {
+// buildPostgresImage assembles a Postgres 15 image from this machine's files
+// (extraBins: more tools of its bin directory, e.g. pg_dump for backups).
+func buildPostgresImage(t testing.TB, cli *client.Client, tag string, extraBins ...string) {
 	t.Helper()
 	const pgLib, pgShare = "/usr/lib/postgresql/15", "/usr/share/postgresql/15"
 	if _, err := os.Stat(pgLib + "/bin/postgres"); err != nil {
@@ -136,7 +137,7 @@ func buildPostgresImage(t testing.TB, cli *client.Client, tag string) {
 	files := map[string]string{}
 	var elfs []string
 	// psql: the init scripts calctl mounts in /docker-entrypoint-initdb.d use it
-	for _, b := range []string{"initdb", "postgres", "pg_isready", "psql"} {
+	for _, b := range append([]string{"initdb", "postgres", "pg_isready", "psql"}, extraBins...) {
 		files[pgLib+"/bin/"+b] = pgLib + "/bin/" + b
 		elfs = append(elfs, pgLib+"/bin/"+b)
 	}
