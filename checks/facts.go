@@ -62,6 +62,9 @@ type Target struct {
 	PublicURL string `json:"public_url,omitempty"`
 	// Host is the name of the machine calctl ran on.
 	Host string `json:"host,omitempty"`
+	// Kubernetes is the namespace checked with profile kubernetes:
+	// "namespace NS on SERVER (context CTX)".
+	Kubernetes string `json:"kubernetes,omitempty"`
 }
 
 // SourceState records how a collector fared.
