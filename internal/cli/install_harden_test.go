@@ -80,7 +80,7 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 
 	// the live DK checks, scoped to this project: nothing the installer
 	// controls is left (docs/checks.md "What the rendered install
-	// satisfies"); and PG-005/PG-006/PG-007 on the bundled database, reached
+	// satisfies"); and PG-005..PG-008 on the bundled database, reached
 	// through Docker as `calctl check --dir` does, with DATABASE_URL's role
 	f, err := collect.Collect(ctx, collect.Options{Dir: installDir, Docker: true, DockerClient: cli,
 		ContainerLabel: "com.docker.compose.project=" + project,
@@ -90,7 +90,7 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 	}
 	var list []checks.Check
 	for _, ch := range catalog.All() {
-		if id := ch.ID(); strings.HasPrefix(id, "DK-") || id == "PG-005" || id == "PG-006" || id == "PG-007" {
+		if id := ch.ID(); strings.HasPrefix(id, "DK-") || id == "PG-005" || id == "PG-006" || id == "PG-007" || id == "PG-008" {
 			list = append(list, ch)
 		}
 	}
@@ -108,8 +108,8 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 			t.Errorf("live %s %s on %s: %s", r.ID, r.Status, r.Resource, r.Message)
 		}
 	}
-	if pg < 3 {
-		t.Errorf("%d PG results, want PG-005, PG-006 and PG-007", pg)
+	if pg < 4 {
+		t.Errorf("%d PG results, want PG-005 to PG-008", pg)
 	}
 }
 
