@@ -164,7 +164,7 @@ reports booking usage for the Infrastructure Plan.`,
 		newCompletionCmd(f),
 		newCloneCmd(f),
 		newInstallCmd(f), newRenderCmd(f),
-		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
+		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f), newVerifyCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
 	)
 	return root
