@@ -336,10 +336,15 @@ func composeFor(a *Answers, repo Repo, lay Layout, bindHost string, urls Databas
 		dbDep["database"] = composeCondition{"service_healthy"}
 		db := &composeService{
 			Image: a.Images.Postgres,
-			// scram-sha-256 for every password set, also on Postgres 13 whose
-			// default is md5 (PG-005); the entrypoint passes these arguments
-			// to its temporary init server too (docker_temp_server_start "$@")
-			Command: []string{"postgres", "-c", "password_encryption=scram-sha-256"},
+			// Server settings as arguments, so an existing volume gets them
+			// too: scram-sha-256 for every password set, also on Postgres 13
+			// whose default is md5 (PG-005; the entrypoint passes these
+			// arguments to its temporary init server too,
+			// docker_temp_server_start "$@"); who connected from where, to
+			// stderr and so to the rotated container log (PG-008).
+			Command: []string{"postgres", "-c", "password_encryption=scram-sha-256",
+				"-c", "log_connections=on", "-c", "log_disconnections=on",
+				"-c", "log_line_prefix=%m [%p] user=%u db=%d app=%a client=%h ", "-c", "log_timezone=UTC"},
 			Restart: "unless-stopped",
 			EnvFile: []string{"db.env"},
 			Volumes: []composeMount{{Type: "volume", Source: "database-data", Target: "/var/lib/postgresql/data"}},
