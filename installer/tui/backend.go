@@ -73,6 +73,11 @@ type Config struct {
 	// Existing is true when install_dir already holds an install: the
 	// wizard offers upgrade/repair and never shows the kept secrets.
 	Existing bool
+	// Found says where the starting values came from when the wizard
+	// found them in the install directory ("saved answers of the last
+	// run", "a .env and docker-compose.yml made by calctl render"); the
+	// Welcome screen says so. Empty: nothing was found.
+	Found string
 	// DryRun makes the Run screen a dry run: nothing is written.
 	DryRun bool
 	// Plain draws without colour (NO_COLOR).

@@ -46,6 +46,7 @@ type Model struct {
 	screen screen
 	phase  phase
 	form   *huh.Form
+	cur    []page // the pages of form
 	width  int
 	height int
 	plain  bool
@@ -170,10 +171,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = max(msg.Width, 40), max(msg.Height, 12)
 		m.bar.Width = min(m.width-20, 60)
 		if m.form != nil {
-			m.form = m.form.WithWidth(m.formWidth())
 			// the form gets the room under the header and above the help
-			_, cmd := m.form.Update(tea.WindowSizeMsg{Width: m.formWidth(), Height: m.height - 4})
-			return m, cmd
+			m.form = m.form.WithWidth(m.formWidth())
+			m.sizeForm()
 		}
 		return m, nil
 	case spinner.TickMsg:
@@ -221,8 +221,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case screenRun:
 		return m.updateRun(msg)
 	case screenSummary:
-		if k, ok := msg.(tea.KeyMsg); ok && (k.String() == "enter" || k.String() == "q") {
-			return m, tea.Quit
+		if k, ok := msg.(tea.KeyMsg); ok {
+			switch k.String() {
+			case "enter", "q":
+				return m, tea.Quit
+			case "up", "k":
+				m.scroll = max(m.scroll-1, 0)
+			case "down", "j":
+				m.scroll++
+			case "pgup":
+				m.scroll = max(m.scroll-10, 0)
+			case "pgdown", " ":
+				m.scroll += 10
+			}
 		}
 	}
 	return m, nil
@@ -248,6 +259,11 @@ func (m *Model) answerQuit(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch k.String() {
 	case "y", "Y":
 		m.confirmQuit = false
+		if !m.run.running {
+			// the run ended while the question was on screen: nothing
+			// to stop, and the Run screen's keys are back
+			return m, nil
+		}
 		m.run.stopping = true
 		if m.run.cancel != nil {
 			m.run.cancel()
@@ -270,6 +286,8 @@ func (m *Model) goTo(s screen) tea.Cmd {
 		return m.startPlan()
 	case screenRun:
 		return m.startRun()
+	case screenSummary:
+		m.scroll = 0
 	}
 	return nil
 }
@@ -281,8 +299,14 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if isKey && k.String() == "esc" {
 			return m, m.goTo(m.screen - 1)
 		}
+		if isKey && k.String() == "shift+tab" {
+			if hold, cmd := m.backKeepsFocus(); hold {
+				return m, cmd
+			}
+		}
 		f, cmd := m.form.Update(msg)
 		m.form = f.(*huh.Form)
+		m.sizeForm()
 		if m.form.State == huh.StateCompleted {
 			return m, tea.Batch(cmd, m.submit())
 		}
@@ -410,6 +434,7 @@ func (m *Model) handleWork(msg tea.Msg) tea.Cmd {
 		m.run.apply(contract.Event(msg))
 	case runDoneMsg:
 		m.run.finish(msg.err)
+		m.confirmQuit = false
 		switch {
 		case msg.err == nil:
 			m.result.Outcome = Finished
