@@ -167,7 +167,11 @@ func newInstallCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install Cal.com: preflight, clone, render, secrets, start, migrate, verify",
-		Long: `install runs the whole install from an answers file and flags: preflight checks,
+		Long: `On a terminal, install starts the install wizard (the default): it asks for
+the answers, checks them live, shows the plan and runs it. Without a terminal
+on stdin and stderr it refuses, unless --non-interactive is given.
+
+With --non-interactive, install runs the whole install from an answers file and flags: preflight checks,
 clone of the Cal.com monorepo, rendering of docker-compose or pm2 configuration,
 secrets (generated once and kept), start, database migrations, verification and
 the usage agent. Every step is idempotent: re-running changes only what differs.
@@ -200,8 +204,11 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 		_, err = opts.IO.Out.Write(b)
 		return err
 	}
-	if !opts.NonInteractive && opts.IO.IsTerminal {
-		// the wizard (install_wizard.go) is a face on the same engine
+	if !opts.NonInteractive {
+		// the wizard (install_wizard.go) is a face on the same engine; it
+		// refuses to start without a terminal on stdin and stderr, and
+		// points to --non-interactive --answers (docs/wizard.md): a piped
+		// `calctl install 2>&1 | tee log` never installs on defaults
 		return installWizard(ctx, opts)
 	}
 	if err := validFailOn(opts.FailOn); err != nil {

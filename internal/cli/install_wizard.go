@@ -52,7 +52,11 @@ func runInstallWizard(ctx context.Context, f *Factory, base *contract.Answers, d
 func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizardOptions) error {
 	in, inTTY := f.IO.In.(*os.File)
 	if !f.IO.IsTerminal || !inTTY || !isTerminal(in) {
-		return usageErrorf("the install wizard needs a terminal: use --non-interactive --answers FILE (start from `calctl install --print-answers`)")
+		which := "stdin"
+		if !f.IO.IsTerminal {
+			which = "stderr"
+		}
+		return usageErrorf("the install wizard needs a terminal, and %s is not one; nothing was changed. To install unattended: calctl install --non-interactive --answers FILE (start from `calctl install --print-answers > FILE`)", which)
 	}
 	getenv := f.Getenv
 	if getenv == nil {

@@ -447,3 +447,26 @@ func TestInstallWizardAccessibleCtrlCInTmux(t *testing.T) {
 		t.Errorf("install dir was created: %v", err)
 	}
 }
+
+// TestInstallWithoutATerminalRefuses: `calctl install 2>&1 | tee log`
+// (stderr not a terminal) refuses and points to --non-interactive
+// --answers, as docs/wizard.md says; it never installs on defaults.
+func TestInstallWithoutATerminalRefuses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "install")
+	for _, args := range [][]string{
+		{"install", "--install-dir", dir},
+		{"install", "--install-dir", dir, "--dry-run"},
+		{"install", "--install-dir", dir, "-o", "json"},
+	} {
+		code, stdout, stderr := runCLI(t, nil, args...)
+		if code != 2 || !strings.Contains(stderr, "--non-interactive --answers FILE") || !strings.Contains(stderr, "is not one") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a pointer to --non-interactive --answers", args, code, stderr)
+		}
+		if strings.Contains(stdout, "step") {
+			t.Errorf("%v: the install ran: %s", args, stdout)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%v: the install dir was created", args)
+		}
+	}
+}
