@@ -61,6 +61,10 @@ type Model struct {
 	// Source and Database checks
 	checkOK  bool
 	checkMsg string
+	// asking is the one-line question a fix asks (askSSHKey), in saveInput
+	asking int
+	// ignored are the preflight checks the user chose to ignore
+	ignored []string
 	// Target: preflight findings as found
 	findings      []contract.Finding
 	preflightErr  error
@@ -277,7 +281,7 @@ func (m *Model) answerQuit(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 // goTo enters screen s and starts what it needs.
 func (m *Model) goTo(s screen) tea.Cmd {
 	m.stopWork()
-	m.screen, m.phase, m.form = s, phaseForm, nil
+	m.screen, m.phase, m.form, m.asking = s, phaseForm, nil, askNothing
 	switch s {
 	case screenSource, screenTarget, screenDatabase, screenSite:
 		m.form = m.newForm(s)
@@ -316,13 +320,24 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.goTo(m.screen)
 		}
 	case phaseResult:
+		if m.asking != askNothing {
+			return m.updateAsk(msg)
+		}
 		if !isKey {
 			return m, nil
+		}
+		for _, f := range m.fixes() {
+			if k.String() == f.key {
+				return m, f.do(m)
+			}
 		}
 		switch k.String() {
 		case "enter":
 			if m.checkOK {
 				return m, m.goTo(m.screen + 1)
+			}
+			if fs := m.fixes(); len(fs) > 0 && fs[0].key == "e" {
+				return m, fs[0].do(m) // edit, on the field the check is about
 			}
 			return m, m.goTo(m.screen)
 		case "c":

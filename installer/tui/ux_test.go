@@ -117,3 +117,66 @@ func TestRunKeepsKeysAt60x15(t *testing.T) {
 		t.Errorf("%d lines, want 15", n)
 	}
 }
+
+// TestFixesOnTheSameScreen: a failed live check offers its fixes as keys
+// on the same screen, and each re-runs the check or lands on the field.
+func TestFixesOnTheSameScreen(t *testing.T) {
+	t.Run("ignore a preflight check", func(t *testing.T) {
+		b := &memBackend{}
+		d := start(t, testConfig(b), 80, 24)
+		toTarget(d)
+		d.keys("enter")
+		d.see("1 error(s)", "Fix it here", "i   ignore ports")
+		d.keys("i")
+		d.see("(ignored: it will not", "no errors")
+		m := d.final()
+		if len(b.ignored) != 1 || b.ignored[0] != "ports" {
+			t.Errorf("backend told to ignore %v, want [ports]", b.ignored)
+		}
+		golden(t, "fix_ignore_80x24", ansi.Strip(m.View()))
+	})
+	t.Run("edit goes to the failed field", func(t *testing.T) {
+		d := start(t, testConfig(&memBackend{}), 80, 24)
+		toSource(d)
+		d.keys("enter", "enter", "enter", "down", "enter")
+		d.see("Git token")
+		d.keys("bad-token", "enter")
+		d.see("token was refused", "e   edit the git token")
+		d.keys("e")
+		d.keys("ctrl+u", "good-token", "enter")
+		d.see("✓ reachable")
+		m := d.final()
+		if m.v.Token != "good-token" {
+			t.Errorf("token = %q: edit did not land on the token field", m.v.Token)
+		}
+	})
+	t.Run("switch submodules", func(t *testing.T) {
+		cfg := testConfig(&memBackend{})
+		cfg.Answers.Source.Submodules = "resolve"
+		cfg.Env.GitToken = "bad"
+		d := start(t, cfg, 80, 24)
+		toSource(d)
+		d.keys("enter", "enter", "enter", "enter")
+		d.see("token was refused", "s   switch submodules to skip")
+		d.keys("s")
+		d.see("Submodules   skip")
+		m := d.final()
+		if m.v.Submodules != "skip" {
+			t.Errorf("submodules = %q after s, want skip", m.v.Submodules)
+		}
+		for _, f := range m.fixes() {
+			if f.key == "s" {
+				t.Errorf("still offers to switch to skip when submodules are skipped")
+			}
+		}
+	})
+	t.Run("database edit goes to the URL", func(t *testing.T) {
+		d := start(t, testConfig(&memBackend{}), 60, 15)
+		toDatabase(d)
+		d.keys("down", "enter")
+		d.see("Database URL")
+		d.keys("postgresql://cal:pw@db.internal:5433/cal?sslmode=require", "enter", "enter")
+		d.see("connection refused", "edit the database URL")
+		golden(t, "fix_database_60x15", ansi.Strip(d.final().View()))
+	})
+}

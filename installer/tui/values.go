@@ -21,7 +21,7 @@ const (
 // values are the form fields, as strings, bound to the huh fields by
 // pointer. They survive going back and forth between screens.
 type values struct {
-	SourceURL, Ref, Submodules string
+	SourceURL, Ref, Submodules, SSHKey string
 	TokenChoice, Token         string
 
 	Target string
@@ -44,7 +44,7 @@ const (
 
 func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) values {
 	v := values{
-		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules,
+		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules, SSHKey: a.Source.SSHKey,
 		Target: a.Target, DBMode: a.Database.Mode, CAFile: a.Database.CAFile,
 		PublicURL: a.PublicURL, Proxy: a.Proxy,
 		EmailHost: a.Email.Host, EmailUser: a.Email.User, EmailFrom: a.Email.From,
@@ -72,6 +72,7 @@ func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) va
 func (v *values) answers(base *contract.Answers, tokenEnv string) *contract.Answers {
 	a := *base
 	a.Source.URL, a.Source.Ref, a.Source.Submodules = strings.TrimSpace(v.SourceURL), strings.TrimSpace(v.Ref), v.Submodules
+	a.Source.SSHKey = strings.TrimSpace(v.SSHKey)
 	a.Source.TokenEnv = ""
 	if v.TokenChoice != tokenNone {
 		a.Source.TokenEnv = tokenEnv

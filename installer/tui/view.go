@@ -196,7 +196,10 @@ func (m *Model) viewFormScreen() (string, string) {
 			}
 		}
 	}
+	b.WriteString(m.viewFixes())
 	switch {
+	case m.asking != askNothing:
+		return b.String(), "enter use it and check again · esc cancel"
 	case m.phase == phaseBusy:
 		return b.String(), "esc cancel · ctrl+c quit"
 	case m.checkOK:
@@ -218,7 +221,11 @@ func (m *Model) viewFindings() string {
 		} else {
 			warns++
 		}
-		for i, l := range wrap(f.String(), m.width-6) {
+		line := f.String()
+		if f.Ignored {
+			line = f.Check + ": " + f.Message + " (ignored: it will not stop the install)"
+		}
+		for i, l := range wrap(line, m.width-6) {
 			p := "    "
 			if i == 0 {
 				p = "  " + mark + " "

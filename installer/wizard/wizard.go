@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,11 +105,24 @@ func isZeroAnswers(a *contract.Answers) bool {
 // Backend wires the wizard's callbacks to the engine, gitsource,
 // preflight (through the engine's preflight step) and pgx.
 func Backend(getenv func(string) string, o Options) tui.Backend {
+	var mu sync.Mutex
+	ignore := append([]string(nil), o.IgnorePreflight...)
 	state := func(a *contract.Answers, env contract.EnvSecrets, dry bool) *installer.State {
+		mu.Lock()
+		defer mu.Unlock()
 		return &installer.State{Answers: a, Env: env, Getenv: getenv, DryRun: dry,
-			IgnorePreflight: o.IgnorePreflight, FailOn: o.FailOn, Stdout: io.Discard, Stderr: io.Discard}
+			IgnorePreflight: append([]string(nil), ignore...), FailOn: o.FailOn, Stdout: io.Discard, Stderr: io.Discard}
 	}
 	return tui.Backend{
+		IgnorePreflight: func(checks []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range checks {
+				if !slices.Contains(ignore, c) {
+					ignore = append(ignore, c)
+				}
+			}
+		},
 		ProbeSource: ProbeSource,
 		ProbeDatabase: func(ctx context.Context, a *contract.Answers, u secret.Secret) (tui.DBInfo, error) {
 			return ProbeDatabase(ctx, a, u)
@@ -214,7 +228,9 @@ func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) 
 	defer cancel()
 	o := gitsource.Options{URL: a.Source.URL, Token: token, SSHKeyPath: a.Source.SSHKey}
 	if err := gitsource.Probe(ctx, o, a.Source.URL); err != nil {
-		return "", err
+		// the repository itself: skipping submodules cannot help, whatever
+		// the submodule mode is, so that advice is dropped
+		return "", parentRepoError{err}
 	}
 	how := "without a token"
 	if token != "" {
@@ -232,6 +248,17 @@ func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) 
 	}
 	return fmt.Sprintf("%s and the private API repository are readable %s", a.Source.URL, how), nil
 }
+
+// parentRepoError is a failure to read the repository itself. gitsource's
+// hints are written for submodules too and may end "; or use --submodules
+// skip", which does not help with the repository the submodules live in.
+type parentRepoError struct{ err error }
+
+func (e parentRepoError) Error() string {
+	return strings.Replace(e.err.Error(), "; or use --submodules skip", "", 1)
+}
+
+func (e parentRepoError) Unwrap() error { return e.err }
 
 // siblingRepo returns the repository named name next to raw on the same
 // host and owner, or "" for URLs it cannot rewrite (scp-like, file).
@@ -260,7 +287,9 @@ func ProbeDatabase(ctx context.Context, a *contract.Answers, u secret.Secret) (t
 	// internal/database: the Cal.com URL forms, TLS, password-free errors.
 	conn, err := database.Connect(ctx, raw, database.Options{AppName: "calctl-install-probe"})
 	if err != nil {
-		return tui.DBInfo{}, scrub(err)
+		// one line: what failed (DNS, refused, TLS, auth, database
+		// missing) and what to do
+		return tui.DBInfo{}, database.ExplainURL(scrub(err), raw)
 	}
 	defer conn.Close(context.Background())
 	var info tui.DBInfo
