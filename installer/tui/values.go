@@ -22,7 +22,7 @@ const (
 // pointer. They survive going back and forth between screens.
 type values struct {
 	SourceURL, Ref, Submodules, SSHKey string
-	TokenChoice, Token         string
+	TokenChoice, Token                 string
 
 	Target string
 
