@@ -182,7 +182,7 @@ func TestInstallWizardInTmux(t *testing.T) {
 	answers := filepath.Join(t.TempDir(), "saved", "answers.yaml")
 
 	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "TERM=xterm-256color", "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		env = append(env, "DOCKER_HOST="+h)
 	}
@@ -327,7 +327,7 @@ func TestInstallWizardCtrlCInTmux(t *testing.T) {
 	}
 	installDir := filepath.Join(t.TempDir(), "calcom")
 	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}
 	tm := startTmux(t, 80, 24, env, bin, "install", "--install-dir", installDir)
 	tm.waitFor("1/8 Welcome")
 	tm.keys("Enter")
@@ -375,7 +375,7 @@ func TestInstallWizardAccessibleInTmux(t *testing.T) {
 	installDir := filepath.Join(t.TempDir(), "calcom")
 
 	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH"), "CALCTL_ACCESSIBLE=1"}
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH"), "CALCTL_ACCESSIBLE=1"}
 	tm := startTmux(t, 100, 50, env, bin, "install", "--dry-run", "--install-dir", installDir,
 		"--source-url", url, "--ignore-preflight", "all")
 	line := func(s string) { tm.typeText(s); tm.keys("Enter") }
@@ -426,7 +426,7 @@ func TestInstallWizardAccessibleCtrlCInTmux(t *testing.T) {
 	}
 	installDir := filepath.Join(t.TempDir(), "calcom")
 	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "PATH=" + os.Getenv("PATH")}
 	tm := startTmux(t, 100, 30, env, bin, "install", "--accessible", "--install-dir", installDir)
 	tm.waitFor("Repository URL")
 	tm.keys("Enter")
