@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/home"
@@ -127,5 +128,31 @@ func TestInstallKeepsAnswersAndLogOfAFailedRun(t *testing.T) {
 	code, _, stderr = runCLI(t, map[string]string{home.InstallsEnv: filepath.Join(base, "none.json")}, "install", "--resume", "--non-interactive", "--install-dir", filepath.Join(base, "other"))
 	if code != 2 || !strings.Contains(stderr, "nothing to resume") {
 		t.Errorf("resume without saved answers: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestCheckDefaultsToTheRecordedInstall: with no --dir, outside any
+// install, check aims at the install recorded for this host and says so.
+func TestCheckDefaultsToTheRecordedInstall(t *testing.T) {
+	base := t.TempDir()
+	out := filepath.Join(base, "calcom")
+	ans := filepath.Join(base, "answers.yaml")
+	os.WriteFile(ans, []byte("target: compose\npublic_url: https://cal.example.com\ndatabase: {mode: bundled}\nproxy: none\n"), 0o600)
+	if code, _, stderr := runCLI(t, nil, "render", "--answers", ans, "--out", out); code != 0 {
+		t.Fatalf("render: %d\n%s", code, stderr)
+	}
+	env := map[string]string{home.InstallsEnv: filepath.Join(base, "installs.json")}
+	if err := home.Record(func(k string) string { return env[k] }, out, home.OutcomeFinished, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	t.Cleanup(func() { os.Chdir(wd) })
+	os.Chdir(base) // not an install
+	_, _, stderr := runCLI(t, env, "check", "--docker=false", "--host=false", "--timeout", "2s", "-o", "json")
+	if !strings.Contains(stderr, "using the install in "+out+" (recorded in "+env[home.InstallsEnv]+")") {
+		t.Errorf("check does not say which install it aims at:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "no Cal.com install") {
+		t.Errorf("check found no install:\n%s", stderr)
 	}
 }

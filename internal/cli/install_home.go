@@ -127,3 +127,19 @@ func resumeAnswers(af *answersFlags, getenv func(string) string, out io.Writer) 
 	fmt.Fprintln(out, msg+"; finished steps are checked and skipped quickly")
 	return nil
 }
+
+// installAgentConfig is the agent config (agent/agent.yaml, written by
+// render when billing is set) of the install in the current directory or
+// recorded for this host, with why that install; "" when there is none.
+func installAgentConfig(getenv func(string) string) (path, why string) {
+	cwd, _ := os.Getwd()
+	fd, ok := home.Find(getenv, cwd)
+	if !ok {
+		return "", ""
+	}
+	p := filepath.Join(fd.Dir, "agent", "agent.yaml")
+	if _, err := os.Stat(p); err != nil {
+		return "", ""
+	}
+	return p, fd.Why
+}
