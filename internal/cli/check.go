@@ -16,8 +16,8 @@ import (
 	"github.com/calctl/calctl/checks/bundle"
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/checks/output"
+	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/secret"
 )
