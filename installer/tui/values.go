@@ -123,6 +123,14 @@ func (v *values) env(base contract.EnvSecrets) contract.EnvSecrets {
 	return e
 }
 
+// ValidateField is the check the wizard runs when a field is left: the
+// problem of a (and env) at one of paths, worded for the field, or nil. It
+// is exported so that tests can hold the wizard to the same rules as the
+// answers file and report (TestRules in internal/cli).
+func ValidateField(a *contract.Answers, env contract.EnvSecrets, paths ...string) error {
+	return problemAt(a, env, paths...)
+}
+
 // problemAt runs the engine's own validation (Answers.Validate and
 // ResolveEnv) over a and env and returns the first problem at one of paths,
 // as an error for huh to show next to the field. The wizard has no rules of
@@ -180,8 +188,8 @@ func portCheck(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	if _, err := strconv.Atoi(strings.TrimSpace(s)); err != nil {
-		return fmt.Errorf("%q is not a number; expected 587 (STARTTLS) or 465 (TLS)", s)
+	if err := contract.CheckPort(s); err != nil {
+		return fmt.Errorf("%v; expected 587 (STARTTLS) or 465 (TLS)", err)
 	}
 	return nil
 }
