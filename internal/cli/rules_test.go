@@ -43,7 +43,9 @@ func TestRules(t *testing.T) {
 			if err := os.WriteFile(ans, []byte(fmt.Sprintf("install_dir: /opt/calcom\npublic_url: https://cal.example.com\nbilling: {endpoint: %q, deployment_id: dep_1, token_env: CALCTL_BILLING_TOKEN, signing_secret_env: CALCTL_SIGNING_SECRET, live_since: 2026-01-01}\n", tc.endpoint)), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := (&answersFlags{File: ans}).load(func(k string) string { return map[string]string{"CALCTL_BILLING_TOKEN": "tok", "CALCTL_SIGNING_SECRET": "sig"}[k] })
+			_, _, err := (&answersFlags{File: ans}).load(func(k string) string {
+				return map[string]string{"CALCTL_BILLING_TOKEN": "tok", "CALCTL_SIGNING_SECRET": "sig"}[k]
+			})
 			fileOK := err == nil
 
 			// 2. the wizard's check of the field
