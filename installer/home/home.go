@@ -94,6 +94,9 @@ type LastRun struct {
 	Log      string    `json:"log,omitempty"`
 	Finished []string  `json:"finished_steps,omitempty"`
 	Version  string    `json:"calctl_version,omitempty"`
+	// Check is what the run's final hardening check found (nil when it
+	// did not run); calctl status shows its open findings.
+	Check *contract.CheckSummary `json:"check,omitempty"`
 }
 
 // SaveLastRun writes r to dir/calctl-last-run.json (0600; the error text

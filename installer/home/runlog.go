@@ -89,6 +89,10 @@ func (l *RunLog) Sink() contract.Sink {
 		case contract.EventChange:
 			l.line("%s: %s %s", e.Step, e.Action, e.Path)
 		case contract.EventLog:
+			if e.Check != nil {
+				c := *e.Check
+				l.run.Check = &c
+			}
 			lvl := e.Level
 			if lvl == "" {
 				lvl = "info"

@@ -270,7 +270,8 @@ func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) 
 type parentRepoError struct{ err error }
 
 func (e parentRepoError) Error() string {
-	return strings.Replace(e.err.Error(), "; or use --submodules skip", "", 1)
+	s := strings.Replace(e.err.Error(), "; or use --submodules skip", "", 1)
+	return strings.Replace(s, "check the URL in .gitmodules and your network", "check the repository URL and your network", 1)
 }
 
 func (e parentRepoError) Unwrap() error { return e.err }

@@ -166,6 +166,8 @@ reports booking usage for the Infrastructure Plan.`,
 		newInstallCmd(f), newRenderCmd(f),
 		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
+		newStatusCmd(f), newLogsCmd(f), newUninstallCmd(f), newManCmd(f),
 	)
+	addDay2Conveniences(root)
 	return root
 }

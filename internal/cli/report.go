@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calctl/calctl/internal/redact"
 	"io"
 	"os"
 	"path/filepath"
@@ -261,6 +262,9 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	}
 	var d agent.Delivery
 	if !opts.DryRun && opts.Export == "" {
+		// say what the wait is for, before it starts
+		fmt.Fprintf(opts.IO.Err, "delivering %d report(s) to %s; waiting up to %s (--wait) for each to be acknowledged, retrying transient failures; then the agent goes on\n",
+			len(results), redact.URL(cfg.Endpoint), opts.Wait)
 		if d, err = a.DeliverUntil(ctx, opts.Wait); err != nil {
 			return err
 		}
