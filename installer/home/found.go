@@ -89,6 +89,10 @@ func FromRender(ctx context.Context, dir string) (*contract.Answers, contract.En
 		if p.Name != "" {
 			a.Start.Project = p.Name
 		}
+		// render names the web image <project>-web:local (installer/step_render.go)
+		if w, ok := p.Services["web"]; ok && strings.HasSuffix(w.Image, "-web:local") {
+			a.Start.Project = strings.TrimSuffix(w.Image, "-web:local")
+		}
 		if _, ok := p.Services["database"]; ok {
 			bundled = true
 		}
