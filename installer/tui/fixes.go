@@ -125,7 +125,10 @@ func (m *Model) viewFixes() string {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n" + m.st.title.Render("  Fix it here") + "\n")
+	if m.height >= 20 {
+		b.WriteString("\n")
+	}
+	b.WriteString(m.st.title.Render("  Fix it here") + "\n")
 	for _, f := range fs {
 		for i, l := range wrap(f.label, m.width-8) {
 			p := "      "

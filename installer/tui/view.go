@@ -151,8 +151,16 @@ func (m *Model) viewFormScreen() (string, string) {
 	}
 	a := m.answers()
 	var b strings.Builder
-	b.WriteString("\n")
-	kv := func(k, v string) { fmt.Fprintf(&b, "  %-12s %s\n", k, v) }
+	// short terminals (60×15) keep the result and its fixes, not the recap
+	short := m.height < 20 && m.phase == phaseResult && !m.checkOK && m.screen != screenTarget
+	if !short {
+		b.WriteString("\n")
+	}
+	kv := func(k, v string) {
+		if !short {
+			fmt.Fprintf(&b, "  %-12s %s\n", k, v)
+		}
+	}
 	switch m.screen {
 	case screenSource:
 		tok := "none"
@@ -175,7 +183,9 @@ func (m *Model) viewFormScreen() (string, string) {
 			kv("CA file", a.Database.CAFile)
 		}
 	}
-	b.WriteString("\n")
+	if !short {
+		b.WriteString("\n")
+	}
 	if m.screen == screenTarget {
 		b.WriteString(m.viewFindings())
 	} else {
