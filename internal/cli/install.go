@@ -11,7 +11,6 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
-	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/calctl/calctl/templates"
 	"github.com/spf13/cobra"
 )
@@ -225,14 +224,17 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 	if err != nil {
 		return err
 	}
+	plan := installer.InstallPlan(a)
+	if a.Target == contract.TargetKubernetes {
+		if Kube == nil || Kube.InstallPlan == nil {
+			return runKubernetesSibling(ctx, opts.IO)
+		}
+		plan = Kube.InstallPlan()
+	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
 	rec := startRecord(a, env, opts.Answers.DryRun, opts.Getenv, opts.IO.Err)
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink, rec.sink())}
-	plan := installer.InstallPlan(a)
-	if a.Target == contract.TargetKubernetes {
-		plan = kubeinstall.Plan()
-	}
 	err = runEngine(ctx, e, plan, s)
 	if log := rec.finish(err, ctx.Err() != nil); log != "" {
 		fmt.Fprintf(opts.IO.Err, "calctl: log of this run: %s (its answers are kept next to it: calctl install --resume --install-dir %s)\n", log, a.InstallDir)
