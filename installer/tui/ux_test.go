@@ -180,3 +180,22 @@ func TestFixesOnTheSameScreen(t *testing.T) {
 		golden(t, "fix_database_60x15", ansi.Strip(d.final().View()))
 	})
 }
+
+// TestFixSSHKey: an ssh URL whose check fails offers "choose an SSH key
+// file"; the path typed goes into the answers and the check runs again.
+func TestFixSSHKey(t *testing.T) {
+	cfg := testConfig(&memBackend{})
+	cfg.Answers.Source.URL = "git@github.com:calcom/cal.com.git"
+	cfg.Env.GitToken = "bad"
+	d := start(t, cfg, 80, 24)
+	toSource(d)
+	d.keys("enter", "enter", "enter", "enter")
+	d.see("token was refused", "k   choose an SSH key file")
+	d.keys("k")
+	d.see("SSH key file:")
+	d.keys("/root/.ssh/id_ed25519", "enter")
+	m := d.final()
+	if got := m.answers().Source.SSHKey; got != "/root/.ssh/id_ed25519" {
+		t.Errorf("source.ssh_key = %q after the fix", got)
+	}
+}

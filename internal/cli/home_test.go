@@ -10,6 +10,7 @@ import (
 
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/home"
+	"github.com/calctl/calctl/installer/wizard"
 )
 
 // TestHomeFromRender: a directory made by `calctl render` (external
@@ -54,6 +55,11 @@ email: {host: smtp.example.com, port: 587, user: mailer, from: cal@example.com, 
 		if !strings.Contains(found, w) {
 			t.Errorf("found = %q, does not say %q", found, w)
 		}
+	}
+	// the wizard starts from them and says what it found
+	w, existing, wfound, wenv := wizard.Start(context.Background(), &contract.Answers{InstallDir: out})
+	if !existing || w.Database.Mode != contract.DBExternal || w.Email.Host != "smtp.example.com" || !strings.Contains(wfound, "docker-compose.yml") || wenv.DatabaseURL == "" {
+		t.Errorf("wizard.Start on a rendered dir: existing %v, %+v, found %q", existing, w, wfound)
 	}
 	// the answers read back render the same files again
 	a.InstallDir = out
