@@ -169,7 +169,6 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-
 // calcomVersion is the version in the checkout's apps/web/package.json
 // (Cal.com versions the web app there; calcom-facts.md §1).
 func calcomVersion(src string) string {
