@@ -74,6 +74,8 @@ type Model struct {
 	planErr    error
 	answersErr error
 	scroll     int
+	// bodyScroll scrolls a check result taller than the terminal
+	bodyScroll int
 	saving     bool
 	saveInput  textinput.Model
 	saveMsg    string
@@ -281,7 +283,7 @@ func (m *Model) answerQuit(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 // goTo enters screen s and starts what it needs.
 func (m *Model) goTo(s screen) tea.Cmd {
 	m.stopWork()
-	m.screen, m.phase, m.form, m.asking = s, phaseForm, nil, askNothing
+	m.screen, m.phase, m.form, m.asking, m.bodyScroll = s, phaseForm, nil, askNothing, 0
 	switch s {
 	case screenSource, screenTarget, screenDatabase, screenSite:
 		m.form = m.newForm(s)
@@ -324,6 +326,14 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.updateAsk(msg)
 		}
 		if !isKey {
+			return m, nil
+		}
+		switch k.String() {
+		case "up":
+			m.bodyScroll = max(m.bodyScroll-1, 0)
+			return m, nil
+		case "down":
+			m.bodyScroll++
 			return m, nil
 		}
 		for _, f := range m.fixes() {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/installer/contract"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -197,5 +199,26 @@ func TestFixSSHKey(t *testing.T) {
 	m := d.final()
 	if got := m.answers().Source.SSHKey; got != "/root/.ssh/id_ed25519" {
 		t.Errorf("source.ssh_key = %q after the fix", got)
+	}
+}
+
+// TestLongCheckResultScrolls: preflight findings taller than a 60×15
+// terminal scroll with ↑/↓ and say so; the last lines can be reached.
+func TestLongCheckResultScrolls(t *testing.T) {
+	m := New(t.Context(), testConfig(&memBackend{}))
+	m.width, m.height, m.screen, m.phase, m.preflightDone, m.checkOK = 60, 15, screenTarget, phaseResult, true, true
+	for i := 0; i < 8; i++ {
+		m.findings = append(m.findings, contract.Finding{Check: "ports", Severity: contract.SeverityError, Message: "port 3000 (web) is in use by another process", Remedy: "stop it, or set web.port"})
+	}
+	got := ansi.Strip(m.View())
+	if !strings.Contains(got, "↑/↓ scroll · lines 1-") {
+		t.Fatalf("no scroll line:\n%s", got)
+	}
+	for i := 0; i < 60; i++ {
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	got = ansi.Strip(m.View())
+	if !strings.Contains(got, "e   edit the target") || strings.Count(got, "\n")+1 != 15 {
+		t.Errorf("the end of the result cannot be reached:\n%s", got)
 	}
 }

@@ -61,7 +61,12 @@ func (m *Model) View() string {
 	}
 	room := m.height - 3
 	if len(lines) > room {
-		lines = lines[:room]
+		// a screen taller than the terminal scrolls (↑/↓) with a line
+		// saying so; nothing is cut without a way to read it
+		rest := room - 1
+		m.bodyScroll = min(m.bodyScroll, len(lines)-rest)
+		lines = append(lines[m.bodyScroll:m.bodyScroll+rest:m.bodyScroll+rest],
+			m.st.faint.Render(fmt.Sprintf("  ↑/↓ scroll · lines %d-%d of %d", m.bodyScroll+1, m.bodyScroll+rest, len(lines))))
 	}
 	for _, l := range lines {
 		b.WriteString(l + "\n")
