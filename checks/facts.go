@@ -62,6 +62,9 @@ type Target struct {
 	PublicURL string `json:"public_url,omitempty"`
 	// Host is the name of the machine calctl ran on.
 	Host string `json:"host,omitempty"`
+	// Kubernetes is the namespace checked with profile kubernetes:
+	// "namespace NS on SERVER (context CTX)".
+	Kubernetes string `json:"kubernetes,omitempty"`
 }
 
 // SourceState records how a collector fared.
@@ -839,6 +842,17 @@ type BackupFacts struct {
 	RestoreTestedBy string      `json:"restore_tested_by,omitempty"` // that file's by: (who ran the restore test)
 	ContingencyFile string      `json:"contingency_file,omitempty"`  // the contingency.yaml read (--contingency, else contingency.yaml or .calctl/contingency.yaml in --dir)
 	Error           string      `json:"error,omitempty"`
+	// History is calctl's own record of backups and restore drills
+	// (<install>/.calctl/history.jsonl), when the install has one.
+	History string `json:"history,omitempty"`
+	// LastBackupFailedAt and LastBackupError: calctl's newest backup
+	// attempt failed after its newest success.
+	LastBackupFailedAt *time.Time `json:"last_backup_failed_at,omitempty"`
+	LastBackupError    string     `json:"last_backup_error,omitempty"`
+	// LastDrillFailedAt and LastDrillError: the newest restore drill
+	// (calctl backup verify) failed after the newest one that passed.
+	LastDrillFailedAt *time.Time `json:"last_drill_failed_at,omitempty"`
+	LastDrillError    string     `json:"last_drill_error,omitempty"`
 }
 
 // BackupFile is the newest backup artifact.

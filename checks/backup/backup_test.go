@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/calctl/calctl/backup/history"
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/backup"
 	"github.com/calctl/calctl/checks/collect"
@@ -111,5 +113,70 @@ func TestSniffBackup(t *testing.T) {
 		if f, e := collect.SniffBackup(p); f != c.fmt || e != c.enc {
 			t.Errorf("%s: got %s/%v, want %s/%v", name, f, e, c.fmt, c.enc)
 		}
+	}
+}
+
+// TestBackupChecksFromHistory: the BK checks take calctl's own history of
+// backups and restore drills (backup/history) as evidence.
+func TestBackupChecksFromHistory(t *testing.T) {
+	now := time.Now().UTC()
+	ok := func(kind string, ago time.Duration) history.Event {
+		return history.Event{Kind: kind, Result: history.ResultOK, Time: now.Add(-ago)}
+	}
+	failed := func(kind string, ago time.Duration) history.Event {
+		return history.Event{Kind: kind, Result: history.ResultFailed, Time: now.Add(-ago), Error: "pg_dump exited 1: boom"}
+	}
+	tests := []struct {
+		name   string
+		events []history.Event
+		want   map[string]checks.Status
+	}{
+		{"backup and drill", []history.Event{ok("backup", 3*time.Hour), ok("verify", 2*time.Hour)},
+			map[string]checks.Status{"BK-002": checks.Pass, "BK-003": checks.Pass, "BK-004": checks.Pass, "BK-005": checks.Pass}},
+		{"no drill yet", []history.Event{ok("backup", 3*time.Hour)},
+			map[string]checks.Status{"BK-002": checks.Pass, "BK-003": checks.Pass, "BK-005": checks.Manual}},
+		{"last backup failed", []history.Event{ok("backup", 30*time.Hour), ok("verify", 29*time.Hour), failed("backup", time.Hour)},
+			map[string]checks.Status{"BK-002": checks.Pass, "BK-003": checks.Fail, "BK-005": checks.Pass}},
+		{"last drill failed", []history.Event{ok("backup", 3*time.Hour), ok("verify", 100*time.Hour), failed("verify", time.Hour)},
+			map[string]checks.Status{"BK-003": checks.Pass, "BK-005": checks.Fail}},
+		{"old drill", []history.Event{ok("backup", 3*time.Hour), ok("verify", 100*24*time.Hour)},
+			map[string]checks.Status{"BK-005": checks.Warn}},
+	}
+	list := []checks.Check{backup.Mechanism, backup.Freshness, backup.Protection, backup.RestoreTested}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			bdir := filepath.Join(dir, "backups")
+			os.Mkdir(bdir, 0o700)
+			os.WriteFile(filepath.Join(bdir, ".calctl-backup.lock"), nil, 0o600)
+			for i, e := range tt.events {
+				if e.Kind == history.KindBackup && e.Result == history.ResultOK {
+					e.File = filepath.Join(bdir, fmt.Sprintf("calctl-backup-x-%d.age", i))
+					os.WriteFile(e.File, []byte("age-encryption.org/v1\n-> X25519 abc\n"), 0o600)
+					os.Chtimes(e.File, e.Time, e.Time)
+				}
+				if err := history.Append(dir, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f, err := collect.Collect(context.Background(), collect.Options{Dir: dir, Only: []checks.Source{checks.SourceBackup}, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := f.Source(checks.SourceBackup); !st.Collected {
+				t.Fatalf("backup not collected: %+v", st)
+			}
+			got := map[string][]string{}
+			has := map[string]bool{}
+			for _, r := range checks.Run(f, list, checks.Selection{}, nil).Results {
+				got[r.ID] = append(got[r.ID], fmt.Sprintf("%s (%s)", r.Status, r.Message))
+				has[r.ID+" "+string(r.Status)] = true
+			}
+			for id, w := range tt.want {
+				if !has[id+" "+string(w)] {
+					t.Errorf("%s = %v, want a %s", id, got[id], w)
+				}
+			}
+		})
 	}
 }

@@ -32,6 +32,10 @@ var Freshness = checks.New(checks.Meta{
 	} else if b != nil && b.Dir != "" {
 		out = append(out, checks.Finding{Status: checks.Fail, Resource: b.Dir, Message: "no backup file in " + b.Dir})
 	}
+	if b := f.Backup; b != nil && b.LastBackupFailedAt != nil {
+		out = append(out, checks.Finding{Status: checks.Fail, Resource: b.History, Evidence: checks.Ev("failed_at", b.LastBackupFailedAt.Format(time.RFC3339)),
+			Message: "calctl's last backup failed: " + b.LastBackupError})
+	}
 	if f.PG != nil && f.PG.Archiver != nil && (f.PG.Settings["archive_mode"] == "on" || f.PG.Settings["archive_mode"] == "always") {
 		a := f.PG.Archiver
 		r := checks.Finding{Resource: "pg_stat_archiver", Evidence: checks.Ev("archived", fmt.Sprint(a.ArchivedCount), "failed", fmt.Sprint(a.FailedCount))}

@@ -69,11 +69,23 @@ func WriteKube(out string, in KubeInputs) (*Manifest, error) {
 	if err := b.addJSON("results.json", "check results (calctl check -o json)", in.Report); err != nil {
 		return nil, err
 	}
+	total := 0
+	for _, n := range b.order {
+		total += len(b.files[n])
+	}
 	for _, f := range in.Files {
+		// What Read refuses, WriteKube never writes: an entry over
+		// maxEntry, or one that would take the bundle over maxTotal
+		// (a margin is kept for manifest.json).
+		if len(f.Data) > maxEntry || total+len(f.Data) > maxTotal-(1<<20) {
+			b.omit(f.Name, fmt.Sprintf("%d bytes: over the bundle's size limits (%d MiB an entry, %d MiB in all); read it with kubectl", len(f.Data), maxEntry>>20, maxTotal>>20))
+			continue
+		}
 		if bytes.IndexByte(f.Data, 0) >= 0 {
 			b.omit(f.Name, "binary: cannot be redacted safely")
 			continue
 		}
+		total += len(f.Data)
 		s := string(f.Data)
 		switch f.Kind {
 		case "objects":

@@ -14,12 +14,19 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/calctl/calctl/backup/history"
 	"github.com/calctl/calctl/checks"
 )
 
 func collectBackup(ctx context.Context, f *checks.Facts, o Options) error {
-	if o.BackupDir == "" && o.ContingencyFile == "" {
-		return skipf("no --backup-dir and no contingency.yaml")
+	hist := ""
+	if o.Dir != "" {
+		if _, err := os.Stat(history.Path(o.Dir)); err == nil {
+			hist = history.Path(o.Dir)
+		}
+	}
+	if o.BackupDir == "" && o.ContingencyFile == "" && hist == "" {
+		return skipf("no --backup-dir, no contingency.yaml and no calctl backup history")
 	}
 	b := &checks.BackupFacts{Dir: o.BackupDir}
 	f.Backup = b
@@ -28,9 +35,15 @@ func collectBackup(ctx context.Context, f *checks.Facts, o Options) error {
 			return err
 		}
 	}
-	if o.BackupDir == "" {
+	if hist != "" {
+		if err := readHistory(hist, b); err != nil {
+			return err
+		}
+	}
+	if b.Dir == "" {
 		return nil
 	}
+	o.BackupDir = b.Dir
 	st, err := os.Stat(o.BackupDir)
 	if err != nil {
 		return err
@@ -59,6 +72,9 @@ func collectBackup(ctx context.Context, f *checks.Facts, o Options) error {
 		info, err := d.Info()
 		if err != nil || !info.Mode().IsRegular() {
 			return nil
+		}
+		if n := d.Name(); strings.HasPrefix(n, ".") || strings.HasSuffix(n, ".tmp") {
+			return nil // lock files and unfinished backups are not backups
 		}
 		b.Files++
 		if newestInfo == nil || info.ModTime().After(newestInfo.ModTime()) {
@@ -172,6 +188,42 @@ func openPGPTag(b byte) int {
 		return tag
 	}
 	return 0
+}
+
+// readHistory takes calctl's own evidence from the install's history:
+// the directory of its newest successful backup (when no --backup-dir was
+// given), its newest passed restore drill (when newer than contingency.yaml)
+// and failures newer than the last success.
+func readHistory(path string, b *checks.BackupFacts) error {
+	events, err := history.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	b.History = path
+	if ok, found := history.Last(events, history.KindBackup, history.ResultOK); found {
+		if b.Dir == "" && ok.File != "" {
+			if _, err := os.Stat(filepath.Dir(ok.File)); err == nil {
+				b.Dir = filepath.Dir(ok.File)
+			}
+		}
+		if bad, found := history.Last(events, history.KindBackup, history.ResultFailed); found && bad.Time.After(ok.Time) {
+			t := bad.Time.UTC()
+			b.LastBackupFailedAt, b.LastBackupError = &t, bad.Error
+		}
+	} else if bad, found := history.Last(events, history.KindBackup, history.ResultFailed); found {
+		t := bad.Time.UTC()
+		b.LastBackupFailedAt, b.LastBackupError = &t, bad.Error
+	}
+	drill, passed := history.Last(events, history.KindVerify, history.ResultOK)
+	if passed && (b.RestoreTestedAt == nil || drill.Time.After(*b.RestoreTestedAt)) {
+		t := drill.Time.UTC()
+		b.RestoreTestedAt, b.RestoreTestedBy, b.ContingencyFile = &t, drill.By+" (calctl backup verify "+filepath.Base(drill.File)+")", path
+	}
+	if bad, found := history.Last(events, history.KindVerify, history.ResultFailed); found && (!passed || bad.Time.After(drill.Time)) {
+		t := bad.Time.UTC()
+		b.LastDrillFailedAt, b.LastDrillError = &t, bad.Error
+	}
+	return nil
 }
 
 type contingency struct {

@@ -117,6 +117,10 @@ func Collect(ctx context.Context, t Target) *checks.Facts {
 		st.Error = fmt.Sprintf("namespace %s does not exist on %s; pass --namespace (or --context) naming the release's", t.Namespace, cfg.Host)
 	default:
 		k.Server, k.Context = cfg.Host, t.Context
+		f.Target.Kubernetes = fmt.Sprintf("namespace %s on %s", t.Namespace, cfg.Host)
+		if t.Context != "" {
+			f.Target.Kubernetes += " (context " + t.Context + ")"
+		}
 		f.Kube = k
 		st.Collected = true
 	}

@@ -36,6 +36,8 @@ type Answers struct {
 	Email Email `yaml:"email"`
 	// Billing configures the usage agent (optional).
 	Billing Billing `yaml:"billing"`
+	// Backup schedules encrypted calctl backups (optional).
+	Backup BackupSchedule `yaml:"backup"`
 	// Web configures the web app.
 	Web Web `yaml:"web"`
 	// API configures the API app (used when the repo has apps/api).
@@ -122,6 +124,22 @@ type Billing struct {
 	Interval string `yaml:"interval"`
 }
 
+// BackupSchedule schedules `calctl backup` with a systemd timer on the
+// host (docs/backup.md).
+type BackupSchedule struct {
+	// Schedule is a systemd OnCalendar expression ("daily", "*-*-* 03:00");
+	// setting it enables scheduled backups.
+	Schedule string `yaml:"schedule"`
+	// Dir receives the backups (default <install_dir>/backups; better a
+	// mount of another device).
+	Dir string `yaml:"dir"`
+	// Recipient is the age public key (age1…) backups are encrypted to;
+	// the identity that opens them stays off the host.
+	Recipient string `yaml:"recipient"`
+	// Retain is how many backups to keep (default 14).
+	Retain int `yaml:"retain"`
+}
+
 // Web configures the Cal.com web app.
 type Web struct {
 	// Port is the web app's port.
@@ -204,6 +222,9 @@ const (
 // The values the answers accept, each list written once: Validate, the
 // command-line flags and their shell completion all use it.
 var (
+	// ageRecipient is an age X25519 public key: "age1" and 58 Bech32
+	// characters (https://age-encryption.org/v1).
+	ageRecipient   = regexp.MustCompile(`^age1[02-9ac-hj-np-z]{58}$`)
 	Targets        = []string{TargetCompose, TargetPM2, TargetKubernetes}
 	DatabaseModes  = []string{DBBundled, DBExternal, DBRDS}
 	Proxies        = []string{ProxyCaddy, ProxyNone}
@@ -338,6 +359,14 @@ func (a *Answers) ApplyDefaults() {
 		a.Email.Port = 587
 	}
 	def(&a.Email.FromName, "Cal.com")
+	if a.Backup.Schedule != "" {
+		if a.Backup.Dir == "" && a.InstallDir != "" {
+			a.Backup.Dir = filepath.Join(a.InstallDir, "backups")
+		}
+		if a.Backup.Retain == 0 {
+			a.Backup.Retain = 14
+		}
+	}
 	if a.Billing.Endpoint != "" {
 		def(&a.Billing.TokenEnv, "CALCTL_BILLING_TOKEN")
 		def(&a.Billing.SigningSecretEnv, "CALCTL_SIGNING_SECRET")
@@ -470,6 +499,22 @@ func (a *Answers) Validate() error {
 		}
 		if a.Email.PasswordEnv != "" && !envName.MatchString(a.Email.PasswordEnv) {
 			bad("email.password_env", fmt.Sprintf("%q is not an environment variable name", a.Email.PasswordEnv), "a name like SMTP_PASSWORD")
+		}
+	}
+	if a.Backup != (BackupSchedule{}) {
+		if a.Backup.Schedule == "" {
+			bad("backup.schedule", "is empty but other backup answers are set", "a systemd OnCalendar expression such as daily or \"*-*-* 03:00\"")
+		} else if strings.ContainsAny(a.Backup.Schedule, "\n\r\"'`$;|&") {
+			bad("backup.schedule", fmt.Sprintf("%q is not an OnCalendar expression", a.Backup.Schedule), "e.g. daily or \"*-*-* 03:00\"")
+		}
+		if !ageRecipient.MatchString(a.Backup.Recipient) {
+			bad("backup.recipient", "is not an age public key", "the age1… line `calctl backup keygen` prints; backups are never written unencrypted")
+		}
+		if a.Backup.Dir != "" && (!filepath.IsAbs(a.Backup.Dir) || strings.ContainsAny(a.Backup.Dir, " \t\n\"'\\%$;")) {
+			bad("backup.dir", fmt.Sprintf("%q is not an absolute path", a.Backup.Dir), "an absolute directory, ideally another device")
+		}
+		if a.Backup.Retain < 0 {
+			bad("backup.retain", fmt.Sprintf("%d", a.Backup.Retain), "0 (keep all) or more")
 		}
 	}
 	if a.Billing != (Billing{}) {

@@ -40,6 +40,7 @@ func Plan() []installer.Step {
 		renderStep{r},         // charts + Secret manifest -> State.Files
 		installer.WriteStep(), // atomic writes; the Secret manifest 0600
 		releaseStep{r},        // Secret apply + helm install/upgrade (or server-side dry run)
+		checkStep{},           // the K8S hardening checks over the namespace (step_check.go)
 	}
 }
 

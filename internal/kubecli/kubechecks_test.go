@@ -64,6 +64,9 @@ func TestKubeCommands(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "K8S-001") {
 				t.Errorf("-o %s: exit %d, stderr %s\n%.400s", o, code, stderr, out)
 			}
+			if o == "html" && !strings.Contains(out, "namespace "+ns+" on https://127.0.0.1:") {
+				t.Errorf("the HTML report does not name the namespace checked")
+			}
 			if strings.Contains(out, "PG-001") || strings.Contains(out, "DK-001") {
 				t.Errorf("-o %s: the kubernetes profile reports non-K8S checks", o)
 			}
