@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/calctl/calctl/backup/history"
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/home"
 )
@@ -30,6 +31,10 @@ func renderedInstall(t *testing.T) (string, map[string]string) {
 	}
 	home.SaveLastRun(out, home.LastRun{Started: time.Now(), Ended: time.Now(), Outcome: home.OutcomeFailed, Step: "start", Log: filepath.Join(out, "logs", "install-x.log"),
 		Check: &contract.CheckSummary{Fail: 2, Warn: 1, Command: "calctl check --dir " + out, Top: []contract.CheckFinding{{ID: "PG-006", Status: "FAIL", Resource: "database", Message: "ssl is off"}}}})
+	// a backup history as the backup commands write it
+	if err := history.Append(out, history.Event{Time: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC), Kind: history.KindBackup, Result: history.ResultOK, File: "/var/backups/calcom-1.tar.age", Size: 4096}); err != nil {
+		t.Fatal(err)
+	}
 	return out, env
 }
 
@@ -42,7 +47,7 @@ func TestStatus(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, w := range []string{"install       " + dir + "  (--dir)", "not answering", "failed", "at step start", "2 fail, 1 warn", "PG-006", "last report", "last backup"} {
+	for _, w := range []string{"install       " + dir + "  (--dir)", "not answering", "failed", "at step start", "2 fail, 1 warn", "PG-006", "last report", "ok 2026-12-06", "calcom-1.tar.age"} {
 		if !strings.Contains(stdout, w) {
 			t.Errorf("status does not show %q:\n%s", w, stdout)
 		}

@@ -3,9 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/backup/history"
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/internal/buildinfo"
@@ -271,30 +270,32 @@ func health(ctx context.Context, a *contract.Answers) string {
 	return fmt.Sprintf("answering: %s → %s", a.PublicURL, resp.Status)
 }
 
-// lastBackup reads a backup history in the install directory when one
-// exists (backups/history.jsonl or backup-history.json: the newest line
-// or entry) and returns a one-line description, else "".
+// lastBackup is the newest backup in the install's history
+// (backup/history: <install>/.calctl/history.jsonl), with the newest
+// successful one when the newest failed; "" when there is no history.
 func lastBackup(dir string) string {
-	for _, p := range []string{filepath.Join(dir, "backups", "history.jsonl"), filepath.Join(dir, "backups", "history.json"), filepath.Join(dir, "backup-history.json")} {
-		b, err := os.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) || err != nil {
-			continue
-		}
-		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		last := lines[len(lines)-1]
-		var e map[string]any
-		if json.Unmarshal([]byte(last), &e) == nil {
-			parts := []string{}
-			for _, k := range []string{"time", "finished", "ended", "file", "path", "size", "status"} {
-				if v, ok := e[k]; ok {
-					parts = append(parts, fmt.Sprintf("%s %v", k, v))
-				}
-			}
-			if len(parts) > 0 {
-				return strings.Join(parts, ", ") + " (" + p + ")"
-			}
-		}
-		return "recorded in " + p
+	events, err := history.Read(dir)
+	if err != nil || len(events) == 0 {
+		return ""
 	}
-	return ""
+	e, ok := history.Last(events, history.KindBackup, "")
+	if !ok {
+		return ""
+	}
+	s := fmt.Sprintf("%s %s", e.Result, e.Time.Local().Format("2006-01-02 15:04"))
+	if e.File != "" {
+		s += ": " + e.File
+	}
+	if e.Size > 0 {
+		s += fmt.Sprintf(" (%d bytes)", e.Size)
+	}
+	if e.Result != history.ResultOK {
+		if e.Error != "" {
+			s += ": " + e.Error
+		}
+		if okEv, ok := history.Last(events, history.KindBackup, history.ResultOK); ok {
+			s += "; last good " + okEv.Time.Local().Format("2006-01-02 15:04")
+		}
+	}
+	return s
 }
