@@ -58,7 +58,8 @@ func runUninstall(ctx context.Context, opts *uninstallOptions) error {
 	a := in.Answers
 	var argv [][]string
 	if a.Target == contract.TargetPM2 {
-		argv = append(argv, []string{"pm2", "delete", a.Start.Project + "-web"})
+		// every app of the rendered ecosystem file (calcom-web, calcom-api)
+		argv = append(argv, []string{"pm2", "delete", filepath.Join(in.Dir, "ecosystem.config.js")})
 	} else {
 		sub := []string{"down", "--remove-orphans"}
 		if opts.Purge {
