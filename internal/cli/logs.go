@@ -56,8 +56,12 @@ func runLogs(ctx context.Context, opts *logsOptions) error {
 	var argv []string
 	if in.Answers.Target == contract.TargetPM2 {
 		argv = []string{"pm2", "logs"}
-		if opts.Service != "" {
-			argv = append(argv, opts.Service)
+		if svc := opts.Service; svc != "" {
+			// the rendered ecosystem file names its apps calcom-web, calcom-api
+			if !strings.HasPrefix(svc, "calcom-") {
+				svc = "calcom-" + svc
+			}
+			argv = append(argv, svc)
 		}
 		if opts.Tail != "all" {
 			argv = append(argv, "--lines", opts.Tail)
