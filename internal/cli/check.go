@@ -18,6 +18,7 @@ import (
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/checks/output"
+	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/secret"
 )
@@ -91,6 +92,11 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 			o.Dir = d
 		} else if wd, err := os.Getwd(); err == nil && dirHasInstall(wd) {
 			o.Dir = wd
+			fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (the current directory)\n", wd)
+		} else if fd, ok := home.Find(f.getenv, wd); ok {
+			// the install recorded for this host (installer/home), said
+			o.Dir = fd.Dir
+			fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (%s)\n", fd.Dir, fd.Why)
 		}
 	}
 	if err := o.Resolve(); err != nil {

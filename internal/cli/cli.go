@@ -167,6 +167,8 @@ reports booking usage for the Infrastructure Plan.`,
 		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f), newVerifyCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
 		newBackupCmd(f), newRestoreCmd(f), newUpgradeCmd(f),
+		newStatusCmd(f), newLogsCmd(f), newUninstallCmd(f), newManCmd(f),
 	)
+	addDay2Conveniences(root)
 	return root
 }
