@@ -123,6 +123,26 @@ func OpenInstall(ctx context.Context, dir string) (*Install, error) {
 	return in, nil
 }
 
+// superuser is the bundled server's superuser and password from db.env,
+// when db.env names one: installs rendered since the hardened layout keep
+// the superuser (POSTGRES_USER=postgres) apart from the app role that
+// DATABASE_URL names (installer/render_dbroles.go); earlier installs have
+// one role for both, and then the app role is all there is.
+func (in *Install) superuser() (user, password string, ok bool) {
+	if !in.Bundled {
+		return "", "", false
+	}
+	f, err := dotenv.Read(filepath.Join(in.Dir, "db.env"))
+	if err != nil {
+		return "", "", false
+	}
+	m := f.Map()
+	if m["POSTGRES_USER"] == "" || m["POSTGRES_PASSWORD"] == "" {
+		return "", "", false
+	}
+	return m["POSTGRES_USER"], m["POSTGRES_PASSWORD"], true
+}
+
 // Close releases the Docker client.
 func (in *Install) Close() {
 	if in.Docker != nil {

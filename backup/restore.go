@@ -361,6 +361,11 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 	// when complete and counted; the old one stays until then.
 	admin := t.Admin.Copy()
 	admin.Database = "postgres"
+	if user, password, ok := in.superuser(); ok {
+		// Creating, renaming and dropping databases needs the superuser:
+		// the app role of a hardened install is NOCREATEDB (PG-006).
+		admin.User, admin.Password = user, password
+	}
 	conn, err := pgx.ConnectConfig(ctx, admin)
 	if err != nil {
 		return in.URL.Scrub(fmt.Errorf("connect to the bundled server: %w", err))

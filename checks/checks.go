@@ -215,6 +215,7 @@ var GroupNames = map[string]string{
 	"CF":  "App config",
 	"NET": "Host and network",
 	"BK":  "Backups and contingency",
+	"K8S": "Kubernetes",
 }
 
 type funcCheck struct {

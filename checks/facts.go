@@ -35,6 +35,8 @@ type Facts struct {
 	Host *HostFacts `json:"host,omitempty"`
 	// Backup is what calctl found of backups and restore tests.
 	Backup *BackupFacts `json:"backup,omitempty"`
+	// Kube is what the Kubernetes collector read from one namespace.
+	Kube *KubeFacts `json:"kubernetes,omitempty"`
 }
 
 // Target says what was checked.
@@ -60,6 +62,9 @@ type Target struct {
 	PublicURL string `json:"public_url,omitempty"`
 	// Host is the name of the machine calctl ran on.
 	Host string `json:"host,omitempty"`
+	// Kubernetes is the namespace checked with profile kubernetes:
+	// "namespace NS on SERVER (context CTX)".
+	Kubernetes string `json:"kubernetes,omitempty"`
 }
 
 // SourceState records how a collector fared.
@@ -919,13 +924,17 @@ func (f *Facts) Validate() error {
 		}
 		lists["container mounts, ports and variables"] = n
 	}
+	if f.Kube != nil {
+		lists["kubernetes objects"] = len(f.Kube.Workloads) + len(f.Kube.NetworkPolicies) + len(f.Kube.ServiceAccounts) +
+			len(f.Kube.Ingresses) + len(f.Kube.Secrets) + len(f.Kube.ConfigMaps) + len(f.Kube.PDBs) + len(f.Kube.HPAs)
+	}
 	for what, n := range lists {
 		if n > MaxListItems {
 			return fmt.Errorf("facts list %d %s (limit %d)", n, what, MaxListItems)
 		}
 	}
 	have := map[Source]bool{SourceFiles: f.Files != nil, SourcePG: f.PG != nil, SourceDocker: f.Docker != nil,
-		SourceNet: f.Net != nil, SourceHost: f.Host != nil, SourceBackup: f.Backup != nil}
+		SourceNet: f.Net != nil, SourceHost: f.Host != nil, SourceBackup: f.Backup != nil, SourceKube: f.Kube != nil}
 	for s, st := range f.Sources {
 		if st.Collected && !have[s] {
 			st.Collected = false

@@ -34,9 +34,59 @@ type composeService struct {
 	Volumes     []composeMount              `yaml:"volumes,omitempty"`
 	DependsOn   map[string]composeCondition `yaml:"depends_on,omitempty"`
 	Healthcheck *composeHealthcheck         `yaml:"healthcheck,omitempty"`
+	User        string                      `yaml:"user,omitempty"`
 	ReadOnly    bool                        `yaml:"read_only,omitempty"`
+	Tmpfs       []string                    `yaml:"tmpfs,omitempty"`
 	CapDrop     []string                    `yaml:"cap_drop,omitempty"`
+	CapAdd      []string                    `yaml:"cap_add,omitempty"`
 	SecurityOpt []string                    `yaml:"security_opt,omitempty"`
+	MemLimit    string                      `yaml:"mem_limit,omitempty"`
+	CPUs        float64                     `yaml:"cpus,omitempty"`
+	PidsLimit   int                         `yaml:"pids_limit,omitempty"`
+	Logging     *composeLogging             `yaml:"logging,omitempty"`
+}
+
+// composeLogging is a service's log driver and its options.
+type composeLogging struct {
+	Driver  string            `yaml:"driver"`
+	Options map[string]string `yaml:"options,omitempty"`
+}
+
+// serviceLimits are a service's resource limits (DK-018..DK-020; CIS Docker
+// 5.11, 5.12, 5.29): a runaway or compromised container must not starve the
+// database next to it.
+type serviceLimits struct {
+	Mem  string  // mem_limit, e.g. "2g"
+	CPUs float64 // cpus; never above 1 so the file starts on a 1-CPU host (the engine refuses more CPUs than it has)
+	Pids int     // pids_limit
+}
+
+// Limits of each service calctl renders. Sized for one clinic's Cal.com:
+// the web app (Next.js, one Node process) and Postgres get the most; the
+// calctl services are one small Go process each. Postgres forks one
+// process per connection (max_connections defaults to 100), hence its
+// PIDs limit.
+var (
+	limitsWeb      = serviceLimits{Mem: "2g", CPUs: 1, Pids: 512}
+	limitsAPI      = serviceLimits{Mem: "1g", CPUs: 1, Pids: 256}
+	limitsDatabase = serviceLimits{Mem: "1g", CPUs: 1, Pids: 512}
+	limitsProxy    = serviceLimits{Mem: "256m", CPUs: 0.5, Pids: 128}
+	limitsCalctl   = serviceLimits{Mem: "128m", CPUs: 0.25, Pids: 64}
+)
+
+// harden applies what every rendered service gets (issue 13 item 5;
+// docs/checks.md "What the rendered install satisfies"):
+// no-new-privileges and every capability dropped (DK-011; add back only
+// what the service needs, with cap_add), the limits (DK-018..DK-020) and
+// json-file logs rotated at 10 MB × 5 (DK-021; Docker's json-file
+// options max-size/max-file, docs.docker.com/engine/logging/drivers/json-file/).
+// The user, read_only and tmpfs are per service: they depend on the image.
+func harden(s *composeService, l serviceLimits, capAdd ...string) {
+	s.SecurityOpt = []string{"no-new-privileges:true"}
+	s.CapDrop = []string{"ALL"}
+	s.CapAdd = capAdd
+	s.MemLimit, s.CPUs, s.PidsLimit = l.Mem, l.CPUs, l.Pids
+	s.Logging = &composeLogging{Driver: "json-file", Options: map[string]string{"max-size": "10m", "max-file": "5"}}
 }
 
 type composeBuild struct {

@@ -20,8 +20,10 @@ var fixedSecrets = Secrets{
 	NextAuthSecret:   "TEST-nextauth-secret-base64-44-chars-aaaaaa=",
 	EncryptionKey:    "TEST-encryption-key-32-chars-xyz",
 	DatabasePassword: "TESTdbpassword0123456789abcdef0123456789abcdef",
-	CronAPIKey:       "TESTcronapikey0123456789abcdef0123456789abcdef",
-	CronSecret:       "TESTcronsecret0123456789abcdef0123456789abcdef",
+	// the bundled database's superuser (db.env only)
+	SuperuserPassword: "TESTsuperuser0123456789abcdef0123456789abcdef",
+	CronAPIKey:        "TESTcronapikey0123456789abcdef0123456789abcdef",
+	CronSecret:        "TESTcronsecret0123456789abcdef0123456789abcdef",
 }
 
 type renderCase struct {

@@ -31,9 +31,15 @@ type File struct {
 
 // Secrets are the secrets calctl generates once and keeps byte for byte.
 type Secrets struct {
-	NextAuthSecret   secret.Secret
-	EncryptionKey    secret.Secret
+	NextAuthSecret secret.Secret
+	EncryptionKey  secret.Secret
+	// DatabasePassword is the password of the role DATABASE_URL names
+	// (the bundled database's app role, or the superuser of a one-role
+	// install: render_dbroles.go).
 	DatabasePassword secret.Secret
+	// SuperuserPassword is the bundled Postgres superuser's (db.env
+	// POSTGRES_PASSWORD in the two-role layout); never in .env.
+	SuperuserPassword secret.Secret
 	// CronAPIKey and CronSecret authenticate calls to Cal.com's cron routes
 	// (CRON_API_KEY, CRON_SECRET; calcom-facts.md §9 "Cron").
 	CronAPIKey secret.Secret

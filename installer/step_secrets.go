@@ -44,7 +44,7 @@ func (secretsStep) Run(ctx context.Context, s *State) error {
 	sec := Secrets{
 		NextAuthSecret:   get(env, "NEXTAUTH_SECRET"),
 		EncryptionKey:    get(env, "CALENDSO_ENCRYPTION_KEY"),
-		DatabasePassword: get(dbenv, "POSTGRES_PASSWORD"),
+		DatabasePassword: get(dbenv, "CALCTL_APP_PASSWORD"),
 		CronAPIKey:       get(env, "CRON_API_KEY"),
 		CronSecret:       get(env, "CRON_SECRET"),
 		LicenseKey:       s.Env.LicenseKey,
@@ -52,13 +52,22 @@ func (secretsStep) Run(ctx context.Context, s *State) error {
 	if sec.LicenseKey.IsZero() {
 		sec.LicenseKey = get(env, "CALCOM_LICENSE_KEY")
 	}
+	legacy := s.Answers.Database.Mode == DBBundled && LegacyDBRoles(s.Answers, dbenv)
+	if legacy {
+		// one-role install (render_dbroles.go): POSTGRES_PASSWORD is the
+		// password DATABASE_URL uses
+		sec.DatabasePassword = get(dbenv, "POSTGRES_PASSWORD")
+	} else {
+		sec.SuperuserPassword = get(dbenv, "POSTGRES_PASSWORD")
+	}
 	if sec.DatabasePassword.IsZero() && s.Answers.Database.Mode == DBBundled {
 		// db.env lost but .env kept: the database volume was initialised with
-		// the password in DATABASE_URL; a new one would lock the app out.
+		// the password in DATABASE_URL (the app role's, or a one-role
+		// install's superuser's); a new one would lock the app out.
 		if u, err := url.Parse(get(env, "DATABASE_URL").Reveal()); err == nil && u.Hostname() == "database" && u.User != nil {
 			if p, ok := u.User.Password(); ok && p != "" {
 				sec.DatabasePassword = secret.Secret(p)
-				s.Logf("warn", "db.env had no POSTGRES_PASSWORD: kept the one in .env's DATABASE_URL")
+				s.Logf("warn", "db.env had no database password: kept the one in .env's DATABASE_URL")
 			}
 		}
 	}
@@ -96,8 +105,17 @@ func (secretsStep) Run(ctx context.Context, s *State) error {
 			Remedy:  "see `calctl doctor`; rotate the key only together with re-connecting calendars and 2FA"})
 	}
 	if s.Answers.Database.Mode == DBBundled {
-		if err := gen("POSTGRES_PASSWORD", &sec.DatabasePassword, NewDatabasePassword); err != nil {
+		app := "CALCTL_APP_PASSWORD"
+		if legacy {
+			app = "POSTGRES_PASSWORD"
+		}
+		if err := gen(app, &sec.DatabasePassword, NewDatabasePassword); err != nil {
 			return err
+		}
+		if !legacy {
+			if err := gen("POSTGRES_PASSWORD", &sec.SuperuserPassword, NewDatabasePassword); err != nil {
+				return err
+			}
 		}
 	}
 	s.Secrets = sec

@@ -180,13 +180,19 @@ func BenchmarkUsageCount(b *testing.B) {
 
 // BenchmarkAgentIdle is only the last part of BenchmarkUsageCount, on a
 // table a tenth of its size (CALCTL_BENCH_ROWS/10, default 1,000,000
-// rows): the idle RSS of `calctl agent` after its first cycle, for the lean
+// rows; CALCTL_BENCH_ROWS=100000000 gives BenchmarkUsageCount's 10 M): the idle RSS of `calctl agent` after its first cycle, for the lean
 // calctl and for calctl-kubernetes, both built as releases are
 // (-trimpath -s -w, CGO_ENABLED=0).
 func BenchmarkAgentIdle(b *testing.B) {
 	db := fixture.Start(b, testenv.PostgresOptions{})
 	cur := reporter.PeriodOf(time.Now())
-	db.InsertMany(b, rows()/10, cur.Start().AddDate(-2, 0, 0), time.Now().UTC().Add(-time.Hour))
+	from, to := cur.Start().AddDate(-2, 0, 0), time.Now().UTC().Add(-time.Hour)
+	n := rows() / 10
+	for done := 0; done < n; done += 1_000_000 { // one transaction per million rows
+		k := min(1_000_000, n-done)
+		span := to.Sub(from)
+		db.InsertMany(b, k, from.Add(span*time.Duration(done)/time.Duration(n)), from.Add(span*time.Duration(done+k)/time.Duration(n)))
+	}
 	db.PG.Exec(b, "calendso", `VACUUM ANALYZE "Booking"`)
 	agentIdle(b, db)
 }

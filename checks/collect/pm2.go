@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/dotenv"
 )
 
 type pm2File struct {
@@ -142,5 +143,44 @@ func readJList(ctx context.Context, pf *checks.PM2Facts) {
 	home, _ := os.UserHomeDir()
 	b, err := os.ReadFile(filepath.Join(home, ".pm2", "module_conf.json"))
 	lr := err == nil && strings.Contains(string(b), "pm2-logrotate")
+	if !lr {
+		var logs []string
+		for _, a := range pf.Apps {
+			for _, l := range a.Logs {
+				logs = append(logs, l.Path)
+			}
+		}
+		lr = systemLogrotate(logrotateDir, logs)
+	}
 	pf.LogRotate = &lr
+}
+
+// logrotateDir is where logrotate(8) reads its per-package rules.
+var logrotateDir = "/etc/logrotate.d"
+
+// systemLogrotate reports whether a logrotate rule in dir names every
+// log's directory (as calctl's logrotate/calcom-pm2 does: "<log_dir>/*.log"):
+// rotation by the system's logrotate instead of the pm2-logrotate module.
+func systemLogrotate(dir string, logs []string) bool {
+	if len(logs) == 0 {
+		return false
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	var rules strings.Builder
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			if b, err := dotenv.ReadRegular(filepath.Join(dir, e.Name()), 1<<20); err == nil {
+				rules.Write(b)
+			}
+		}
+	}
+	for _, l := range logs {
+		if !strings.Contains(rules.String(), filepath.Dir(l)+"/") {
+			return false
+		}
+	}
+	return true
 }

@@ -173,7 +173,7 @@ func buildHTML(rep *checks.Report) htmlData {
 	}
 	t := rep.Target
 	for _, kv := range [][2]string{{"profile", t.Profile}, {"install dir", t.Dir}, {"host", t.Host}, {"database", t.Database},
-		{"public URL", t.PublicURL}, {"env file", t.EnvFile}, {"compose file", t.ComposeFile}, {"pm2 file", t.PM2File}} {
+		{"public URL", t.PublicURL}, {"kubernetes", t.Kubernetes}, {"env file", t.EnvFile}, {"compose file", t.ComposeFile}, {"pm2 file", t.PM2File}} {
 		if kv[1] != "" {
 			d.Target = append(d.Target, htmlKV{kv[0], kv[1]})
 		}

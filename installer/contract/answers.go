@@ -518,9 +518,9 @@ func (a *Answers) Validate() error {
 		}
 	}
 	if a.Billing != (Billing{}) {
-		u, err := url.Parse(a.Billing.Endpoint)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || checkHost(u.Hostname()) != nil {
-			bad("billing.endpoint", fmt.Sprintf("%q is not an http(s) URL", a.Billing.Endpoint), "the billing endpoint URL, e.g. https://billing.example.com")
+		// the same rule `calctl report` applies (rules.go)
+		if err := CheckBillingEndpoint(a.Billing.Endpoint); err != nil {
+			bad("billing.endpoint", err.Error(), "the billing endpoint URL, e.g. https://billing.example.com (http only to a loopback address)")
 		}
 		if !deployID.MatchString(a.Billing.DeploymentID) {
 			bad("billing.deployment_id", fmt.Sprintf("%q is not a deployment id", a.Billing.DeploymentID), "the id from your Infrastructure Plan, e.g. dep_123")

@@ -21,7 +21,7 @@ const (
 )
 
 // KubernetesSteps are the steps of `calctl install` for target kubernetes.
-var KubernetesSteps = []string{StepClone, StepSecrets, StepImage, StepRender, StepWrite, StepRelease}
+var KubernetesSteps = []string{StepClone, StepSecrets, StepImage, StepRender, StepWrite, StepRelease, StepCheck}
 
 // InstallSteps are the steps of `calctl install`, in order.
 var InstallSteps = []string{StepPreflight, StepClone, StepSecrets, StepRender, StepWrite, StepStart, StepMigrate, StepSeed, StepVerify, StepCheck, StepAgent}

@@ -247,6 +247,13 @@ type CronRoute struct {
 	Path string `yaml:"path"`
 	// Schedule is the CronJob's five-field schedule.
 	Schedule string `yaml:"schedule"`
+	// Method is GET or POST ("" is GET).
+	Method string `yaml:"method,omitempty"`
+	// Auth is how the route checks its caller, internal/cronjob's
+	// vocabulary: "api_key" (`authorization: <CRON_API_KEY>`, the default)
+	// or "bearer" (`authorization: Bearer <CRON_SECRET>`; the Secret's
+	// .env sets CRON_SECRET to the same key).
+	Auth string `yaml:"auth,omitempty"`
 }
 
 // Backup configures the pg_dump CronJob.

@@ -40,6 +40,7 @@ func Plan() []installer.Step {
 		renderStep{r},         // charts + Secret manifest -> State.Files
 		installer.WriteStep(), // atomic writes; the Secret manifest 0600
 		releaseStep{r},        // Secret apply + helm install/upgrade (or server-side dry run)
+		checkStep{},           // the K8S hardening checks over the namespace (step_check.go)
 	}
 }
 
@@ -271,7 +272,7 @@ func (renderStep) Name() string { return contract.StepRender }
 
 func (st renderStep) Run(ctx context.Context, s *installer.State) error {
 	a := s.Answers
-	c := Config(a, s.Repo, st.r.image, CronRoutes(a.Source.Dir, a.Kubernetes.Release))
+	c := Config(a, s.Repo, st.r.image, RoutesFor(s.Repo, a.Source.Dir, a.Kubernetes.Release))
 	c.SecretChecksum = kubechart.Checksum(st.r.data)
 	files, err := kubechart.Render(c)
 	if err != nil {

@@ -38,6 +38,10 @@ type Backend struct {
 	// Run runs the install and reports every event to sink. It honours
 	// ctx: cancelling it stops the running step.
 	Run func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error
+	// IgnorePreflight, when set, is told the preflight checks the user
+	// chose to ignore on the Target screen: the backend's preflight and run
+	// then report them as --ignore-preflight does.
+	IgnorePreflight func(checks []string)
 	// SaveAnswers writes a (which holds no secrets, only the names of the
 	// environment variables that do) to path.
 	SaveAnswers func(path string, a *contract.Answers) error
@@ -73,6 +77,11 @@ type Config struct {
 	// Existing is true when install_dir already holds an install: the
 	// wizard offers upgrade/repair and never shows the kept secrets.
 	Existing bool
+	// Found says where the starting values came from when the wizard
+	// found them in the install directory ("saved answers of the last
+	// run", "a .env and docker-compose.yml made by calctl render"); the
+	// Welcome screen says so. Empty: nothing was found.
+	Found string
 	// DryRun makes the Run screen a dry run: nothing is written.
 	DryRun bool
 	// Plain draws without colour (NO_COLOR).

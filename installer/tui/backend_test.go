@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +41,7 @@ type memBackend struct {
 	runCtxErr atomic.Value
 	planCalls atomic.Int32
 	planErr   error
+	ignored   []string
 }
 
 func (b *memBackend) backend() Backend {
@@ -58,7 +60,10 @@ func (b *memBackend) backend() Backend {
 		},
 		Preflight: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, found func(contract.Finding)) error {
 			found(contract.Finding{Check: "memory", Severity: "warning", Message: "2.0 GiB RAM; next build needs 4 GiB", Remedy: "add swap or build on a bigger host"})
-			found(contract.Finding{Check: "ports", Severity: "error", Message: "port 3000 (web) is in use by another process", Remedy: "stop it, or set web.port"})
+			b.mu.Lock()
+			ign := slices.Contains(b.ignored, "ports")
+			b.mu.Unlock()
+			found(contract.Finding{Check: "ports", Severity: "error", Message: "port 3000 (web) is in use by another process", Remedy: "stop it, or set web.port", Ignored: ign})
 			return nil
 		},
 		Plan: func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets) (Plan, error) {
@@ -88,6 +93,11 @@ func (b *memBackend) backend() Backend {
 				b.runCtxErr.Store(ctx.Err())
 			}
 			return err
+		},
+		IgnorePreflight: func(checks []string) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.ignored = append([]string(nil), checks...)
 		},
 		SaveAnswers: func(path string, a *contract.Answers) error {
 			b.mu.Lock()

@@ -3,6 +3,9 @@ package tui
 import (
 	"fmt"
 
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/charmbracelet/huh"
 )
@@ -10,12 +13,27 @@ import (
 // page is one huh group of a form screen, with the condition that hides it.
 type page struct {
 	group  *huh.Group
+	fields []huh.Field
 	hidden func() bool
 }
 
+// fs lists the fields of a page.
+func fs(fields ...huh.Field) []huh.Field { return fields }
+
 // pages returns the huh groups of a form screen, bound by pointer to m.v so
-// that values are kept when the user goes back and forth.
+// that values are kept when the user goes back and forth. The fields of
+// each group are kept too, so the wizard can find the group of the focused
+// field and focus the field a failed check is about.
 func (m *Model) pages(s screen) []page {
+	ps := m.pageFields(s)
+	for i := range ps {
+		ps[i].group = huh.NewGroup(ps[i].fields...)
+	}
+	return ps
+}
+
+// pageFields returns the fields of a form screen, page by page.
+func (m *Model) pageFields(s screen) []page {
 	v := m.v
 	never := func() bool { return false }
 	switch s {
@@ -29,16 +47,16 @@ func (m *Model) pages(s screen) []page {
 		tokenOpts = append(tokenOpts,
 			huh.NewOption("type a token now (kept in memory, never saved)", tokenTyped),
 			huh.NewOption("no token: the repository and its submodules are public", tokenNone))
-		return []page{{hidden: never, group: huh.NewGroup(
+		return []page{{hidden: never, fields: fs(
 			huh.NewInput().Title(m.label("Repository URL", v.SourceURL)).Value(&v.SourceURL).
 				Validate(m.check(func(v *values, s string) { v.SourceURL = s }, "source.url")),
 			huh.NewInput().Title(m.label("Ref (branch, tag or commit)", v.Ref)).Value(&v.Ref),
-			huh.NewSelect[string]().Title("Private submodules (apps/api, ...)").Value(&v.Submodules).Options(
+			newChoice("Private submodules (apps/api, ...)", &v.Submodules,
 				huh.NewOption("resolve  clone them with the token; they stay submodules", "resolve"),
 				huh.NewOption("flatten  clone them and commit their files into the tree", "flatten"),
 				huh.NewOption("skip     leave them out; the public web app only", "skip")),
-			huh.NewSelect[string]().Title("Git token").Value(&v.TokenChoice).Options(tokenOpts...),
-		)}, {hidden: func() bool { return v.TokenChoice != tokenTyped }, group: huh.NewGroup(
+			newChoice("Git token", &v.TokenChoice, tokenOpts...),
+		)}, {hidden: func() bool { return v.TokenChoice != tokenTyped }, fields: fs(
 			huh.NewInput().Title("Git token").Description("read access to the repository and its private submodules").
 				EchoMode(huh.EchoModePassword).Value(&v.Token).
 				Validate(func(s string) error {
@@ -49,23 +67,23 @@ func (m *Model) pages(s screen) []page {
 				}),
 		)}}
 	case screenTarget:
-		return []page{{hidden: never, group: huh.NewGroup(
-			huh.NewSelect[string]().Title("Run Cal.com with").Value(&v.Target).Options(
+		return []page{{hidden: never, fields: fs(
+			newChoice("Run Cal.com with", &v.Target,
 				huh.NewOption("compose  Docker Engine 20.10+ and compose v2; can bundle Postgres", contract.TargetCompose),
 				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", contract.TargetPM2)),
 		)}}
 	case screenDatabase:
-		return []page{{hidden: never, group: huh.NewGroup(
-			huh.NewSelect[string]().Title("Postgres").Value(&v.DBMode).Options(
+		return []page{{hidden: never, fields: fs(
+			newChoice("Postgres", &v.DBMode,
 				huh.NewOption("bundled   Postgres 16 in a container next to the app (compose)", contract.DBBundled),
 				huh.NewOption("external  your own Postgres 13-17, over TLS", contract.DBExternal),
 				huh.NewOption("rds       AWS RDS, TLS verify-full with the RDS CA bundle", contract.DBRDS)).
-				Validate(func(s string) error {
+				validate(func(s string) error {
 					w := *v
 					w.DBMode = s
 					return problemAt(w.answers(m.cfg.Answers, m.cfg.TokenEnv), contract.EnvSecrets{}, "database.mode")
 				}),
-		)}, {hidden: func() bool { return v.DBMode == contract.DBBundled }, group: huh.NewGroup(
+		)}, {hidden: func() bool { return v.DBMode == contract.DBBundled }, fields: fs(
 			huh.NewInput().Title("Database URL").Description("postgresql://USER:PASSWORD@HOST:5432/DB (hidden; kept in memory)").
 				EchoMode(huh.EchoModePassword).Value(&v.DBURL).
 				Validate(m.check(func(v *values, s string) { v.DBURL = s }, "database.url_env")),
@@ -73,26 +91,26 @@ func (m *Model) pages(s screen) []page {
 				Value(&v.CAFile).Validate(m.check(func(v *values, s string) { v.CAFile = s }, "database.ca_file")),
 		)}}
 	case screenSite:
-		return []page{{hidden: never, group: huh.NewGroup(
+		return []page{{hidden: never, fields: fs(
 			huh.NewInput().Title(m.label("Public URL", v.PublicURL)).Description("the address people open, e.g. https://cal.example.com").
 				Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url")),
-			huh.NewSelect[string]().Title("Proxy and TLS").Value(&v.Proxy).Options(
+			newChoice("Proxy and TLS", &v.Proxy,
 				huh.NewOption("caddy  HTTPS with Let's Encrypt on ports 80 and 443", contract.ProxyCaddy),
 				huh.NewOption("none   app on 127.0.0.1 (all interfaces if public_url is its port)", contract.ProxyNone)),
-		)}, {hidden: never, group: huh.NewGroup(
+		)}, {hidden: never, fields: fs(
 			huh.NewInput().Title(m.label("E-mail: SMTP host (optional)", v.EmailHost)).Description("leave empty to send no e-mail").Value(&v.EmailHost).
 				Validate(m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")),
 			huh.NewInput().Title(m.label("SMTP port", v.EmailPort)).Placeholder("587").Value(&v.EmailPort).Validate(portCheck),
 			huh.NewInput().Title(m.label("SMTP user (empty: no login)", v.EmailUser)).Value(&v.EmailUser),
 			huh.NewInput().Title(m.label("From address", v.EmailFrom)).Value(&v.EmailFrom).
 				Validate(m.check(func(v *values, s string) { v.EmailFrom = s }, "email.from", "email.port")),
-		)}, {hidden: func() bool { return v.EmailUser == "" }, group: huh.NewGroup(
+		)}, {hidden: func() bool { return v.EmailUser == "" }, fields: fs(
 			huh.NewInput().Title("SMTP password").EchoMode(huh.EchoModePassword).Value(&v.EmailPass).
 				Validate(m.check(func(v *values, s string) { v.EmailPass = s }, "email.password_env")),
-		)}, {hidden: never, group: huh.NewGroup(
+		)}, {hidden: never, fields: fs(
 			huh.NewInput().Title(m.label("Billing: deployment id (optional)", v.DeploymentID)).Description("from your Infrastructure Plan; leave empty to skip the usage agent").
 				Value(&v.DeploymentID).Validate(m.check(func(v *values, s string) { v.DeploymentID = s }, "billing.deployment_id")),
-		)}, {hidden: func() bool { return v.DeploymentID == "" }, group: huh.NewGroup(
+		)}, {hidden: func() bool { return v.DeploymentID == "" }, fields: fs(
 			huh.NewInput().Title(m.label("Billing endpoint", v.BillingEndpoint)).Value(&v.BillingEndpoint).
 				Validate(m.check(func(v *values, s string) { v.BillingEndpoint = s }, "billing.endpoint")),
 			huh.NewInput().Title("Billing token").EchoMode(huh.EchoModePassword).Value(&v.BillingToken).
@@ -114,7 +132,95 @@ func (m *Model) newForm(s screen) *huh.Form {
 	f := huh.NewForm(gs...).WithTheme(m.theme()).WithShowHelp(false).WithWidth(m.formWidth())
 	// embedded: the wizard decides what submit and Ctrl+C mean
 	f.SubmitCmd, f.CancelCmd = nil, nil
+	m.cur = ps
+	m.sizeForm()
 	return f
+}
+
+// sizeForm gives each group of the current form the height of its fields,
+// at most the room under the header less the lines of its validation
+// errors, so an error is always drawn on screen (huh draws it under the
+// group and does not count it). It runs after every update of the form.
+func (m *Model) sizeForm() {
+	for _, p := range m.cur {
+		room := max(m.height-4, 3)
+		p.group.WithWidth(m.formWidth())
+		fh := 0 // huh draws errors under the group, after a blank line
+		if e := p.group.Footer(); e != "" {
+			fh = lipgloss.Height(e)
+			room -= 1 + fh
+		}
+		// WithHeight takes the errors' lines off the height it is given
+		p.group.WithHeight(max(min(lipgloss.Height(p.group.Content()), room), 2) + fh)
+	}
+	if m.form != nil {
+		// huh places its viewport on the focused field only in Update
+		m.form.Update(layoutMsg{})
+	}
+}
+
+// layoutMsg makes huh lay out the focused group again after a resize.
+type layoutMsg struct{}
+
+// focusedPage returns the index of the page holding the focused field and
+// the field's index in it (-1, -1 when none does).
+func (m *Model) focusedPage() (int, int) {
+	if m.form == nil {
+		return -1, -1
+	}
+	f := m.form.GetFocusedField()
+	for i, p := range m.cur {
+		for j, pf := range p.fields {
+			if pf == f {
+				return i, j
+			}
+		}
+	}
+	return -1, -1
+}
+
+// focusField moves the focus of the fresh form to field j of page i: "edit"
+// after a failed check lands on the field the check is about.
+func (m *Model) focusField(i, j int) tea.Cmd {
+	var cmds []tea.Cmd
+	for n := 0; n < 20; n++ {
+		pi, pj := m.focusedPage()
+		switch {
+		case pi < 0 || pi > i || (pi == i && pj >= j):
+			return tea.Batch(cmds...)
+		case pi < i:
+			cmds = append(cmds, m.form.NextGroup())
+		default:
+			cmds = append(cmds, m.form.NextField())
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+// backKeepsFocus reports whether shift+tab must be held back: huh refuses to
+// leave a group that holds a field with a validation error, after it has
+// blurred the field, and then nothing is focused and typing goes nowhere
+// (a known huh problem). The wizard keeps the focus on the field instead,
+// with its error on screen.
+func (m *Model) backKeepsFocus() (bool, tea.Cmd) {
+	pi, pj := m.focusedPage()
+	if pi < 0 {
+		return false, nil
+	}
+	f := m.form.GetFocusedField()
+	f.Blur()
+	bad := f.Error() != nil
+	cmd := f.Focus()
+	first := true
+	for k := 0; k < pj; k++ {
+		if !m.cur[pi].fields[k].Skip() {
+			first = false
+		}
+	}
+	if !bad && first && pi > 0 && len(m.cur[pi].group.Errors()) > 0 {
+		bad = true
+	}
+	return bad, cmd
 }
 
 // label is a field's title; accessible prompts, which cannot show the

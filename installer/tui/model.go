@@ -46,6 +46,7 @@ type Model struct {
 	screen screen
 	phase  phase
 	form   *huh.Form
+	cur    []page // the pages of form
 	width  int
 	height int
 	plain  bool
@@ -60,6 +61,10 @@ type Model struct {
 	// Source and Database checks
 	checkOK  bool
 	checkMsg string
+	// asking is the one-line question a fix asks (askSSHKey), in saveInput
+	asking int
+	// ignored are the preflight checks the user chose to ignore
+	ignored []string
 	// Target: preflight findings as found
 	findings      []contract.Finding
 	preflightErr  error
@@ -69,6 +74,8 @@ type Model struct {
 	planErr    error
 	answersErr error
 	scroll     int
+	// bodyScroll scrolls a check result taller than the terminal
+	bodyScroll int
 	saving     bool
 	saveInput  textinput.Model
 	saveMsg    string
@@ -170,10 +177,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.width, m.height = max(msg.Width, 40), max(msg.Height, 12)
 		m.bar.Width = min(m.width-20, 60)
 		if m.form != nil {
-			m.form = m.form.WithWidth(m.formWidth())
 			// the form gets the room under the header and above the help
-			_, cmd := m.form.Update(tea.WindowSizeMsg{Width: m.formWidth(), Height: m.height - 4})
-			return m, cmd
+			m.form = m.form.WithWidth(m.formWidth())
+			m.sizeForm()
 		}
 		return m, nil
 	case spinner.TickMsg:
@@ -221,8 +227,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case screenRun:
 		return m.updateRun(msg)
 	case screenSummary:
-		if k, ok := msg.(tea.KeyMsg); ok && (k.String() == "enter" || k.String() == "q") {
-			return m, tea.Quit
+		if k, ok := msg.(tea.KeyMsg); ok {
+			switch k.String() {
+			case "enter", "q":
+				return m, tea.Quit
+			case "up", "k":
+				m.scroll = max(m.scroll-1, 0)
+			case "down", "j":
+				m.scroll++
+			case "pgup":
+				m.scroll = max(m.scroll-10, 0)
+			case "pgdown", " ":
+				m.scroll += 10
+			}
 		}
 	}
 	return m, nil
@@ -248,6 +265,11 @@ func (m *Model) answerQuit(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	switch k.String() {
 	case "y", "Y":
 		m.confirmQuit = false
+		if !m.run.running {
+			// the run ended while the question was on screen: nothing
+			// to stop, and the Run screen's keys are back
+			return m, nil
+		}
 		m.run.stopping = true
 		if m.run.cancel != nil {
 			m.run.cancel()
@@ -261,7 +283,7 @@ func (m *Model) answerQuit(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 // goTo enters screen s and starts what it needs.
 func (m *Model) goTo(s screen) tea.Cmd {
 	m.stopWork()
-	m.screen, m.phase, m.form = s, phaseForm, nil
+	m.screen, m.phase, m.form, m.asking, m.bodyScroll = s, phaseForm, nil, askNothing, 0
 	switch s {
 	case screenSource, screenTarget, screenDatabase, screenSite:
 		m.form = m.newForm(s)
@@ -270,6 +292,8 @@ func (m *Model) goTo(s screen) tea.Cmd {
 		return m.startPlan()
 	case screenRun:
 		return m.startRun()
+	case screenSummary:
+		m.scroll = 0
 	}
 	return nil
 }
@@ -281,8 +305,14 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if isKey && k.String() == "esc" {
 			return m, m.goTo(m.screen - 1)
 		}
+		if isKey && k.String() == "shift+tab" {
+			if hold, cmd := m.backKeepsFocus(); hold {
+				return m, cmd
+			}
+		}
 		f, cmd := m.form.Update(msg)
 		m.form = f.(*huh.Form)
+		m.sizeForm()
 		if m.form.State == huh.StateCompleted {
 			return m, tea.Batch(cmd, m.submit())
 		}
@@ -292,13 +322,32 @@ func (m *Model) updateFormScreen(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.goTo(m.screen)
 		}
 	case phaseResult:
+		if m.asking != askNothing {
+			return m.updateAsk(msg)
+		}
 		if !isKey {
 			return m, nil
+		}
+		switch k.String() {
+		case "up":
+			m.bodyScroll = max(m.bodyScroll-1, 0)
+			return m, nil
+		case "down":
+			m.bodyScroll++
+			return m, nil
+		}
+		for _, f := range m.fixes() {
+			if k.String() == f.key {
+				return m, f.do(m)
+			}
 		}
 		switch k.String() {
 		case "enter":
 			if m.checkOK {
 				return m, m.goTo(m.screen + 1)
+			}
+			if fs := m.fixes(); len(fs) > 0 && fs[0].key == "e" {
+				return m, fs[0].do(m) // edit, on the field the check is about
 			}
 			return m, m.goTo(m.screen)
 		case "c":
@@ -410,6 +459,7 @@ func (m *Model) handleWork(msg tea.Msg) tea.Cmd {
 		m.run.apply(contract.Event(msg))
 	case runDoneMsg:
 		m.run.finish(msg.err)
+		m.confirmQuit = false
 		switch {
 		case msg.err == nil:
 			m.result.Outcome = Finished

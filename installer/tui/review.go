@@ -177,7 +177,11 @@ func (m *Model) reviewLines() []string {
 }
 
 func (m *Model) viewReview() string {
-	lines := m.reviewLines()
+	var lines []string
+	for _, l := range m.reviewLines() {
+		// wrapped, never cut: every line can be read in full
+		lines = append(lines, wrapIndent(l, m.width-1)...)
+	}
 	room := max(m.height-5, 3)
 	m.scroll = min(m.scroll, max(len(lines)-room, 0))
 	end := min(m.scroll+room, len(lines))
@@ -198,11 +202,14 @@ func (m *Model) viewReview() string {
 		}
 		b.WriteString(st.Render(truncate(m.saveMsg, m.width)) + "\n")
 	default:
-		more := ""
-		if end < len(lines) {
-			more = fmt.Sprintf("↓ %d more lines", len(lines)-end)
+		var st []string
+		if m.phase == phaseResult && m.plan != nil && m.planErr == nil && m.answersErr == nil {
+			st = append(st, "✓ plan ready")
 		}
-		b.WriteString(m.st.faint.Render(more) + "\n")
+		if end < len(lines) {
+			st = append(st, fmt.Sprintf("↓ %d more lines", len(lines)-end))
+		}
+		b.WriteString(m.st.faint.Render(strings.Join(st, " · ")) + "\n")
 	}
 	return b.String()
 }

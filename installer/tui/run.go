@@ -8,6 +8,7 @@ import (
 
 	"github.com/calctl/calctl/installer/contract"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Step states on the Run screen.
@@ -188,10 +189,64 @@ func dur(ms int64) string {
 	return d.Round(100 * time.Millisecond).String()
 }
 
+// viewRun draws the Run screen into the room between the header and the
+// key line (which View pins at the bottom): the step list, the progress bar,
+// the outcome with its fix, and the current step's log. The outcome is never
+// cut; when the terminal is short the step list becomes a window around
+// the current step and the log gets what is left.
 func (m *Model) viewRun() string {
-	var b strings.Builder
 	r := &m.run
-	for _, row := range r.rows {
+	room := max(m.height-3, 4)
+	var tail []string
+	ended, total := r.progress()
+	pct := 0.0
+	if total > 0 {
+		pct = float64(ended) / float64(total)
+	}
+	tail = append(tail, fmt.Sprintf(" %s %d/%d steps", m.bar.ViewAs(pct), ended, total))
+	if r.failed != nil && !r.running {
+		for i, l := range wrap(r.failed.Step+": "+r.failed.Error, m.width-4) {
+			p := "   "
+			if i == 0 {
+				p = " ✗ "
+			}
+			tail = append(tail, m.st.bad.Render(p+l))
+		}
+		if r.failed.Remedy != "" {
+			for _, l := range wrap("fix: "+r.failed.Remedy, m.width-4) {
+				tail = append(tail, "   "+l)
+			}
+		}
+	} else if r.finished && r.err == nil {
+		msg := " ✓ finished"
+		if m.cfg.DryRun {
+			msg = " ✓ dry run finished: nothing was written"
+		}
+		tail = append(tail, m.st.ok.Render(msg))
+	}
+	logMin := 0
+	if r.current != nil {
+		logMin = 1 + min(len(r.current.logged), 2)
+	}
+	stepRoom := max(room-len(tail)-logMin, 1)
+	rows := r.rows
+	first := 0
+	if len(rows) > stepRoom {
+		// a window around the step that runs (or failed, or ran last)
+		at := 0
+		for i, row := range rows {
+			if row == r.current || row.state != rowPending {
+				at = i
+			}
+			if row == r.current {
+				break
+			}
+		}
+		first = min(max(at-stepRoom/2, 0), len(rows)-stepRoom)
+		rows = rows[first : first+stepRoom]
+	}
+	var b strings.Builder
+	for i, row := range rows {
 		mark, name := "·", row.name
 		switch row.state {
 		case rowRunning:
@@ -210,40 +265,29 @@ func (m *Model) viewRun() string {
 		case row.note != "":
 			line += " " + m.st.faint.Render(row.note)
 		}
+		switch {
+		case i == 0 && first > 0:
+			line += m.st.faint.Render(fmt.Sprintf("   ↑ %d more", first))
+		case i == len(rows)-1 && first+len(rows) < len(r.rows):
+			line += m.st.faint.Render(fmt.Sprintf("   ↓ %d more", len(r.rows)-first-len(rows)))
+		}
 		b.WriteString(truncate(line, m.width) + "\n")
 	}
-	ended, total := r.progress()
-	pct := 0.0
-	if total > 0 {
-		pct = float64(ended) / float64(total)
-	}
-	b.WriteString(fmt.Sprintf(" %s %d/%d steps\n", m.bar.ViewAs(pct), ended, total))
-
-	used := len(r.rows) + 1 + 3
-	if r.failed != nil && !r.running {
-		b.WriteString(m.st.bad.Render(truncate(" ✗ "+r.failed.Step+": "+r.failed.Error, m.width)) + "\n")
-		used++
-		if r.failed.Remedy != "" {
-			for _, l := range wrap("fix: "+r.failed.Remedy, m.width-3) {
-				b.WriteString("   " + l + "\n")
-				used++
-			}
-		}
-	} else if r.finished && r.err == nil {
-		msg := " ✓ finished"
-		if m.cfg.DryRun {
-			msg = " ✓ dry run finished: nothing was written"
-		}
-		b.WriteString(m.st.ok.Render(msg) + "\n")
-		used++
+	for _, l := range tail {
+		b.WriteString(truncate(l, m.width) + "\n")
 	}
 	if r.current != nil {
-		title := "── " + r.current.name + " log "
-		b.WriteString(m.st.faint.Render(title+strings.Repeat("─", max(m.width-len([]rune(title))-1, 0))) + "\n")
-		room := max(m.height-3-used, 1)
+		logRoom := max(room-len(rows)-len(tail)-1, 1)
 		lines := r.current.logged
+		// scrolling stops at the top of the log: it never scrolls into blank
+		r.scroll = min(r.scroll, max(len(lines)-logRoom, 0))
 		end := max(len(lines)-r.scroll, 0)
-		start := max(end-room, 0)
+		start := max(end-logRoom, 0)
+		title := "── " + r.current.name + " log "
+		if r.scroll > 0 {
+			title += fmt.Sprintf("(%d lines above, %d below) ", start, r.scroll)
+		}
+		b.WriteString(m.st.faint.Render(truncate(title+strings.Repeat("─", max(m.width-ansi.StringWidth(title)-1, 0)), m.width)) + "\n")
 		for _, l := range lines[start:end] {
 			b.WriteString(" " + truncate(l, m.width-2) + "\n")
 		}
@@ -255,8 +299,8 @@ func (m *Model) runHelp() string {
 	switch {
 	case m.confirmQuit:
 		return "Stop the install? The running step is cancelled. y stop · n go on"
-	case m.run.stopping:
-		return "stopping…"
+	case m.run.stopping && m.run.running:
+		return "stopping… (the running step is being cancelled)"
 	case m.run.running:
 		return "↑/↓ scroll log · ctrl+c stop"
 	case m.run.err != nil:
@@ -308,12 +352,27 @@ func (m *Model) summaryText() string {
 			b.WriteString("  " + l + "\n")
 		}
 	}
+	// every command names the install directory: run from anywhere, they
+	// aim at this install
+	dir := shellQuote(a.InstallDir)
 	b.WriteString("\nNext:\n")
-	if m.cfg.DryRun {
-		b.WriteString("  calctl install                                   # run it for real\n")
+	switch {
+	case m.cfg.DryRun:
+		b.WriteString("  calctl install --install-dir " + dir + "    # run it for real\n")
+	case m.run.err != nil:
+		b.WriteString("  calctl install --resume --install-dir " + dir + "    # go on from the saved answers\n")
 	}
-	b.WriteString("  calctl doctor                                    # diagnose the install\n")
-	b.WriteString("  calctl check --dir " + a.InstallDir + " -o html --out report.html  # evidence report\n")
-	b.WriteString("  calctl install --non-interactive --answers FILE  # repeat unattended\n")
+	b.WriteString("  calctl status --dir " + dir + "    # services, health, last report\n")
+	b.WriteString("  calctl doctor --dir " + dir + "    # diagnose the install\n")
+	b.WriteString("  calctl check --dir " + dir + " -o html --out report.html    # evidence report\n")
+	b.WriteString("  calctl install --non-interactive --answers " + shellQuote(strings.TrimRight(a.InstallDir, "/")+"/calctl-answers.yaml") + "    # repeat unattended\n")
 	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

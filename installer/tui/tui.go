@@ -75,7 +75,11 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 			}
 		case s == screenTarget && b.Preflight != nil:
 			fmt.Fprintln(out, "preflight: checking this host…")
+			var blocking []string
 			err = b.Preflight(ctx, a, env, func(f contract.Finding) {
+				if f.Blocking() {
+					blocking = append(blocking, f.Check)
+				}
 				sev := contract.SeverityWarning
 				if f.Blocking() {
 					sev = contract.SeverityError
@@ -86,6 +90,13 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 				}
 			})
 			fmt.Fprintln(out, "preflight: done")
+			// the fix the full-screen wizard offers with "i", as a question
+			if len(blocking) > 0 && b.IgnorePreflight != nil &&
+				again("Ignore "+strings.Join(uniqStrings(blocking), ", ")+" (as --ignore-preflight)? They will not stop the install.") {
+				m.ignored = uniqStrings(append(m.ignored, blocking...))
+				b.IgnorePreflight(m.ignored)
+				fmt.Fprintln(out, "✓ ignored: "+strings.Join(m.ignored, ", "))
+			}
 		case s == screenDatabase && b.ProbeDatabase != nil && a.Database.Mode != contract.DBBundled:
 			var info DBInfo
 			if info, err = b.ProbeDatabase(ctx, a, env.DatabaseURL); err == nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // sizes are the terminal sizes every screen is drawn at.
-var sizes = [][2]int{{80, 24}, {120, 40}}
+var sizes = [][2]int{{60, 15}, {80, 24}, {120, 40}}
 
 func testConfig(b *memBackend) Config {
 	return Config{
@@ -121,7 +121,7 @@ func toReview(d *driver) {
 	d.keys("enter", "enter", "enter", "enter")
 	d.see("deployment id")
 	d.keys("enter")
-	d.see("docker-compose.yml")
+	d.see("plan ready")
 }
 func runTo(d *driver, text string) { toReview(d); d.keys("enter"); d.see(text) }
 
@@ -134,7 +134,9 @@ func TestScreens(t *testing.T) {
 		path    func(d *driver)
 	}{
 		{name: "welcome", path: func(d *driver) { d.see("Install Cal.com") }},
-		{name: "welcome_existing_dryrun", cfg: func(c *Config) { c.Existing, c.DryRun = true, true }, path: func(d *driver) { d.see("already there") }},
+		{name: "welcome_existing_dryrun", cfg: func(c *Config) {
+			c.Existing, c.DryRun, c.Found = true, true, "the saved answers of the last run (calctl-answers.yaml)"
+		}, path: func(d *driver) { d.see("upgrades or repairs", "is written") }},
 		{name: "source", path: toSource},
 		{name: "source_ok", path: sourceOK},
 		{name: "source_token_refused", path: func(d *driver) {
@@ -189,11 +191,11 @@ func TestScreens(t *testing.T) {
 			d.keys("enter", "enter", "enter", "enter")
 			d.see("deployment id")
 			d.keys("enter")
-			d.see("dry run failed")
+			d.see("esc back to fix")
 		}},
 		{name: "run_failed", fail: 1, path: func(d *driver) { runTo(d, "r retry") }},
 		{name: "run_done", path: func(d *driver) { runTo(d, "enter summary") }},
-		{name: "summary", path: func(d *driver) { runTo(d, "enter summary"); d.keys("enter"); d.see("Next:") }},
+		{name: "summary", path: func(d *driver) { runTo(d, "enter summary"); d.keys("enter"); d.see("quit") }},
 	}
 	for _, tc := range cases {
 		for _, sz := range sizes {

@@ -21,8 +21,8 @@ const (
 // values are the form fields, as strings, bound to the huh fields by
 // pointer. They survive going back and forth between screens.
 type values struct {
-	SourceURL, Ref, Submodules string
-	TokenChoice, Token         string
+	SourceURL, Ref, Submodules, SSHKey string
+	TokenChoice, Token                 string
 
 	Target string
 
@@ -44,7 +44,7 @@ const (
 
 func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) values {
 	v := values{
-		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules,
+		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules, SSHKey: a.Source.SSHKey,
 		Target: a.Target, DBMode: a.Database.Mode, CAFile: a.Database.CAFile,
 		PublicURL: a.PublicURL, Proxy: a.Proxy,
 		EmailHost: a.Email.Host, EmailUser: a.Email.User, EmailFrom: a.Email.From,
@@ -72,6 +72,7 @@ func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) va
 func (v *values) answers(base *contract.Answers, tokenEnv string) *contract.Answers {
 	a := *base
 	a.Source.URL, a.Source.Ref, a.Source.Submodules = strings.TrimSpace(v.SourceURL), strings.TrimSpace(v.Ref), v.Submodules
+	a.Source.SSHKey = strings.TrimSpace(v.SSHKey)
 	a.Source.TokenEnv = ""
 	if v.TokenChoice != tokenNone {
 		a.Source.TokenEnv = tokenEnv
@@ -120,6 +121,14 @@ func (v *values) env(base contract.EnvSecrets) contract.EnvSecrets {
 	e.BillingToken = secret.Secret(v.BillingToken)
 	e.SigningSecret = secret.Secret(v.Signing)
 	return e
+}
+
+// ValidateField is the check the wizard runs when a field is left: the
+// problem of a (and env) at one of paths, worded for the field, or nil. It
+// is exported so that tests can hold the wizard to the same rules as the
+// answers file and report (TestRules in internal/cli).
+func ValidateField(a *contract.Answers, env contract.EnvSecrets, paths ...string) error {
+	return problemAt(a, env, paths...)
 }
 
 // problemAt runs the engine's own validation (Answers.Validate and
@@ -179,8 +188,8 @@ func portCheck(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	if _, err := strconv.Atoi(strings.TrimSpace(s)); err != nil {
-		return fmt.Errorf("%q is not a number; expected 587 (STARTTLS) or 465 (TLS)", s)
+	if err := contract.CheckPort(s); err != nil {
+		return fmt.Errorf("%v; expected 587 (STARTTLS) or 465 (TLS)", err)
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func (m *Model) View() string {
 	case screenRun:
 		body, help = m.viewRun(), m.runHelp()
 	case screenSummary:
-		body, help = m.summaryText(), "enter quit"
+		body, help = m.viewSummary()
 	}
 	right := ""
 	if m.cfg.DryRun {
@@ -54,39 +54,99 @@ func (m *Model) View() string {
 	var b strings.Builder
 	b.WriteString(m.st.header.Render(truncate(head, m.width)) + "\n")
 	b.WriteString(m.st.faint.Render(strings.Repeat("─", m.width)) + "\n")
-	lines := strings.Split(strings.TrimRight(body, "\n"), "\n")
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(body, "\n"), "\n") {
+		// long lines wrap, under their own indent: nothing is cut
+		lines = append(lines, wrapIndent(l, m.width)...)
+	}
 	room := m.height - 3
 	if len(lines) > room {
-		lines = lines[:room]
+		// a screen taller than the terminal scrolls (↑/↓) with a line
+		// saying so; nothing is cut without a way to read it
+		rest := room - 1
+		m.bodyScroll = min(m.bodyScroll, len(lines)-rest)
+		lines = append(lines[m.bodyScroll:m.bodyScroll+rest:m.bodyScroll+rest],
+			m.st.faint.Render(fmt.Sprintf("  ↑/↓ scroll · lines %d-%d of %d", m.bodyScroll+1, m.bodyScroll+rest, len(lines))))
 	}
 	for _, l := range lines {
-		b.WriteString(truncate(l, m.width) + "\n")
+		b.WriteString(l + "\n")
 	}
 	for i := len(lines); i < room; i++ {
 		b.WriteString("\n")
 	}
-	b.WriteString(m.st.faint.Render(truncate(" "+help, m.width)))
+	b.WriteString(m.st.faint.Render(truncate(" "+fitHelp(help, m.width-1), m.width)))
 	return b.String()
+}
+
+// fitHelp shortens a key help line ("enter next · shift+tab previous field
+// · ...") to width: first each key keeps one word of its description, then
+// the keys alone, so every key stays on screen at 60 columns.
+func fitHelp(help string, width int) string {
+	if ansi.StringWidth(help) <= width {
+		return help
+	}
+	items := strings.Split(help, " · ")
+	short := make([]string, len(items))
+	for i, it := range items {
+		w := strings.Fields(it)
+		if len(w) > 2 {
+			w = w[:2]
+		}
+		short[i] = strings.Join(w, " ")
+	}
+	if s := strings.Join(short, " · "); ansi.StringWidth(s) <= width {
+		return s
+	}
+	return strings.Join(short, "·")
 }
 
 func (m *Model) viewWelcome() string {
 	a := m.cfg.Answers
 	var b strings.Builder
-	b.WriteString("\n" + m.st.title.Render(" Install Cal.com on this host") + "\n\n")
-	b.WriteString(" This wizard asks where Cal.com comes from, how it runs, which database it\n")
-	b.WriteString(" uses and where people reach it. It then shows the plan, and only after you\n")
-	b.WriteString(" confirm it clones, renders the configuration, generates the secrets, starts,\n")
-	b.WriteString(" migrates and verifies the install, step by step.\n\n")
-	fmt.Fprintf(&b, " Install directory: %s\n", a.InstallDir)
+	short := m.height < 20 // 60×15: no blank lines, no key list (the help line has them)
+	para := func(s string) {
+		for _, l := range wrap(s, m.width-2) {
+			b.WriteString(" " + l + "\n")
+		}
+		if !short {
+			b.WriteString("\n")
+		}
+	}
+	if !short {
+		b.WriteString("\n")
+	}
+	b.WriteString(m.st.title.Render(" Install Cal.com on this host") + "\n")
+	if !short {
+		b.WriteString("\n")
+	}
+	if short {
+		para("A few questions, then the plan; nothing changes until you confirm it.")
+	} else {
+		para("This wizard asks where Cal.com comes from, how it runs, which database it uses and where people reach it. " +
+			"It then shows the plan, and only after you confirm it clones, renders the configuration, generates the secrets, starts, " +
+			"migrates and verifies the install, step by step.")
+	}
+	dir := " Install directory: " + a.InstallDir
+	b.WriteString(dir + "\n")
+	if m.cfg.Found != "" {
+		for _, l := range wrap("Found there: "+m.cfg.Found+". The fields are filled in from it.", m.width-2) {
+			b.WriteString(" " + l + "\n")
+		}
+	}
 	if m.cfg.Existing {
-		b.WriteString(" An install is already there: values are prefilled from it, its secrets are\n")
-		b.WriteString(" kept (never shown), and the run upgrades or repairs it.\n")
+		for _, l := range wrap("An install is already there: its secrets are kept (never shown), and the run upgrades or repairs it.", m.width-2) {
+			b.WriteString(" " + l + "\n")
+		}
 	}
 	if m.cfg.DryRun {
-		b.WriteString(" --dry-run: the run only reports what it would do; nothing is written.\n")
+		for _, l := range wrap("--dry-run: the run only reports what it would do; nothing is written.", m.width-2) {
+			b.WriteString(" " + l + "\n")
+		}
 	}
-	b.WriteString("\n Keys: enter next · shift+tab previous field · esc previous screen\n")
-	b.WriteString("       ctrl+c quit (nothing is changed before the Run screen)\n")
+	if !short {
+		b.WriteString("\n Keys: enter next · shift+tab previous field · esc previous screen\n")
+		b.WriteString("       ctrl+c quit (nothing is changed before the Run screen)\n")
+	}
 	return b.String()
 }
 
@@ -96,8 +156,16 @@ func (m *Model) viewFormScreen() (string, string) {
 	}
 	a := m.answers()
 	var b strings.Builder
-	b.WriteString("\n")
-	kv := func(k, v string) { fmt.Fprintf(&b, "  %-12s %s\n", k, v) }
+	// short terminals (60×15) keep the result and its fixes, not the recap
+	short := m.height < 20 && m.phase == phaseResult && !m.checkOK && m.screen != screenTarget
+	if !short {
+		b.WriteString("\n")
+	}
+	kv := func(k, v string) {
+		if !short {
+			fmt.Fprintf(&b, "  %-12s %s\n", k, v)
+		}
+	}
 	switch m.screen {
 	case screenSource:
 		tok := "none"
@@ -120,7 +188,9 @@ func (m *Model) viewFormScreen() (string, string) {
 			kv("CA file", a.Database.CAFile)
 		}
 	}
-	b.WriteString("\n")
+	if !short {
+		b.WriteString("\n")
+	}
 	if m.screen == screenTarget {
 		b.WriteString(m.viewFindings())
 	} else {
@@ -141,7 +211,10 @@ func (m *Model) viewFormScreen() (string, string) {
 			}
 		}
 	}
+	b.WriteString(m.viewFixes())
 	switch {
+	case m.asking != askNothing:
+		return b.String(), "enter use it and check again · esc cancel"
 	case m.phase == phaseBusy:
 		return b.String(), "esc cancel · ctrl+c quit"
 	case m.checkOK:
@@ -163,7 +236,11 @@ func (m *Model) viewFindings() string {
 		} else {
 			warns++
 		}
-		for i, l := range wrap(f.String(), m.width-6) {
+		line := f.String()
+		if f.Ignored {
+			line = f.Check + ": " + f.Message + " (ignored: it will not stop the install)"
+		}
+		for i, l := range wrap(line, m.width-6) {
 			p := "    "
 			if i == 0 {
 				p = "  " + mark + " "
@@ -210,6 +287,58 @@ func wrap(s string, width int) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
 		out = append(out, strings.Split(ansi.Wordwrap(para, width, ""), "\n")...)
+	}
+	return out
+}
+
+// viewSummary is the Summary screen: the summary, wrapped, scrolled when
+// it is longer than the terminal, so the Next commands can always be read.
+func (m *Model) viewSummary() (string, string) {
+	var lines []string
+	for _, l := range strings.Split(strings.TrimRight(m.summaryText(), "\n"), "\n") {
+		lines = append(lines, wrapIndent(l, m.width-1)...)
+	}
+	room := max(m.height-3, 2)
+	if len(lines) <= room {
+		m.scroll = 0
+		return strings.Join(lines, "\n"), "enter quit"
+	}
+	room-- // a line for where the reader is
+	m.scroll = min(m.scroll, len(lines)-room)
+	end := m.scroll + room
+	body := strings.Join(lines[m.scroll:end], "\n") + "\n" +
+		m.st.faint.Render(fmt.Sprintf("lines %d-%d of %d", m.scroll+1, end, len(lines)))
+	return body, "↑/↓ scroll · enter quit"
+}
+
+// wrapIndent wraps one line (which may hold ANSI styles) to width cells.
+// Continuation lines start under the line's text: under its value for a
+// "  key    value" line, else under its first character.
+func wrapIndent(l string, width int) []string {
+	if ansi.StringWidth(l) <= width {
+		return []string{l}
+	}
+	plain := ansi.Strip(l)
+	text := strings.TrimLeft(plain, " ")
+	indent := len(plain) - len(text)
+	if i := strings.Index(text, "  "); i > 0 {
+		j := i + len(text[i:]) - len(strings.TrimLeft(text[i:], " "))
+		if v := indent + len([]rune(text[:j])); v < width/2 {
+			indent = v
+		}
+	}
+	if indent > width/2 {
+		indent = 0
+	}
+	first := ansi.Wrap(l, width, "")
+	parts := strings.SplitN(first, "\n", 2)
+	out := []string{parts[0]}
+	if len(parts) == 1 {
+		return out
+	}
+	rest := strings.TrimLeft(strings.ReplaceAll(parts[1], "\n", " "), " ")
+	for _, r := range strings.Split(ansi.Wrap(rest, width-indent, ""), "\n") {
+		out = append(out, strings.Repeat(" ", indent)+r)
 	}
 	return out
 }

@@ -54,6 +54,10 @@ func TestProbeSourceReal(t *testing.T) {
 			if strings.Contains(msg, token) {
 				t.Errorf("the message shows the token: %s", msg)
 			}
+			// the repository itself failing: skipping submodules is no fix
+			if !tc.ok && tc.mode == "skip" && strings.Contains(msg, "--submodules skip") {
+				t.Errorf("a parent-repository failure with submodules already skipped advises --submodules skip: %s", msg)
+			}
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,17 +24,17 @@ import (
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/installer/gitsource"
+	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/installer/tui"
-	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/database"
 	"github.com/calctl/calctl/internal/redact"
 	"github.com/calctl/calctl/internal/secret"
 	"gopkg.in/yaml.v3"
 )
 
-// AnswersFile is where a finished (not dry) wizard run keeps its
-// answers, without secrets, so that the next run prefills from them.
-const AnswersFile = "calctl-answers.yaml"
+// AnswersFile is where every real run keeps its answers, without
+// secrets, so that the next run prefills from them (home.AnswersFile).
+const AnswersFile = home.AnswersFile
 
 // GitTokenEnv is the variable the wizard offers for the git token.
 const GitTokenEnv = "CALCTL_GIT_TOKEN"
@@ -49,30 +50,45 @@ type Options struct {
 }
 
 // Start picks the wizard's starting answers: base, or when base says
-// nothing but (maybe) install_dir, the answers the last wizard run kept in
-// install_dir. existing reports an install already there (its answers or
-// its .env): the wizard then offers upgrade/repair, and the engine keeps
-// the secrets it finds.
-func Start(base *contract.Answers) (*contract.Answers, bool) {
+// nothing but (maybe) install_dir, what the install directory holds: the
+// answers the last run saved there, else the .env and compose file
+// `calctl render` wrote (installer/home.FromRender, whose secrets come back
+// in env). existing reports an install already there: the wizard then
+// offers upgrade/repair, and the engine keeps the secrets it finds. found
+// says what was read, for the Welcome screen ("" when nothing was).
+func Start(ctx context.Context, base *contract.Answers) (a *contract.Answers, existing bool, found string, env contract.EnvSecrets) {
 	dir := base.InstallDir
 	if dir == "" {
 		d := *base
 		d.ApplyDefaults()
 		dir = d.InstallDir
 	}
-	existing := false
-	if prev, err := contract.LoadAnswersFile(filepath.Join(dir, AnswersFile)); err == nil {
-		rest := *base
-		rest.InstallDir = ""
-		if isZeroAnswers(&rest) { // no answers file, flags or --set: start from the last run
+	rest := *base
+	rest.InstallDir = ""
+	blank := isZeroAnswers(&rest) // no answers file, flags or --set
+	if prev, err := home.LoadAnswers(dir); err == nil {
+		if blank {
 			base = prev
+			found = "the answers the last run saved (" + home.AnswersFile + ")"
+			if lr, err := home.LoadLastRun(dir); err == nil {
+				found += "; that run " + lr.Outcome
+				if lr.Step != "" {
+					found += " at step " + lr.Step
+				}
+			}
+		}
+		existing = true
+	} else if r, renv, what, err := home.FromRender(ctx, dir); err == nil && r != nil {
+		if blank {
+			r.InstallDir = base.InstallDir
+			base, env, found = r, renv, what
 		}
 		existing = true
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".env")); err == nil {
 		existing = true
 	}
-	return base, existing
+	return base, existing, found, env
 }
 
 // Env reads the secrets already in the environment, under the names
@@ -104,11 +120,24 @@ func isZeroAnswers(a *contract.Answers) bool {
 // Backend wires the wizard's callbacks to the engine, gitsource,
 // preflight (through the engine's preflight step) and pgx.
 func Backend(getenv func(string) string, o Options) tui.Backend {
+	var mu sync.Mutex
+	ignore := append([]string(nil), o.IgnorePreflight...)
 	state := func(a *contract.Answers, env contract.EnvSecrets, dry bool) *installer.State {
+		mu.Lock()
+		defer mu.Unlock()
 		return &installer.State{Answers: a, Env: env, Getenv: getenv, DryRun: dry,
-			IgnorePreflight: o.IgnorePreflight, FailOn: o.FailOn, Stdout: io.Discard, Stderr: io.Discard}
+			IgnorePreflight: append([]string(nil), ignore...), FailOn: o.FailOn, Stdout: io.Discard, Stderr: io.Discard}
 	}
 	return tui.Backend{
+		IgnorePreflight: func(checks []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range checks {
+				if !slices.Contains(ignore, c) {
+					ignore = append(ignore, c)
+				}
+			}
+		},
 		ProbeSource: ProbeSource,
 		ProbeDatabase: func(ctx context.Context, a *contract.Answers, u secret.Secret) (tui.DBInfo, error) {
 			return ProbeDatabase(ctx, a, u)
@@ -214,7 +243,9 @@ func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) 
 	defer cancel()
 	o := gitsource.Options{URL: a.Source.URL, Token: token, SSHKeyPath: a.Source.SSHKey}
 	if err := gitsource.Probe(ctx, o, a.Source.URL); err != nil {
-		return "", err
+		// the repository itself: skipping submodules cannot help, whatever
+		// the submodule mode is, so that advice is dropped
+		return "", parentRepoError{err}
 	}
 	how := "without a token"
 	if token != "" {
@@ -232,6 +263,18 @@ func probeSource(ctx context.Context, a *contract.Answers, token secret.Secret) 
 	}
 	return fmt.Sprintf("%s and the private API repository are readable %s", a.Source.URL, how), nil
 }
+
+// parentRepoError is a failure to read the repository itself. gitsource's
+// hints are written for submodules too and may end "; or use --submodules
+// skip", which does not help with the repository the submodules live in.
+type parentRepoError struct{ err error }
+
+func (e parentRepoError) Error() string {
+	s := strings.Replace(e.err.Error(), "; or use --submodules skip", "", 1)
+	return strings.Replace(s, "check the URL in .gitmodules and your network", "check the repository URL and your network", 1)
+}
+
+func (e parentRepoError) Unwrap() error { return e.err }
 
 // siblingRepo returns the repository named name next to raw on the same
 // host and owner, or "" for URLs it cannot rewrite (scp-like, file).
@@ -260,7 +303,9 @@ func ProbeDatabase(ctx context.Context, a *contract.Answers, u secret.Secret) (t
 	// internal/database: the Cal.com URL forms, TLS, password-free errors.
 	conn, err := database.Connect(ctx, raw, database.Options{AppName: "calctl-install-probe"})
 	if err != nil {
-		return tui.DBInfo{}, scrub(err)
+		// one line: what failed (DNS, refused, TLS, auth, database
+		// missing) and what to do
+		return tui.DBInfo{}, database.ExplainURL(scrub(err), raw)
 	}
 	defer conn.Close(context.Background())
 	var info tui.DBInfo
@@ -272,35 +317,5 @@ func ProbeDatabase(ctx context.Context, a *contract.Answers, u secret.Secret) (t
 }
 
 // SaveAnswers writes answers (which hold only the names of the variables
-// with the secrets, never a secret) as YAML, atomically.
-func SaveAnswers(p string, a *contract.Answers) error {
-	if !filepath.IsAbs(p) {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		p = abs
-	}
-	b, err := yaml.Marshal(a)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, n := range []string{a.Source.TokenEnv, a.Database.URLEnv, a.Email.PasswordEnv, a.Billing.TokenEnv, a.Billing.SigningSecretEnv} {
-		if n != "" && !(n == a.Database.URLEnv && a.Database.Mode == contract.DBBundled) {
-			names = append(names, n)
-		}
-	}
-	head := "# calctl install answers, saved by the install wizard. No secrets are kept here.\n"
-	if len(names) > 0 {
-		head += "# Export " + strings.Join(names, ", ") + " before:\n"
-	}
-	head += "#   calctl install --non-interactive --answers " + p + "\n"
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("save answers: %w", err)
-	}
-	if err := atomicfile.WriteFile(p, append([]byte(head), b...), 0o600); err != nil {
-		return fmt.Errorf("save answers: %w", err)
-	}
-	return nil
-}
+// with the secrets, never a secret) as YAML, atomically (home.WriteAnswers).
+func SaveAnswers(p string, a *contract.Answers) error { return home.WriteAnswers(p, a) }

@@ -1,6 +1,7 @@
 package wizard
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ func TestWizardStartPrefillsFromTheLastRun(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			base := tc.base
-			got, existing := Start(&base)
+			got, existing, _, _ := Start(context.Background(), &base)
 			if got.PublicURL != tc.wantURL || existing != tc.wantExisting {
 				t.Errorf("public_url %q existing %v, want %q %v", got.PublicURL, existing, tc.wantURL, tc.wantExisting)
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,8 +40,17 @@ func bundledURL(t testing.TB, cli *client.Client, dir string) string {
 	for _, n := range insp.NetworkSettings.Networks {
 		ip = n.IPAddress
 	}
-	db := envFile(t, filepath.Join(dir, "db.env"))
-	return fmt.Sprintf("postgres://%s:%s@%s:5432/%s?sslmode=disable", db["POSTGRES_USER"], db["POSTGRES_PASSWORD"], ip, db["POSTGRES_DB"])
+	// The app role of .env, not db.env's superuser: Cal.com's tables are
+	// created by `prisma migrate deploy` as the app role (the role
+	// DATABASE_URL names), so rows seeded here must belong to it too, or
+	// the app and calctl backup (which use that role) could not read them.
+	u, err := url.Parse(envFile(t, filepath.Join(dir, ".env"))["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = fmt.Sprintf("%s:5432", ip)
+	u.RawQuery = "sslmode=disable"
+	return u.String()
 }
 
 func envFile(t testing.TB, path string) map[string]string {

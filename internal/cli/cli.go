@@ -164,9 +164,11 @@ reports booking usage for the Infrastructure Plan.`,
 		newCompletionCmd(f),
 		newCloneCmd(f),
 		newInstallCmd(f), newRenderCmd(f),
-		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
+		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f), newVerifyCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
 		newBackupCmd(f), newRestoreCmd(f), newUpgradeCmd(f),
+		newStatusCmd(f), newLogsCmd(f), newUninstallCmd(f), newManCmd(f),
 	)
+	addDay2Conveniences(root)
 	return root
 }

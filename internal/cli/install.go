@@ -152,6 +152,7 @@ type installOptions struct {
 	Answers         answersFlags
 	NonInteractive  bool
 	PrintAnswers    bool
+	Resume          bool
 	Accessible      bool
 	IgnorePreflight []string
 	// FailOn is the lowest severity of an unwaived check FAIL that makes the
@@ -166,7 +167,11 @@ func newInstallCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install Cal.com: preflight, clone, render, secrets, start, migrate, verify",
-		Long: `install runs the whole install from an answers file and flags: preflight checks,
+		Long: `On a terminal, install starts the install wizard (the default): it asks for
+the answers, checks them live, shows the plan and runs it. Without a terminal
+on stdin and stderr it refuses, unless --non-interactive is given.
+
+With --non-interactive, install runs the whole install from an answers file and flags: preflight checks,
 clone of the Cal.com monorepo, rendering of docker-compose or pm2 configuration,
 secrets (generated once and kept), start, database migrations, verification and
 the usage agent. Every step is idempotent: re-running changes only what differs.
@@ -184,6 +189,7 @@ variable that holds them.`,
 	opts.Answers.bind(cmd)
 	cmd.Flags().BoolVar(&opts.NonInteractive, "non-interactive", false, "run from the answers file and flags, without the wizard")
 	cmd.Flags().BoolVar(&opts.PrintAnswers, "print-answers", false, "print a commented answers template and exit")
+	cmd.Flags().BoolVar(&opts.Resume, "resume", false, "continue a failed or stopped install from the answers it saved in the install directory")
 	cmd.Flags().BoolVar(&opts.Accessible, "accessible", false, "wizard only: plain prompts for screen readers (also CALCTL_ACCESSIBLE=1)")
 	cmd.Flags().StringSliceVar(&opts.IgnorePreflight, "ignore-preflight", nil, "preflight checks to report as warnings instead of errors (NAME,...; 'all' for every check)")
 	cmd.Flags().StringVar(&opts.FailOn, "fail-on", "none", "exit 3 after the install when the final hardening checks find an unwaived FAIL at or above this severity (critical, high, medium, low; none: never)")
@@ -199,8 +205,16 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 		_, err = opts.IO.Out.Write(b)
 		return err
 	}
-	if !opts.NonInteractive && opts.IO.IsTerminal {
-		// the wizard (install_wizard.go) is a face on the same engine
+	if opts.Resume {
+		if err := resumeAnswers(&opts.Answers, opts.Getenv, opts.IO.Err); err != nil {
+			return err
+		}
+	}
+	if !opts.NonInteractive {
+		// the wizard (install_wizard.go) is a face on the same engine; it
+		// refuses to start without a terminal on stdin and stderr, and
+		// points to --non-interactive --answers (docs/wizard.md): a piped
+		// `calctl install 2>&1 | tee log` never installs on defaults
 		return installWizard(ctx, opts)
 	}
 	if err := validFailOn(opts.FailOn); err != nil {
@@ -219,8 +233,13 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
-	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	if err := runEngine(ctx, e, plan, s); err != nil {
+	rec := startRecord(a, env, opts.Answers.DryRun, opts.Getenv, opts.IO.Err)
+	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink, rec.sink())}
+	err = runEngine(ctx, e, plan, s)
+	if log := rec.finish(err, ctx.Err() != nil); log != "" {
+		fmt.Fprintf(opts.IO.Err, "calctl: log of this run: %s (its answers are kept next to it: calctl install --resume --install-dir %s)\n", log, a.InstallDir)
+	}
+	if err != nil {
 		return err
 	}
 	return installCheckExit(s.Check)

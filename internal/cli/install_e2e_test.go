@@ -136,7 +136,8 @@ func buildPostgresImage(t testing.TB, cli *client.Client, tag string, extraBins 
 	}
 	files := map[string]string{}
 	var elfs []string
-	for _, b := range append([]string{"initdb", "postgres", "pg_isready"}, extraBins...) {
+	// psql: the init scripts calctl mounts in /docker-entrypoint-initdb.d use it
+	for _, b := range append([]string{"initdb", "postgres", "pg_isready", "psql"}, extraBins...) {
 		files[pgLib+"/bin/"+b] = pgLib + "/bin/" + b
 		elfs = append(elfs, pgLib+"/bin/"+b)
 	}
@@ -173,7 +174,10 @@ func buildPostgresImage(t testing.TB, cli *client.Client, tag string, extraBins 
 	buildRootfsImage(t, cli, tag, files, map[string]string{
 		"/etc/passwd": "root:x:0:0::/root:/sbin/nologin\npostgres:x:999:999::/var/lib/postgresql:/sbin/nologin\n",
 		"/etc/group":  "root:x:0:\npostgres:x:999:\n",
-	}, "ENV PATH=/usr/lib/postgresql/15/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/lib/postgresql/15/lib PGDATA=/var/lib/postgresql/data TZ=UTC\nENTRYPOINT [\"/pgentry\"]\n")
+	}, "ENV PATH=/usr/lib/postgresql/15/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/lib/postgresql/15/lib PGDATA=/var/lib/postgresql/data TZ=UTC\n"+
+		// PGDATA and the socket directory owned by postgres, as the official
+		// image's Dockerfile makes them (so `user: postgres` works)
+		"RUN [\"/pgentry\", \"-prepare-image\"]\nENTRYPOINT [\"/pgentry\"]\nCMD [\"postgres\"]\n")
 }
 
 // publishFixture publishes a small monorepo whose web app is the static Go

@@ -226,6 +226,7 @@ start: {timeout: 5m, project: %s}
 			if status, _ := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", apiPort)); status != 0 {
 				t.Errorf("something answers on the API port without a key: %d", status)
 			}
+			assertHardened(t, cli, project, install, "calendso", "calcom")
 			// the cron runner calls the tree's scheduled routes with the key .env holds
 			code, out := execIn(t, cli, project, "cron", []string{"/calctl", "cron", "--config", "/etc/calctl/cron.yaml", "--once"})
 			if code != 0 {
@@ -247,6 +248,7 @@ start: {timeout: 5m, project: %s}
 			if status != 200 || !strings.Contains(body, "calcom-standin api ok") {
 				t.Errorf("API answered %d %q", status, body)
 			}
+			assertHardened(t, cli, project, install, "calendso", "calcom")
 			if !strings.Contains(stderr, "seed: skipped") {
 				t.Errorf("the app store was seeded again at the same commit:\n%s", stderr)
 			}

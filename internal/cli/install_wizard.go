@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/calctl/calctl/installer/contract"
@@ -52,7 +51,11 @@ func runInstallWizard(ctx context.Context, f *Factory, base *contract.Answers, d
 func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizardOptions) error {
 	in, inTTY := f.IO.In.(*os.File)
 	if !f.IO.IsTerminal || !inTTY || !isTerminal(in) {
-		return usageErrorf("the install wizard needs a terminal: use --non-interactive --answers FILE (start from `calctl install --print-answers`)")
+		which := "stdin"
+		if !f.IO.IsTerminal {
+			which = "stderr"
+		}
+		return usageErrorf("the install wizard needs a terminal, and %s is not one; nothing was changed. To install unattended: calctl install --non-interactive --answers FILE (start from `calctl install --print-answers > FILE`)", which)
 	}
 	getenv := f.Getenv
 	if getenv == nil {
@@ -61,15 +64,30 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 	if v := getenv("CALCTL_ACCESSIBLE"); v != "" && v != "0" && v != "false" || getenv("TERM") == "dumb" {
 		o.Accessible = true // a dumb terminal cannot redraw either
 	}
-	base, existing := wizard.Start(base)
+	base, existing, found, renderedEnv := wizard.Start(ctx, base)
+	env := wizard.Env(base, getenv)
+	// secrets the environment does not give come from the install's .env
+	env.DatabaseURL = cmp.Or(env.DatabaseURL, renderedEnv.DatabaseURL)
+	env.SMTPPassword = cmp.Or(env.SMTPPassword, renderedEnv.SMTPPassword)
 	cfg := tui.Config{
 		Answers:  base,
-		Env:      wizard.Env(base, getenv),
+		Env:      env,
 		TokenEnv: cmp.Or(base.Source.TokenEnv, wizard.GitTokenEnv),
 		Existing: existing,
+		Found:    found,
 		DryRun:   o.DryRun,
 		Plain:    getenv("NO_COLOR") != "",
 		Backend:  wizard.Backend(getenv, o.Options),
+	}
+	// every real run is kept in the install directory: answers from the
+	// first run on, a masked log, the last run's state (installer/home)
+	var lastLog string
+	run := cfg.Backend.Run
+	cfg.Backend.Run = func(ctx context.Context, a *contract.Answers, env contract.EnvSecrets, sink contract.Sink) error {
+		rec := startRecord(a, env, o.DryRun, getenv, io.Discard)
+		err := run(ctx, a, env, contract.Tee(sink, rec.sink()))
+		lastLog = rec.finish(err, ctx.Err() != nil)
+		return err
 	}
 	var res tui.Result
 	var err error
@@ -84,19 +102,16 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 	if res.Summary != "" && !o.Accessible {
 		fmt.Fprint(f.IO.Err, res.Summary)
 	}
+	if lastLog != "" {
+		fmt.Fprintf(f.IO.Err, "calctl: log of this run: %s (its answers are kept next to it)\n", lastLog)
+	}
 	switch res.Outcome {
 	case tui.Finished:
-		if !o.DryRun {
-			p := filepath.Join(res.Answers.InstallDir, wizard.AnswersFile)
-			if err := wizard.SaveAnswers(p, res.Answers); err != nil {
-				fmt.Fprintf(f.IO.Err, "calctl: could not keep the answers for the next run: %v\n", err)
-			}
-		}
 		return installCheckExit(res.Check)
 	case tui.Failed:
 		return &ExitError{Code: ExitFailure, Err: res.Err}
 	case tui.Stopped:
-		return &ExitError{Code: ExitInterrupted, Err: errors.New("install stopped; finished steps stay, re-run calctl install to go on")}
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("install stopped; finished steps stay: calctl install --resume --install-dir %s goes on", res.Answers.InstallDir)}
 	}
 	return &ExitError{Code: ExitInterrupted, Err: errors.New("install wizard left; nothing was changed")}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/calctl/calctl/internal/redact"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -41,6 +43,9 @@ type agentSetup struct {
 	WatchInterval time.Duration
 	// stateDirSet records --state-dir, for the advice commands.
 	stateDirSet bool
+	// found says which install's config was used when --config was not
+	// given and the default file is absent (installer/home.Find).
+	found string
 }
 
 // commands spells calctl's commands as they must be typed for this config,
@@ -74,6 +79,16 @@ func (s *agentSetup) bind(cmd *cobra.Command) {
 // is tolerated when allowMissing (a dry run needs no endpoint).
 func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 	c, err := agentconfig.Load(s.ConfigPath)
+	if err != nil && !s.ConfigSet && errors.Is(err, os.ErrNotExist) {
+		// no --config and no default file: the install in the current
+		// directory, or the one recorded for this host, has its own
+		if p, why := installAgentConfig(s.Getenv); p != "" {
+			if c, err = agentconfig.Load(p); err == nil {
+				s.ConfigPath, s.ConfigSet = p, true
+				s.found = "calctl: using the agent config of the install in " + filepath.Dir(filepath.Dir(p)) + " (" + why + "): " + p
+			}
+		}
+	}
 	if err != nil {
 		if allowMissing && !s.ConfigSet && errors.Is(err, os.ErrNotExist) {
 			c = agentconfig.Default()
@@ -228,6 +243,9 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.Setup.found != "" {
+		fmt.Fprintln(opts.IO.Err, opts.Setup.found)
+	}
 	a, err := opts.Setup.agent(cfg, !opts.DryRun && opts.Export == "", opts.Export != "")
 	if err != nil {
 		return err
@@ -244,6 +262,9 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	}
 	var d agent.Delivery
 	if !opts.DryRun && opts.Export == "" {
+		// say what the wait is for, before it starts
+		fmt.Fprintf(opts.IO.Err, "delivering %d report(s) to %s; waiting up to %s (--wait) for each to be acknowledged, retrying transient failures; then the agent goes on\n",
+			len(results), redact.URL(cfg.Endpoint), opts.Wait)
 		if d, err = a.DeliverUntil(ctx, opts.Wait); err != nil {
 			return err
 		}

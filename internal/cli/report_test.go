@@ -122,6 +122,10 @@ func TestReportCommand(t *testing.T) {
 		if code != 0 || len(acc) != 1 || acc[0].Key != r.IdempotencyKey || string(acc[0].Body) != r.Body {
 			t.Fatalf("online send after export: exit %d, accepted %d: %s", code, len(acc), stderr)
 		}
+		// report --wait says what it waits for (issue 14)
+		if !strings.Contains(stderr, "delivering 1 report(s) to "+e.rcv.URL()) || !strings.Contains(stderr, "waiting up to 1m0s (--wait)") {
+			t.Errorf("report does not say what it waits for:\n%s", stderr)
+		}
 	})
 
 	t.Run("report sends every due month, status shows acked", func(t *testing.T) {

@@ -4,13 +4,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/calctl/calctl/installer/contract"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"time"
-
-	"github.com/calctl/calctl/internal/localhost"
 )
 
 // NewClient returns an HTTP client for the billing endpoint: TLS 1.2+ with
@@ -50,21 +48,6 @@ func NewClient(caFile string, timeout time.Duration) (*http.Client, error) {
 
 // ValidateEndpoint accepts an https:// URL, or http:// to a loopback
 // address (a local relay or a test); anything else would send the token in
-// clear.
-func ValidateEndpoint(endpoint string) error {
-	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("endpoint %q is not an absolute URL (want https://billing.example.com)", endpoint)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if localhost.IsLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("endpoint %q uses plain http; use https (plain http is allowed only to a loopback address)", endpoint)
-	default:
-		return fmt.Errorf("endpoint %q: scheme must be https", endpoint)
-	}
-}
+// clear. It is contract.CheckBillingEndpoint: the answers file, the wizard
+// and report share one rule.
+func ValidateEndpoint(endpoint string) error { return contract.CheckBillingEndpoint(endpoint) }

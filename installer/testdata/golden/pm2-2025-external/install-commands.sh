@@ -7,8 +7,15 @@
 # & and #. Every command that needs the environment gets .env's values through
 # calcom-env.js, which reads .env as calctl and docker compose do.
 set -eu
+# Private by default (CF-010): the build output and the pm2 logs this run
+# creates are not readable by other users of the host (pm2 creates its log
+# files with the mode its daemon's umask gives, 0644 under the usual 022).
+umask 027
 NODE='/usr/local/bin/node'
 INSTALL='/opt/calcom'
+if [ "$(id -u)" = 0 ]; then
+  echo "warning: this runs Cal.com under pm2 as root (CF-010); run it as a dedicated user (e.g. useradd --system calcom) and pm2 startup -u that user" >&2
+fi
 withenv() { "$NODE" "$INSTALL/calcom-env.js" "$INSTALL/.env" -- "$@"; }
 
 cd '/opt/calcom/src'
@@ -28,6 +35,8 @@ withenv yarn workspace '@calcom/prisma' seed-app-store
 cd "$INSTALL"
 pm2 start ecosystem.config.js
 pm2 save
+# logs a pm2 daemon started earlier (with another umask) created: not world-readable
+chmod o-rwx '/opt/calcom/logs/web.out.log' '/opt/calcom/logs/web.err.log' '/opt/calcom/logs/api.out.log' '/opt/calcom/logs/api.err.log' 2>/dev/null || :
 # then run the command `pm2 startup` prints, once, as root
 # 5. log rotation: pm2 does not rotate its logs by itself
 if [ "$(id -u)" = 0 ]; then

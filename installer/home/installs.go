@@ -1,0 +1,122 @@
+package home
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/calctl/calctl/internal/atomicfile"
+)
+
+// InstallsEnv overrides where the list of installs on this host lives
+// (tests, and hosts that keep it elsewhere).
+const InstallsEnv = "CALCTL_INSTALLS_FILE"
+
+// Install is one install recorded for this host.
+type Install struct {
+	Dir     string    `json:"dir"`
+	Updated time.Time `json:"updated"`
+	Outcome string    `json:"last_outcome,omitempty"`
+}
+
+// InstallsFile is where the list of installs lives: $CALCTL_INSTALLS_FILE,
+// else /etc/calctl/installs.json for root, else
+// $XDG_STATE_HOME/calctl/installs.json (~/.local/state by the XDG Base
+// Directory spec, https://specifications.freedesktop.org/basedir-spec/latest/).
+func InstallsFile(getenv func(string) string) string {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if p := getenv(InstallsEnv); p != "" {
+		return p
+	}
+	if os.Geteuid() == 0 {
+		return "/etc/calctl/installs.json"
+	}
+	state := getenv("XDG_STATE_HOME")
+	if state == "" {
+		h := getenv("HOME")
+		if h == "" {
+			h, _ = os.UserHomeDir()
+		}
+		state = filepath.Join(h, ".local", "state")
+	}
+	return filepath.Join(state, "calctl", "installs.json")
+}
+
+// Installs reads the list; an absent file is an empty list.
+func Installs(getenv func(string) string) ([]Install, error) {
+	p := InstallsFile(getenv)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []Install
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return list, nil
+}
+
+// Record adds dir (made absolute) to the list or updates it, newest first.
+func Record(getenv func(string) string, dir, outcome string, now time.Time) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	list, err := Installs(getenv)
+	if err != nil {
+		list = nil // a broken list is rewritten, not a reason to fail an install
+	}
+	out := []Install{{Dir: abs, Updated: now.UTC(), Outcome: outcome}}
+	for _, in := range list {
+		if in.Dir != abs {
+			out = append(out, in)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Updated.After(out[j].Updated) })
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	p := InstallsFile(getenv)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(p, append(b, '\n'), 0o644)
+}
+
+// Found is an install a command aims at, and why.
+type Found struct {
+	Dir string
+	// Why says how it was found, for the command to print:
+	// "the current directory" or "recorded in /etc/calctl/installs.json".
+	Why string
+}
+
+// Find picks the install a command aims at when no --dir is given: the
+// current directory when it holds an install, else the newest install
+// recorded for this host that still exists. ok is false when there is none.
+func Find(getenv func(string) string, cwd string) (Found, bool) {
+	if cwd != "" && IsInstall(cwd) {
+		return Found{Dir: cwd, Why: "the current directory"}, true
+	}
+	list, err := Installs(getenv)
+	if err != nil {
+		return Found{}, false
+	}
+	for _, in := range list {
+		if IsInstall(in.Dir) {
+			return Found{Dir: in.Dir, Why: "recorded in " + InstallsFile(getenv)}, true
+		}
+	}
+	return Found{}, false
+}
