@@ -184,11 +184,6 @@ type Target struct {
 	// Tools are the tools' settings; Conn is calctl's own connection.
 	Tools pgtool.Params
 	Conn  *pgx.ConnConfig
-	// Admin is the connection for creating, renaming and dropping
-	// databases: for the bundled server the bootstrap superuser of db.env
-	// (POSTGRES_USER/POSTGRES_PASSWORD, the official image's contract) when
-	// it differs from the app's role; else Conn.
-	Admin *pgx.ConnConfig
 }
 
 // Target resolves how to reach the install's database. major is the
@@ -224,17 +219,7 @@ func (in *Install) Target(ctx context.Context) (*Target, error) {
 		for _, fb := range cfg.Fallbacks {
 			fb.Host, fb.Port = ip, 5432
 		}
-		admin := cfg.Copy()
-		if db, err := dotenv.Read(filepath.Join(in.Dir, "db.env")); err == nil {
-			m := db.Map()
-			if m["POSTGRES_USER"] != "" && m["POSTGRES_PASSWORD"] != "" {
-				admin.User, admin.Password = m["POSTGRES_USER"], m["POSTGRES_PASSWORD"]
-				for _, fb := range admin.Fallbacks {
-					fb.Host, fb.Port = ip, 5432
-				}
-			}
-		}
-		return &Target{Runner: pgtool.Exec{Docker: in.Docker, Container: in.DB.ID, Name: in.dbName()}, Tools: tools, Conn: cfg, Admin: admin}, nil
+		return &Target{Runner: pgtool.Exec{Docker: in.Docker, Container: in.DB.ID, Name: in.dbName()}, Tools: tools, Conn: cfg}, nil
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -249,5 +234,5 @@ func (in *Install) Target(ctx context.Context) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Target{Runner: pgtool.Local{BinDir: bin}, Tools: pgtool.FromConfig(cfg, string(in.URL.TLS), in.URL.CAFile), Conn: cfg, Admin: cfg}, nil
+	return &Target{Runner: pgtool.Local{BinDir: bin}, Tools: pgtool.FromConfig(cfg, string(in.URL.TLS), in.URL.CAFile), Conn: cfg}, nil
 }

@@ -359,7 +359,7 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 	}
 	// The bundled server: restore into a new database and swap it in only
 	// when complete and counted; the old one stays until then.
-	admin := t.Admin.Copy()
+	admin := t.Conn.Copy()
 	admin.Database = "postgres"
 	if user, password, ok := in.superuser(); ok {
 		// Creating, renaming and dropping databases needs the superuser:
