@@ -197,8 +197,9 @@ type RestoreResult struct {
 	// when the file could not be opened, decrypted or checked.
 	Manifest *archive.Manifest `json:"manifest"`
 	// Secrets are the secrets that differ between the install and the backup
-	// (fingerprints only): the backup's values are written, secrets only here
-	// are kept.
+	// (fingerprints only); once confirmed, the restore writes the backup's
+	// values and keeps the secrets only here. Empty when they are equal or
+	// the restore stopped before comparing them.
 	Secrets []SecretChange `json:"secrets"`
 	// Seconds is how long the restore took (wall clock, in seconds), failed
 	// ones included.

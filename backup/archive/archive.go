@@ -68,8 +68,9 @@ type Manifest struct {
 	// Tool is the program that wrote the backup: "calctl " followed by its
 	// build version (internal/buildinfo).
 	Tool string `json:"tool"`
-	// CreatedAt is when the backup started (UTC), before the dump; the
-	// backup's file name carries it as 20060102T150405Z.
+	// CreatedAt is when the dump's snapshot had been exported, just before
+	// pg_dump starts (UTC); the backup's file name carries it as
+	// 20060102T150405Z.
 	CreatedAt time.Time `json:"created_at"`
 	// InstallDir and Project identify the install that was backed up.
 	InstallDir string `json:"install_dir,omitempty"`
