@@ -193,9 +193,9 @@ type Target struct {
 	Runner pgtool.Runner
 	// Tools are the tools' settings; Conn is calctl's own connection.
 	Tools pgtool.Params
-	// Conn is calctl's own connection settings (snapshot, row counts,
-	// restore's migration guard and database statements): the URL's, with the
-	// bundled container's bridge address in place of the compose service name.
+	// Conn is calctl's own connection settings, as the URL's role: the URL's,
+	// with the bundled container's bridge address in place of the compose
+	// service name.
 	Conn *pgx.ConnConfig
 }
 
