@@ -7,10 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/calctl/calctl/internal/localhost"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // NewClient returns an HTTP client for the billing endpoint: TLS 1.2+ with
@@ -20,7 +20,7 @@ import (
 func NewClient(caFile string, timeout time.Duration) (*http.Client, error) {
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pem, err := safefile.ReadFile(caFile, 4<<20)
 		if err != nil {
 			return nil, fmt.Errorf("ca_file: %w", err)
 		}
