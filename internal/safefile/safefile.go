@@ -8,7 +8,9 @@
 //
 // Open opens without blocking (O_NONBLOCK: opening a FIFO with no writer
 // returns at once), O_CLOEXEC, and with O_NOFOLLOW when asked; it then
-// fstat()s the open file, refuses anything but a regular file, and clears
+// fstat()s the open file, refuses anything but a regular file (and the
+// "regular" files of procfs, sysfs, debugfs and tracefs, some of whose
+// reads block: /proc/kmsg), and clears
 // the non-blocking flag again so reads behave as usual. Read and ReadFile
 // add a size cap: a larger file is refused with "too large (N > cap)",
 // never cut off.
@@ -63,6 +65,10 @@ func Open(path string, o Options) (*os.File, fs.FileInfo, error) {
 	if !st.Mode().IsRegular() {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s is %w (%s)", path, ErrNotRegular, describe(st.Mode()))
+	}
+	if fsName := pseudoFS(f); fsName != "" {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s is %w (a file of the kernel's %s, whose reads may block)", path, ErrNotRegular, fsName)
 	}
 	if err := setBlocking(f); err != nil {
 		f.Close()
@@ -125,6 +131,28 @@ func describe(m fs.FileMode) string {
 		return "a directory"
 	}
 	return m.Type().String()
+}
+
+// pseudoFS names the kernel file system f lives on when it is one whose
+// "regular" files may block a read or never end (/proc/kmsg,
+// tracefs' trace_pipe), and "" otherwise. Magic numbers from
+// include/uapi/linux/magic.h.
+func pseudoFS(f *os.File) string {
+	var sfs syscall.Statfs_t
+	if err := syscall.Fstatfs(int(f.Fd()), &sfs); err != nil {
+		return ""
+	}
+	switch uint32(sfs.Type) {
+	case 0x9fa0:
+		return "procfs"
+	case 0x62656572:
+		return "sysfs"
+	case 0x64626720:
+		return "debugfs"
+	case 0x74726163:
+		return "tracefs"
+	}
+	return ""
 }
 
 // setBlocking clears O_NONBLOCK on f: it was only there so that opening a

@@ -49,6 +49,7 @@ func TestRead(t *testing.T) {
 		{"FIFO", fifo, 1 << 20, Options{}, "is not a regular file (a FIFO)", ErrNotRegular},
 		{"FIFO no-follow", fifo, 1 << 20, Options{NoFollow: true}, "is not a regular file (a FIFO)", ErrNotRegular},
 		{"device", "/dev/zero", 1 << 20, Options{}, "is not a regular file (a character device)", ErrNotRegular},
+		{"procfs", "/proc/self/status", 1 << 20, Options{}, "a file of the kernel's procfs", ErrNotRegular},
 		{"directory", dir, 1 << 20, Options{}, "is not a regular file (a directory)", ErrNotRegular},
 		{"over the cap", regular, 3, Options{}, "too large (4 > 3 bytes)", ErrTooLarge},
 		{"sparse giant", big, 1 << 20, Options{}, "too large (1073741824 > 1048576 bytes)", ErrTooLarge},
