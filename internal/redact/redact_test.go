@@ -240,3 +240,25 @@ func TestPublicKeysAndArgvShapes(t *testing.T) {
 		t.Errorf("Argv = %q", got)
 	}
 }
+
+// TestControls: what a git server, a repository or a bundle says reaches
+// the terminal without anything that drives it.
+func TestControls(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plain text, ünïcode ✓", "plain text, ünïcode ✓"},
+		{"evil\x1b]0;pwned\x07\x1b[2J", "evil\uFFFD]0;pwned\uFFFD\uFFFD[2J"},
+		{"a\tb\nc\r", "a b c\uFFFD"},
+		{"C1 \u009b31m", "C1 \uFFFD31m"},
+		{"del \x7f", "del \uFFFD"},
+		{"bidi \u202egnp.exe \u2066x\u2069", "bidi \uFFFDgnp.exe \uFFFDx\uFFFD"},
+		{"sep \u2028", "sep \uFFFD"},
+		{"bad \xff utf8", "bad \uFFFD utf8"},
+	} {
+		if got := Controls(tt.in); got != tt.want {
+			t.Errorf("Controls(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := Controls(tt.want); again != tt.want {
+			t.Errorf("not idempotent on %q", tt.want)
+		}
+	}
+}
