@@ -57,6 +57,32 @@ func Open(path string, o Options) (*os.File, fs.FileInfo, error) {
 		}
 		return nil, nil, err
 	}
+	return vet(f, path)
+}
+
+// OpenIn is Open for a name inside root (os.Root: no escape through ".."
+// or a symlink); name is reported as it is given.
+func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vet(f, name)
+}
+
+// ReadIn is ReadFile for a name inside root.
+func ReadIn(root *os.Root, name string, max int64) ([]byte, error) {
+	f, st, err := OpenIn(root, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readCapped(f, st, name, max)
+}
+
+// vet keeps f only when it is a regular file off the kernel's pseudo file
+// systems, in blocking mode again.
+func vet(f *os.File, path string) (*os.File, fs.FileInfo, error) {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -90,6 +116,10 @@ func Read(path string, max int64, o Options) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readCapped(f, st, path, max)
+}
+
+func readCapped(f *os.File, st fs.FileInfo, path string, max int64) ([]byte, error) {
 	if max > 0 && st.Size() > max {
 		return nil, TooLarge(path, st.Size(), max)
 	}

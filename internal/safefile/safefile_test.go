@@ -126,3 +126,27 @@ func TestReadDir(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// TestReadIn: inside an os.Root (render's install dir) a FIFO is refused
+// at once and a regular file reads in full.
+func TestReadIn(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "docker-compose.yml"), 0o600); err != nil {
+		testenv.Unavailable(t, "a file system with FIFOs", err)
+	}
+	os.WriteFile(filepath.Join(dir, ".env"), []byte("A=1\n"), 0o600)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := ReadIn(root, "docker-compose.yml", 0); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("FIFO: %v", err)
+	}
+	if b, err := ReadIn(root, ".env", 4); err != nil || string(b) != "A=1\n" {
+		t.Errorf(".env: %q %v", b, err)
+	}
+	if _, err := ReadIn(root, ".env", 3); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("cap: %v", err)
+	}
+}
