@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,13 +24,34 @@ import (
 // item 6 measured 611 s until SIGKILL).
 const fifoBound = 5 * time.Second
 
+var (
+	fifoBinOnce sync.Once
+	fifoBin     string
+)
+
+// fifoBinary builds the real calctl binary once per test run.
+func fifoBinary(t *testing.T) string {
+	t.Helper()
+	fifoBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "calctl-fifo-bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fifoBin = testenv.BuildStaticBinary(t, "../../cmd/calctl", dir, "calctl")
+	})
+	if fifoBin == "" {
+		t.Fatal("calctl did not build")
+	}
+	return fifoBin
+}
+
 // runBinary runs the real calctl binary in dir, killing it after 60 s so a
 // regression fails the test instead of hanging it.
 func runBinary(t *testing.T, dir string, args ...string) (code int, stdout, stderr string, took time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, buildWizardBinary(t), args...)
+	cmd := exec.CommandContext(ctx, fifoBinary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HOME="+dir, "NO_COLOR=1")
 	var out, errb bytes.Buffer
@@ -177,7 +199,7 @@ func TestSignalStopsCheck(t *testing.T) {
 			}
 		}
 	}()
-	bin := buildWizardBinary(t)
+	bin := fifoBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
