@@ -92,10 +92,11 @@ func writeFile(t *testing.T, path, data string) {
 // TestFIFONeverHangs (issue 11 item 6): a FIFO where calctl expects a file
 // of the install or of the user — .env, the compose file, a file the
 // compose file makes Compose read (env_file, extends), the pm2 ecosystem
-// file, waivers, answers, the cron config — is refused at once with a line
-// naming it, on the built binary, for check, doctor, bundle, render and
-// cron. Before, check/doctor/bundle with a FIFO ecosystem file, env_file or
-// extends file blocked forever, ignoring SIGINT and SIGTERM.
+// file, waivers, answers, the cron and agent configs — is refused at once
+// with a line naming it, on the built binary, for check, doctor, bundle,
+// render, cron, agent and report. Before, check/doctor/bundle with a FIFO
+// ecosystem file, env_file or extends file blocked forever, ignoring SIGINT
+// and SIGTERM.
 func TestFIFONeverHangs(t *testing.T) {
 	const env = "NEXTAUTH_SECRET=Zk9v1cY3q8Yp0mQ2wJx4Rb7Lh5Tn6Ue8Gs2Df4Ah+=\n"
 	offline := []string{"--docker=false", "--host=false"}
@@ -151,6 +152,10 @@ func TestFIFONeverHangs(t *testing.T) {
 			[]string{"render", "--answers", "answers.yaml"}, ExitUsage, "is not a regular file (a FIFO)"},
 		{"cron config", func(t *testing.T, d string) { mkfifo(t, filepath.Join(d, "cron.yaml")) },
 			[]string{"cron", "--config", "cron.yaml"}, ExitFailure, "is not a regular file (a FIFO)"},
+		{"agent config", func(t *testing.T, d string) { mkfifo(t, filepath.Join(d, "agent.yaml")) },
+			[]string{"agent", "--config", "agent.yaml"}, ExitFailure, "is not a regular file (a FIFO)"},
+		{"report config", func(t *testing.T, d string) { mkfifo(t, filepath.Join(d, "agent.yaml")) },
+			[]string{"report", "--config", "agent.yaml"}, ExitFailure, "is not a regular file (a FIFO)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
