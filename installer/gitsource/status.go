@@ -107,9 +107,12 @@ func sameAsEntry(p string, fi os.FileInfo, e *index.Entry) (bool, error) {
 	if int64(e.Size) == fi.Size()&0xffffffff && e.ModifiedAt.Equal(fi.ModTime()) {
 		return true, nil
 	}
-	f, _, err := safefile.Open(p, safefile.Options{NoFollow: true}) // it may have changed since the Lstat
+	f, _, err := safefile.Open(p, safefile.Options{NoFollow: true})
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return false, nil // no longer the regular file the Lstat saw: a change
+	}
 	if err != nil {
-		return false, nil
+		return false, err
 	}
 	defer f.Close()
 	h := plumbing.NewHasher(plumbing.BlobObject, fi.Size())
