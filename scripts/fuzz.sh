@@ -23,6 +23,7 @@ TARGETS=(
   "./installer FuzzAnswersRender"        # answers -> rendered files of the intended shape
   "./installer/gitsource FuzzGitmodules" # .gitmodules parsing and path vetting
   "./checks/bundle FuzzReadBundle"       # bundle reading
+  "./checks/bundle FuzzBundleFacts"      # any facts.json: refused, or judged by every check without a panic
   "./checks FuzzParseWaivers"            # waivers
   "./internal/redact FuzzURL"            # URL redaction never keeps the password
 )
