@@ -108,54 +108,95 @@ type Check interface {
 
 // Waiver is the accepted-risk record attached to a waived result.
 type Waiver struct {
-	ID        string   `json:"id" yaml:"id"`
+	// ID is the check ID the waiver covers, or a glob of IDs ("DK-*"),
+	// matched case-insensitively.
+	ID string `json:"id" yaml:"id"`
+	// Resources are regular expressions matched against Result.Resource;
+	// empty waives every resource of the check.
 	Resources []string `json:"resources,omitempty" yaml:"resources,omitempty"`
 	// Resource is a single regex, the same as a one-element Resources.
-	Resource   string `json:"resource,omitempty" yaml:"resource,omitempty"`
-	Reason     string `json:"reason" yaml:"reason"`
-	Expires    string `json:"expires,omitempty" yaml:"expires,omitempty"`
+	Resource string `json:"resource,omitempty" yaml:"resource,omitempty"`
+	// Reason is why the risk is accepted (required).
+	Reason string `json:"reason" yaml:"reason"`
+	// Expires is the last day the waiver applies, YYYY-MM-DD, through the
+	// end of that day UTC; "" never expires.
+	Expires string `json:"expires,omitempty" yaml:"expires,omitempty"`
+	// ApprovedBy is who accepted the risk (free text, optional).
 	ApprovedBy string `json:"approved_by,omitempty" yaml:"approved_by,omitempty"`
 }
 
 // Location points a file-based finding at a file and line (SARIF uses it).
 type Location struct {
+	// Path is the file as collected (EnvVar.File, ComposeFacts.Path, ...).
 	Path string `json:"path"`
-	Line int    `json:"line,omitempty"`
+	// Line is the 1-based line; 0 when only the file is known.
+	Line int `json:"line,omitempty"`
 }
 
 // Result is the outcome of a check on one resource.
 type Result struct {
-	ID          string            `json:"id"`
-	Title       string            `json:"title"`
-	Group       string            `json:"group"`
-	Status      Status            `json:"status"`
-	Severity    Severity          `json:"severity"`
-	HIPAA       []string          `json:"hipaa"`
-	HIPAAIDs    []string          `json:"hipaa_ids"`
-	Resource    string            `json:"resource"`
-	Message     string            `json:"message"`
-	Evidence    map[string]string `json:"evidence"`
-	Remediation string            `json:"remediation"`
-	Location    *Location         `json:"location,omitempty"`
-	Waiver      *Waiver           `json:"waiver"`
+	// ID is the check's stable ID ("PG-001").
+	ID string `json:"id"`
+	// Title is the check's one-line title from its Meta.
+	Title string `json:"title"`
+	// Group is the ID's prefix (PG, DK, CF, NET, BK; see GroupNames).
+	Group string `json:"group"`
+	// Status is the outcome on this resource.
+	Status Status `json:"status"`
+	// Severity is the check's severity, whatever the Status.
+	Severity Severity `json:"severity"`
+	// HIPAA are the 45 CFR sections the check gives evidence for
+	// ("164.312(e)(1)"), from HIPAATable; [] in JSON when none.
+	HIPAA []string `json:"hipaa"`
+	// HIPAAIDs are the same sections in machine form ("164_312_e_1").
+	HIPAAIDs []string `json:"hipaa_ids"`
+	// Resource names what was judged: a container, role, file, variable
+	// or, for ERROR/SKIP, the collector; waiver regexes match it.
+	Resource string `json:"resource"`
+	// Message is the one-line finding.
+	Message string `json:"message"`
+	// Evidence are the observed values behind the finding (never secret
+	// values); {} in JSON when none.
+	Evidence map[string]string `json:"evidence"`
+	// Remediation is the check's fix, from its Meta.
+	Remediation string `json:"remediation"`
+	// Location is the file and line the finding points at: the finding's
+	// own, else where DATABASE_URL or NEXT_PUBLIC_WEBAPP_URL is set for
+	// database and public-URL checks; nil when neither is known.
+	Location *Location `json:"location,omitempty"`
+	// Waiver is the waiver that accepted a WARN/FAIL result; null when
+	// not waived.
+	Waiver *Waiver `json:"waiver"`
 }
 
 // Finding is what a check function returns; the runner adds the metadata.
 type Finding struct {
-	Status   Status
+	// Status is the outcome on Resource.
+	Status Status
+	// Resource names what was judged (see Result.Resource).
 	Resource string
-	Message  string
+	// Message is the one-line finding.
+	Message string
+	// Evidence are the observed values behind it (build with Ev).
 	Evidence map[string]string
+	// Location is where the finding points; nil lets the runner use the
+	// check's default (the DATABASE_URL or NEXT_PUBLIC_WEBAPP_URL line).
 	Location *Location
 }
 
 // Meta describes a check: its stable ID, title, severity, the sources it
 // needs and how to fix it. HIPAA citations come from the HIPAA table.
 type Meta struct {
-	ID          string
-	Title       string
-	Severity    Severity
-	Needs       []Source
+	// ID is the stable check ID, group prefix and number ("DK-004").
+	ID string
+	// Title is the one-line title shown in reports.
+	Title string
+	// Severity is how bad a WARN or FAIL of the check is.
+	Severity Severity
+	// Needs are the collectors the check reads; if one failed the check
+	// reports ERROR, if one did not run SKIP, without being called.
+	Needs []Source
+	// Remediation is how to fix a finding, copied into every Result.
 	Remediation string
 }
 
@@ -174,6 +215,7 @@ var GroupNames = map[string]string{
 	"CF":  "App config",
 	"NET": "Host and network",
 	"BK":  "Backups and contingency",
+	"K8S": "Kubernetes",
 }
 
 type funcCheck struct {

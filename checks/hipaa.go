@@ -95,6 +95,29 @@ var HIPAATable = map[string][]string{
 	// emergency, not restoring it, and was dropped on review.
 	"BK-005": {"164.308(a)(7)(ii)(D)", "164.308(a)(7)(ii)(B)"},
 	"BK-006": {"164.308(a)(7)(ii)(A)", "164.308(a)(7)(ii)(B)"},
+
+	// K8S: access control for what confines a pod (Pod Security, privilege,
+	// user, capabilities, seccomp, host access, tokens, network policies);
+	// transmission security for Ingress TLS and network policies; integrity
+	// for a read-only root filesystem; risk management for availability
+	// (replicas, PDB, probes, resource limits) and patching (digests) —
+	// the same reasoning as the DK checks above (docs/checks.md).
+	"K8S-001": {"164.312(a)(1)"},
+	"K8S-002": {"164.312(a)(1)", "164.312(e)(1)"},
+	"K8S-003": {"164.312(a)(1)", "164.308(a)(5)(ii)(D)"},
+	"K8S-004": {"164.308(a)(1)(ii)(B)"},
+	"K8S-005": {"164.308(a)(1)(ii)(B)", "164.308(a)(5)(ii)(B)"},
+	"K8S-006": {"164.312(a)(1)", "164.312(d)"},
+	"K8S-007": {"164.312(e)(1)", "164.312(e)(2)(ii)"},
+	"K8S-008": {"164.312(a)(1)"},
+	"K8S-009": {"164.312(a)(1)"},
+	"K8S-010": {"164.312(c)(1)"},
+	"K8S-011": {"164.312(a)(1)"},
+	"K8S-012": {"164.312(a)(1)"},
+	"K8S-013": {"164.308(a)(1)(ii)(B)"},
+	"K8S-014": {"164.312(a)(1)", "164.312(a)(2)(iv)"},
+	"K8S-015": {"164.312(a)(1)"},
+	"K8S-016": {"164.308(a)(1)(ii)(B)"},
 }
 
 // HIPAAFor returns a copy of the citations for a check ID.

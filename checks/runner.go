@@ -13,37 +13,60 @@ const ReportSchemaVersion = "1.0"
 
 // Tool names the program that made a report.
 type Tool struct {
-	Name    string `json:"name"`
+	// Name is the program's name ("calctl").
+	Name string `json:"name"`
+	// Version is its version (internal/buildinfo.Version).
 	Version string `json:"version"`
 }
 
 // Summary counts results.
 type Summary struct {
-	Pass       int            `json:"pass"`
-	Warn       int            `json:"warn"`
-	Fail       int            `json:"fail"`
-	Skip       int            `json:"skip"`
-	Manual     int            `json:"manual"`
-	Error      int            `json:"error"`
+	// Pass counts PASS results.
+	Pass int `json:"pass"`
+	// Warn counts WARN results, waived ones included.
+	Warn int `json:"warn"`
+	// Fail counts FAIL results, waived ones included.
+	Fail int `json:"fail"`
+	// Skip counts SKIP results.
+	Skip int `json:"skip"`
+	// Manual counts MANUAL results.
+	Manual int `json:"manual"`
+	// Error counts ERROR results.
+	Error int `json:"error"`
+	// Waived counts results a waiver accepted (also in Warn or Fail).
 	Waived     int            `json:"waived"`
 	BySeverity map[string]int `json:"by_severity"` // unwaived WARN and FAIL
 }
 
 // Report is the outcome of a run: what `-o json` prints.
 type Report struct {
-	SchemaVersion  string          `json:"schema_version"`
-	Tool           Tool            `json:"tool"`
-	Target         Target          `json:"target"`
-	StartedAt      time.Time       `json:"started_at"`
-	FinishedAt     time.Time       `json:"finished_at"`
-	Summary        Summary         `json:"summary"`
+	// SchemaVersion is ReportSchemaVersion.
+	SchemaVersion string `json:"schema_version"`
+	// Tool is the program that judged (set by the caller of Run).
+	Tool Tool `json:"tool"`
+	// Target is Facts.Target: what was checked.
+	Target Target `json:"target"`
+	// StartedAt is when judging began (UTC; not the collection time,
+	// which is Facts.CollectedAt).
+	StartedAt time.Time `json:"started_at"`
+	// FinishedAt is when judging ended (UTC).
+	FinishedAt time.Time `json:"finished_at"`
+	// Summary counts Results.
+	Summary Summary `json:"summary"`
+	// ExpiredWaivers are the waivers past their expiry at collection
+	// time, which were not applied.
 	ExpiredWaivers []ExpiredWaiver `json:"expired_waivers,omitempty"`
-	Results        []Result        `json:"results"`
+	// Results are every selected check's results, in the order of the
+	// check list (checks/catalog).
+	Results []Result `json:"results"`
 }
 
 // Selection picks checks by ID globs (`PG-*`, `NET-001`).
 type Selection struct {
+	// Only, when not empty, keeps just the checks matching one of these
+	// globs (path.Match, case-insensitive).
 	Only []string
+	// Skip drops the checks matching one of these globs, after Only.
 	Skip []string
 }
 

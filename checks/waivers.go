@@ -15,6 +15,8 @@ import (
 // Waivers is a parsed waivers.yaml: accepted risks with a reason, an
 // approver and an expiry date.
 type Waivers struct {
+	// Source is the file the waivers were loaded from; "" when parsed
+	// from a reader.
 	Source  string
 	entries []waiverEntry
 }
@@ -27,9 +29,12 @@ type waiverEntry struct {
 
 // ExpiredWaiver reports a waiver that no longer applies.
 type ExpiredWaiver struct {
-	ID      string `json:"id"`
+	// ID is the waiver's check ID or glob.
+	ID string `json:"id"`
+	// Expires is its expiry date as written (YYYY-MM-DD).
 	Expires string `json:"expires"`
-	Reason  string `json:"reason"`
+	// Reason is its recorded reason.
+	Reason string `json:"reason"`
 }
 
 type waiverFile struct {

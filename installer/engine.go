@@ -39,6 +39,8 @@ type Timeouter interface {
 
 // Engine runs a plan and reports events to Sink.
 type Engine struct {
+	// Sink receives every event of the run (step start/end, logs,
+	// progress); nil drops them.
 	Sink Sink
 	// Now is the clock (tests fix it); nil means time.Now.
 	Now func() time.Time

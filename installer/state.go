@@ -18,8 +18,12 @@ import (
 
 // File is one file the render step produced, relative to install_dir.
 type File struct {
+	// Path is relative to install_dir, slash-separated (".env",
+	// "docker-compose.yml", "Caddyfile", "agent/agent.yaml", ...).
 	Path string
+	// Data is the file's full content as it will be written.
 	Data []byte
+	// Mode is the permission bits the write step gives the file.
 	Mode os.FileMode
 	// Secret marks files that hold secrets: mode 0600, values masked in diffs.
 	Secret bool
@@ -33,6 +37,8 @@ type Secrets struct {
 	// CronAPIKey and CronSecret authenticate calls to Cal.com's cron routes
 	// (CRON_API_KEY, CRON_SECRET; calcom-facts.md §9 "Cron").
 	CronAPIKey secret.Secret
+	// CronSecret is CRON_SECRET: kept from .env, else generated like
+	// CronAPIKey.
 	CronSecret secret.Secret
 	// LicenseKey is CALCOM_LICENSE_KEY: from api.license_key_env, else the
 	// one already in .env. Never generated.
@@ -49,7 +55,11 @@ type Existing struct {
 
 // Repo is what calctl learned about the cloned source tree (InspectRepo).
 type Repo struct {
-	Dir        string
+	// Dir is the checkout's directory (source.dir); "" when it has no
+	// package.json yet, and then defaults apply.
+	Dir string
+	// Commit is the checked-out HEAD as a full hex hash (the clone step's
+	// gitsource result); "" when the tree was only inspected.
 	Commit     string
 	NodeEngine string // package.json engines.node ("" when absent)
 	YarnEngine string // package.json engines.yarn
@@ -88,8 +98,11 @@ func sortJobs(j []cronjob.Job) {
 
 // State is what steps share during one run.
 type State struct {
+	// Answers are the validated answers of the run (defaults applied).
 	Answers *Answers
-	Env     EnvSecrets
+	// Env are the secrets read from the environment variables the answers
+	// name (*_env keys: git token, database URL, SMTP password, ...).
+	Env EnvSecrets
 	// Getenv reads the environment (tests supply their own).
 	Getenv func(string) string
 	// DryRun makes every step report what it would do and change nothing.
@@ -104,12 +117,20 @@ type State struct {
 	// install exit non-zero ("" or "none": never); Check is what the check
 	// step found.
 	FailOn string
-	Check  *contract.CheckSummary
+	// Check is the check step's summary; nil until it ran (or when it was
+	// skipped).
+	Check *contract.CheckSummary
 
-	Repo     Repo
-	Secrets  Secrets
+	// Repo is what the clone step (or the render step, from source.dir)
+	// learned about the Cal.com tree.
+	Repo Repo
+	// Secrets are the install's secrets, filled by the secrets step.
+	Secrets Secrets
+	// Existing are the .env and db.env of an earlier run, read by the
+	// secrets step.
 	Existing Existing
-	Files    []File
+	// Files are what the render step produced, written by the write step.
+	Files []File
 	// Written lists the files the write step changed (paths relative to install_dir).
 	Written []string
 	// Backups lists the backup copies the write step made.

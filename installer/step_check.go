@@ -57,7 +57,7 @@ func (checkStep) Run(ctx context.Context, s *State) error {
 			Remedy: "calctl check --dir " + a.InstallDir})
 		return nil
 	}
-	rep := checks.Run(facts, catalog.All(), checks.Selection{}, w)
+	rep := checks.Run(facts, catalog.For(facts.Target.Profile), checks.Selection{}, w)
 	sum := Summarize(rep, s.FailOn)
 	sum.Command = "calctl check --dir " + a.InstallDir + " -o html --out hardening-report.html"
 	s.Check = &sum

@@ -38,9 +38,14 @@ func (migrateStep) Skip(s *State) (bool, string) {
 
 // Migration is one row of _prisma_migrations that is not cleanly applied.
 type Migration struct {
-	Name       string
-	StartedAt  time.Time
-	Failed     bool
+	// Name is migration_name (the migration's folder name).
+	Name string
+	// StartedAt is started_at.
+	StartedAt time.Time
+	// Failed is true when the row has logs (Prisma records the error
+	// there); false for a migration still running or killed mid-way.
+	Failed bool
+	// FirstError is the first line of logs; "" when there are none.
 	FirstError string
 }
 

@@ -56,12 +56,16 @@ func (renderStep) Run(ctx context.Context, s *State) error {
 // Note is something the plan says about the rendered install: what is not
 // started and why.
 type Note struct {
+	// Level is "info" or "warn"; Message the one-line note; Remedy what
+	// to do about it ("" when nothing).
 	Level, Message, Remedy string
 }
 
 // Rendered is the output of RenderFiles.
 type Rendered struct {
+	// Files are the files to write, relative to install_dir.
 	Files []File
+	// Notes are the Layout's notes (what is not started and why).
 	Notes []Note
 	// Publish lists the host ports the install publishes, with their users.
 	Publish map[int]string
@@ -72,10 +76,19 @@ type Rendered struct {
 // Layout decides what runs: the API when the tree has it and a license key
 // is there, the cron runner when the tree schedules cron routes.
 type Layout struct {
+	// API is true when API v1 runs (the tree has it and api.enabled is
+	// not false, or api.enabled is true; and a license key is there).
+	// APIv2 is never set today: calctl does not run API v2, and a note
+	// says so. Cron is true when the tree schedules cron routes.
 	API, APIv2, Cron bool
-	APIDir           string
-	APIPackage       string
-	Notes            []Note
+	// APIDir is API v1's directory relative to the checkout (default
+	// apps/api/v1).
+	APIDir string
+	// APIPackage is its package name for yarn workspace commands (default
+	// @calcom/api).
+	APIPackage string
+	// Notes say what is not started and why.
+	Notes []Note
 }
 
 // LayoutFor decides what an install of repo with these answers runs.

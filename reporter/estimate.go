@@ -14,13 +14,22 @@ const (
 
 // Estimate is the money for one month, in integer cents.
 type Estimate struct {
-	BaseCents       int64  `json:"base_cents"`
-	Included        int64  `json:"included"`
-	OverageBookings int64  `json:"overage_bookings"`
-	UnitCents       int64  `json:"unit_cents"`
-	OverageCents    int64  `json:"overage_cents"`
-	TotalCents      int64  `json:"total_cents"`
-	Currency        string `json:"currency"`
+	// BaseCents is the monthly base price (18900) for a live month, 0
+	// otherwise.
+	BaseCents int64 `json:"base_cents"`
+	// Included is the bookings the base price covers (500), stated even
+	// for a month that is not live.
+	Included int64 `json:"included"`
+	// OverageBookings is max(0, bookings - Included) for a live month.
+	OverageBookings int64 `json:"overage_bookings"`
+	// UnitCents is the price of each overage booking (5), always stated.
+	UnitCents int64 `json:"unit_cents"`
+	// OverageCents is OverageBookings × UnitCents.
+	OverageCents int64 `json:"overage_cents"`
+	// TotalCents is BaseCents + OverageCents: what the month costs.
+	TotalCents int64 `json:"total_cents"`
+	// Currency is the ISO 4217 code of every amount ("USD").
+	Currency string `json:"currency"`
 }
 
 // EstimateFor computes total_cents = 18900 + 5 * max(0, bookings - 500) for a

@@ -7,7 +7,9 @@ import (
 
 // Period is one UTC calendar month, the unit the plan bills.
 type Period struct {
-	Year  int
+	// Year is the calendar year (0: unset, see IsZero).
+	Year int
+	// Month is the calendar month, January = 1.
 	Month time.Month
 }
 

@@ -14,38 +14,70 @@ const Schema = "calctl.usage/v1"
 
 // AgentInfo identifies the reporting agent without naming the host.
 type AgentInfo struct {
-	Version      string `json:"version"`
+	// Version is calctl's version (internal/buildinfo.Version).
+	Version string `json:"version"`
+	// HostnameHash is HostnameHash(deployment_id, hostname):
+	// "sha256:" + 64 hex digits; the host name never leaves in clear.
 	HostnameHash string `json:"hostname_hash"`
 }
 
 // Report is the JSON body POSTed to {endpoint}/v1/usage-reports, field for
 // field as usage-protocol.md shows it.
 type Report struct {
-	Schema       string    `json:"schema"`
-	DeploymentID string    `json:"deployment_id"`
-	Period       string    `json:"period"`
-	PeriodStart  string    `json:"period_start"`
-	PeriodEnd    string    `json:"period_end"`
-	Revision     int       `json:"revision"`
-	Final        bool      `json:"final"`
-	Correction   bool      `json:"correction"`
-	Reason       string    `json:"reason"`
-	Live         bool      `json:"live"`
-	GeneratedAt  string    `json:"generated_at"`
-	Bookings     Counts    `json:"bookings"`
-	Estimate     Estimate  `json:"estimate"`
-	Agent        AgentInfo `json:"agent"`
+	// Schema is always Schema ("calctl.usage/v1").
+	Schema string `json:"schema"`
+	// DeploymentID is the id the billing side gave the deployment
+	// (agent config deployment_id).
+	DeploymentID string `json:"deployment_id"`
+	// Period is the UTC month, "YYYY-MM".
+	Period string `json:"period"`
+	// PeriodStart is the month's first instant, RFC 3339 UTC.
+	PeriodStart string `json:"period_start"`
+	// PeriodEnd is the next month's first instant (exclusive), RFC 3339 UTC.
+	PeriodEnd string `json:"period_end"`
+	// Revision numbers this snapshot within (deployment, period): from 1,
+	// only growing; part of the Idempotency-Key.
+	Revision int `json:"revision"`
+	// Final is true for the snapshot sent after the month ended plus the
+	// grace period, from a full recount; false while the month is open.
+	Final bool `json:"final"`
+	// Correction is true when a closed month's later recount differs from
+	// what was sent; Reason then says why.
+	Correction bool `json:"correction"`
+	// Reason explains a correction; "" otherwise.
+	Reason string `json:"reason"`
+	// Live is false for a month that ended before live_since: its
+	// estimate is 0.
+	Live bool `json:"live"`
+	// GeneratedAt is when the count was taken, RFC 3339 UTC to the second.
+	GeneratedAt string `json:"generated_at"`
+	// Bookings are the month's counts ("Booking" rows by "createdAt");
+	// bookings.total is what is billed.
+	Bookings Counts `json:"bookings"`
+	// Estimate is the money for the month (EstimateFor).
+	Estimate Estimate `json:"estimate"`
+	// Agent identifies the reporting calctl without naming the host.
+	Agent AgentInfo `json:"agent"`
 }
 
 // Snapshot is one month's absolute count at one instant, before it is given
 // a revision and becomes a Report.
 type Snapshot struct {
-	Period      Period
-	Counts      Counts
-	Live        bool
-	Final       bool
-	Correction  bool
-	Reason      string
+	// Period is the month counted.
+	Period Period
+	// Counts are its absolute counts at GeneratedAt.
+	Counts Counts
+	// Live is IsLive(Period, live_since).
+	Live bool
+	// Final is true once the database's clock is past the month's end
+	// plus the grace period.
+	Final bool
+	// Correction marks a recount of a closed month that differs from the
+	// final report already sent.
+	Correction bool
+	// Reason says why a correction was made; "" otherwise.
+	Reason string
+	// GeneratedAt is when the count was taken.
 	GeneratedAt time.Time
 }
 

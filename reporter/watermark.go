@@ -17,9 +17,14 @@ import (
 // visible when Settled was counted, so the next run only reads rows with
 // id > ID (a primary-key range scan) and adds them to Settled.
 type Watermark struct {
-	Period    string    `json:"period"`
-	ID        int64     `json:"id"`
-	Settled   Counts    `json:"settled"`
+	// Period is the month, "YYYY-MM"; a file whose Period does not match
+	// its name is ignored.
+	Period string `json:"period"`
+	// ID is the highest "Booking".id counted into Settled (0: none yet).
+	ID int64 `json:"id"`
+	// Settled are the counts of the month's rows with id <= ID.
+	Settled Counts `json:"settled"`
+	// UpdatedAt is when the watermark was last saved.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 

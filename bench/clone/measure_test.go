@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,12 +19,29 @@ import (
 type sample struct {
 	wall time.Duration
 	rss  int64 // peak RSS in bytes of the largest single process
+	// floored: rss came from this process's wait4 and may be this
+	// process's own peak instead of the command's (timed)
+	floored bool
 }
 
 // timed runs a command in dir and returns its wall time and peak RSS
 // (wait4's rusage: the largest of the process and its waited-for children).
+//
+// The RSS comes from GNU time (/usr/bin/time -f %M), which fork()s the
+// command from its own small process. Without it, wait4's ru_maxrss of a
+// child of this test process is never below this process's own peak RSS:
+// Go starts children with vfork (they share this address space until exec)
+// and Linux keeps the old address space's high-water mark across exec. A
+// test process that generated the repository (or grew for any reason) then
+// reports that size for git and calctl alike; such samples are marked.
 func timed(b *testing.B, dir, name string, args ...string) sample {
 	b.Helper()
+	var rssFile string
+	if _, err := os.Stat(gnuTime); err == nil {
+		rssFile = filepath.Join(b.TempDir(), "rss")
+		args = append([]string{"-f", "%M", "-o", rssFile, name}, args...)
+		name = gnuTime
+	}
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0")
@@ -32,8 +51,29 @@ func timed(b *testing.B, dir, name string, args ...string) sample {
 	if err != nil {
 		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
+	if rssFile != "" {
+		kb, err := lastInt(rssFile)
+		if err != nil {
+			b.Fatalf("%s %v: %v", name, args, err)
+		}
+		return sample{wall: wall, rss: kb * 1024}
+	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return sample{wall: wall, rss: ru.Maxrss * 1024}
+	return sample{wall: wall, rss: ru.Maxrss * 1024, floored: true}
+}
+
+// gnuTime measures a command's peak RSS from outside this process (timed).
+const gnuTime = "/usr/bin/time"
+
+// lastInt reads the integer on the last line of file (GNU time's -o file
+// puts "Command exited with non-zero status N" before it on failure).
+func lastInt(file string) (int64, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strconv.ParseInt(strings.TrimSpace(lines[len(lines)-1]), 10, 64)
 }
 
 // timedSeq runs commands one after the other in dir: wall times add up,
@@ -45,6 +85,7 @@ func timedSeq(b *testing.B, dir string, cmds ...[]string) sample {
 		r := timed(b, dir, c[0], c[1:]...)
 		s.wall += r.wall
 		s.rss = max(s.rss, r.rss)
+		s.floored = s.floored || r.floored
 	}
 	return s
 }
@@ -131,6 +172,9 @@ func (p *pair) row(name string) string {
 	line := fmt.Sprintf("%-12s %5d  %7.2fs  %10.2fs  %5.2f  %6.1f MB  %7.1f MB  %5.2f   (%s | %s)",
 		name, len(p.git), gw.Seconds(), cw.Seconds(), float64(cw)/float64(gw),
 		float64(gr)/(1<<20), float64(cr)/(1<<20), float64(cr)/float64(gr), rng(p.git), rng(p.calctl))
+	if slices.ContainsFunc(append(slices.Clone(p.git), p.calctl...), func(s sample) bool { return s.floored }) {
+		line += fmt.Sprintf("\n%-12s        RSS from wait4, never below this test process's own peak (install GNU time: %s)", "", gnuTime)
+	}
 	if len(p.gitServed) > 0 {
 		line += fmt.Sprintf("\n%-12s        bytes served: git %.2f MB, calctl %.2f MB", "", float64(median(p.gitServed))/(1<<20), float64(median(p.calctlServed))/(1<<20))
 	}

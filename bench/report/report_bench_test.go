@@ -173,34 +173,76 @@ func BenchmarkUsageCount(b *testing.B) {
 		sb.WaitReplay(b, db.PG, 5*time.Minute)
 	}}, cur)
 
-	// Idle RSS of the agent process (after its first cycle over this table).
-	bin := testenv.BuildStaticBinary(b, "github.com/calctl/calctl/cmd/calctl", b.TempDir(), "calctl")
-	rcv := receiver.Start("tok", "sig")
-	defer rcv.Close()
-	dir := b.TempDir()
-	ca, _ := rcv.WriteCAFile(dir)
-	cfg := filepath.Join(dir, "agent.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("deployment_id: dep_bench\nendpoint: %s\nstate_dir: %s/state\nca_file: %s\ninterval: 6h\n", rcv.URL(), dir, ca)), 0o600)
-	cmd := exec.Command(bin, "agent", "--config", cfg)
-	cmd.Env = []string{"DATABASE_URL=" + db.URL, "CALCTL_TOKEN=tok", "CALCTL_SIGNING_SECRET=sig"}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
+	// Idle RSS of the agent process (after its first cycle over this table),
+	// the lean calctl and calctl-kubernetes side by side.
+	agentIdle(b, db)
+}
+
+// BenchmarkAgentIdle is only the last part of BenchmarkUsageCount, on a
+// table a tenth of its size (CALCTL_BENCH_ROWS/10, default 1,000,000
+// rows; CALCTL_BENCH_ROWS=100000000 gives BenchmarkUsageCount's 10 M): the idle RSS of `calctl agent` after its first cycle, for the lean
+// calctl and for calctl-kubernetes, both built as releases are
+// (-trimpath -s -w, CGO_ENABLED=0).
+func BenchmarkAgentIdle(b *testing.B) {
+	db := fixture.Start(b, testenv.PostgresOptions{})
+	cur := reporter.PeriodOf(time.Now())
+	from, to := cur.Start().AddDate(-2, 0, 0), time.Now().UTC().Add(-time.Hour)
+	n := rows() / 10
+	for done := 0; done < n; done += 1_000_000 { // one transaction per million rows
+		k := min(1_000_000, n-done)
+		span := to.Sub(from)
+		db.InsertMany(b, k, from.Add(span*time.Duration(done)/time.Duration(n)), from.Add(span*time.Duration(done+k)/time.Duration(n)))
 	}
-	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() }()
-	deadline := time.Now().Add(5 * time.Minute)
-	for len(rcv.Accepted()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(5 * time.Second)
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-	for _, l := range strings.Split(string(status), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") || strings.HasPrefix(l, "VmHWM:") {
-			b.Logf("agent idle %s", strings.Join(strings.Fields(l), " "))
+	db.PG.Exec(b, "calendso", `VACUUM ANALYZE "Booking"`)
+	agentIdle(b, db)
+}
+
+// agentIdle starts a real `calctl agent` of each binary against db and its
+// own test receiver, waits for its first accepted report and 5 s more,
+// and logs its VmRSS, VmHWM, RssAnon and RssFile from /proc (metrics
+// idle_rss_MB and idle_rss_MB_kubernetes).
+func agentIdle(b *testing.B, db *fixture.DB) {
+	bins := b.TempDir()
+	for _, c := range []struct{ pkg, name, metric string }{
+		{"github.com/calctl/calctl/cmd/calctl", "calctl", "idle_rss_MB"},
+		{"github.com/calctl/calctl/cmd/calctl-kubernetes", "calctl-kubernetes", "idle_rss_MB_kubernetes"},
+	} {
+		bin := testenv.BuildStaticBinary(b, c.pkg, bins, c.name)
+		st, err := os.Stat(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rcv := receiver.Start("tok", "sig")
+		dir := b.TempDir()
+		ca, _ := rcv.WriteCAFile(dir)
+		cfg := filepath.Join(dir, "agent.yaml")
+		os.WriteFile(cfg, []byte(fmt.Sprintf("deployment_id: dep_bench\nendpoint: %s\nstate_dir: %s/state\nca_file: %s\ninterval: 6h\n", rcv.URL(), dir, ca)), 0o600)
+		cmd := exec.Command(bin, "agent", "--config", cfg)
+		cmd.Env = []string{"DATABASE_URL=" + db.URL, "CALCTL_TOKEN=tok", "CALCTL_SIGNING_SECRET=sig"}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Minute)
+		for len(rcv.Accepted()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(5 * time.Second)
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		var fields []string
+		for _, l := range strings.Split(string(status), "\n") {
+			for _, k := range []string{"VmRSS:", "VmHWM:", "RssAnon:", "RssFile:"} {
+				if strings.HasPrefix(l, k) {
+					fields = append(fields, strings.Join(strings.Fields(l), " "))
+				}
+			}
 			if strings.HasPrefix(l, "VmRSS:") {
 				kb, _ := strconv.Atoi(strings.Fields(l)[1])
-				b.ReportMetric(float64(kb)/1024, "idle_rss_MB")
+				b.ReportMetric(float64(kb)/1024, c.metric)
 			}
 		}
+		b.Logf("agent idle, %s (binary %.1f MB): %s; %d report(s) delivered before idling", c.name, float64(st.Size())/1e6, strings.Join(fields, ", "), len(rcv.Accepted()))
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		rcv.Close()
 	}
-	b.Logf("agent delivered %d report(s) before idling", len(rcv.Accepted()))
 }

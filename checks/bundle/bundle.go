@@ -32,24 +32,36 @@ const ManifestVersion = 1
 
 // Manifest is manifest.json: what the bundle holds and what was redacted.
 type Manifest struct {
-	Version    int           `json:"version"`
-	CreatedAt  time.Time     `json:"created_at"`
-	Tool       checks.Tool   `json:"tool"`
-	Files      []FileEntry   `json:"files"`
-	Redactions []Redaction   `json:"redactions"`
-	Omitted    []OmittedFile `json:"omitted,omitempty"`
+	// Version is ManifestVersion; Read refuses any other.
+	Version int `json:"version"`
+	// CreatedAt is when the bundle was made (Inputs.Now, else now, UTC).
+	CreatedAt time.Time `json:"created_at"`
+	// Tool is the calctl that wrote it.
+	Tool checks.Tool `json:"tool"`
+	// Files list every file after manifest.json, in archive order.
+	Files []FileEntry `json:"files"`
+	// Redactions report each redaction made (file, line, key, rule; never the
+	// value); [] when none.
+	Redactions []Redaction `json:"redactions"`
+	// Omitted are the files left out, each with its reason.
+	Omitted []OmittedFile `json:"omitted,omitempty"`
 }
 
 // FileEntry is one file in the bundle.
 type FileEntry struct {
+	// Name is the path inside the archive ("facts.json", "logs/x.log").
 	Name string `json:"name"`
-	Size int    `json:"size"`
+	// Size is the stored (redacted) size in bytes.
+	Size int `json:"size"`
+	// What says in words what the file is.
 	What string `json:"what"`
 }
 
 // OmittedFile is something the bundle left out, and why.
 type OmittedFile struct {
-	Name   string `json:"name"`
+	// Name is the archive path it would have had ("logs/" for all logs).
+	Name string `json:"name"`
+	// Reason is why it was left out (unreadable, binary, unparseable, ...).
 	Reason string `json:"reason"`
 }
 
@@ -67,7 +79,8 @@ type Inputs struct {
 	Options collect.Options
 	// LogSince limits container logs (e.g. "24h"); LogTail is lines per container.
 	LogSince string
-	LogTail  int
+	// LogTail is the number of log lines per container (0: 500).
+	LogTail int
 	// Tool names the calctl that wrote the bundle.
 	Tool checks.Tool
 	// Now is the bundle's time (zero: now).

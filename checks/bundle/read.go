@@ -25,7 +25,10 @@ const (
 
 // Contents is a read bundle: file name → bytes.
 type Contents struct {
-	Files    map[string][]byte
+	// Files maps each regular file's cleaned archive path to its bytes,
+	// manifest.json included.
+	Files map[string][]byte
+	// Manifest is manifest.json decoded.
 	Manifest Manifest
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/calctl/calctl/checks/backup"
 	"github.com/calctl/calctl/checks/config"
 	"github.com/calctl/calctl/checks/docker"
+	"github.com/calctl/calctl/checks/kube"
 	"github.com/calctl/calctl/checks/net"
 	"github.com/calctl/calctl/checks/pg"
 )
@@ -82,5 +83,35 @@ func All() []checks.Check {
 		backup.Protection,         // BK-004 backups encrypted and private
 		backup.RestoreTested,      // BK-005 restore tested within 90 days
 		backup.PITR,               // BK-006 WAL archiving / point-in-time recovery
+		kube.PodSecurity,          // K8S-001 Pod Security "restricted" enforced on the namespace
+		kube.NetworkPolicies,      // K8S-002 default deny; web from ingress, db from app only
+		kube.SecretEnv,            // K8S-003 Secrets as files, not env (or a recorded reason)
+		kube.Resources,            // K8S-004 requests and limits on every container
+		kube.ImageDigest,          // K8S-005 images pinned by digest
+		kube.ServiceAccountToken,  // K8S-006 service account token automount off
+		kube.IngressTLS,           // K8S-007 Ingress TLS for every host
+		kube.Privilege,            // K8S-008 not privileged; allowPrivilegeEscalation false
+		kube.NonRoot,              // K8S-009 runAsNonRoot
+		kube.ReadOnlyRootFS,       // K8S-010 readOnlyRootFilesystem
+		kube.Capabilities,         // K8S-011 capabilities drop ALL
+		kube.Seccomp,              // K8S-012 seccomp RuntimeDefault
+		kube.Availability,         // K8S-013 web/api ≥ 2 replicas and a PDB
+		kube.ConfigMapSecrets,     // K8S-014 no secret values in ConfigMaps
+		kube.HostAccess,           // K8S-015 no host namespaces, hostPath, hostPort
+		kube.Probes,               // K8S-016 readiness/liveness on serving pods
 	}
+}
+
+// For returns the checks that apply to a deployment profile, in report
+// order: the K8S checks for "kubernetes", every other check otherwise (a
+// compose host has no namespace to judge, and a namespace has no .env,
+// Docker engine or host to read).
+func For(profile string) []checks.Check {
+	var out []checks.Check
+	for _, c := range All() {
+		if (checks.Group(c.ID()) == "K8S") == (profile == checks.ProfileKubernetes) {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -19,7 +19,7 @@ import (
 )
 
 func TestCatalog(t *testing.T) {
-	idRE := regexp.MustCompile(`^(PG|DK|CF|NET|BK)-\d{3}$`)
+	idRE := regexp.MustCompile(`^(PG|DK|CF|NET|BK|K8S)-\d{3}$`)
 	seen := map[string]bool{}
 	perGroup := map[string]int{}
 	for _, c := range catalog.All() {
@@ -45,7 +45,7 @@ func TestCatalog(t *testing.T) {
 	if len(seen) < 65 {
 		t.Errorf("%d checks, want at least 65", len(seen))
 	}
-	for _, g := range []string{"PG", "DK", "CF", "NET", "BK"} {
+	for _, g := range []string{"PG", "DK", "CF", "NET", "BK", "K8S"} {
 		if perGroup[g] == 0 {
 			t.Errorf("no %s checks", g)
 		}

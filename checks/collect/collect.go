@@ -27,16 +27,24 @@ import (
 // Options says what to collect from.
 type Options struct {
 	// Dir is a Cal.com install dir holding .env, a compose file or a pm2 file.
-	Dir         string
-	EnvFile     string
+	Dir string
+	// EnvFile is the dotenv file (--env-file); Resolve fills it from Dir
+	// (.env, .env.production, .env.local).
+	EnvFile string
+	// ComposeFile is the compose file (--compose-file); Resolve fills it
+	// from Dir (docker-compose.yml/.yaml, compose.yml/.yaml).
 	ComposeFile string
-	PM2File     string
+	// PM2File is the pm2 ecosystem file (--pm2-file); Resolve fills it
+	// from Dir (ecosystem.config.js/.cjs/.json, ecosystem.json).
+	PM2File string
 	// DatabaseURL defaults to DATABASE_URL from the env file.
 	DatabaseURL secret.Secret
 	// AdminDatabaseURL, when set, reads the superuser-only views.
 	AdminDatabaseURL secret.Secret
 	// Docker turns the Docker collector on; DockerClient overrides FromEnv.
-	Docker       bool
+	Docker bool
+	// DockerClient is the engine client to use; nil builds one from
+	// DOCKER_HOST and friends (client.FromEnv).
 	DockerClient *client.Client
 	// DockerOptional turns a daemon that does not answer into SKIP, not ERROR.
 	DockerOptional bool
@@ -47,14 +55,17 @@ type Options struct {
 	AllContainers bool
 	// URL is the public URL (default NEXT_PUBLIC_WEBAPP_URL); HTTPURL the
 	// plain-HTTP URL probed for a redirect (default http://host/).
-	URL     string
+	URL string
+	// HTTPURL is --http-url; "" probes http://<URL's host>/.
 	HTTPURL string
 	// RootCAs verifies the public certificate (nil = system roots).
 	RootCAs *x509.CertPool
 	// Host turns the local host collector on.
 	Host bool
 	// BackupDir is where backup files are; ContingencyFile records restore tests.
-	BackupDir       string
+	BackupDir string
+	// ContingencyFile is --contingency; Resolve fills it from Dir
+	// (contingency.yaml, .calctl/contingency.yaml).
 	ContingencyFile string
 	// Profile is compose, pm2 or rds ("" = detect).
 	Profile string

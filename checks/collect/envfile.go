@@ -11,9 +11,13 @@ import (
 
 // EnvEntry is one assignment of a dotenv file.
 type EnvEntry struct {
-	Key   string
+	// Key is the variable name.
+	Key string
+	// Value is the value after unquoting and $VAR expansion (a raw,
+	// possibly secret value: never store it in Facts).
 	Value string
-	Line  int
+	// Line is the 1-based line where the assignment starts.
+	Line int
 }
 
 // maxEnvFile bounds the whole env file.

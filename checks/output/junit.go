@@ -13,38 +13,60 @@ import (
 // Jenkins' junit-10.xsd allows there (name, time, tests, failures, errors:
 // no skipped; the suites carry that).
 type JUnitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Suites   []JUnitSuite `xml:"testsuite"`
+	// XMLName makes the root element <testsuites>.
+	XMLName xml.Name `xml:"testsuites"`
+	// Name is always "calctl check".
+	Name string `xml:"name,attr"`
+	// Tests is the number of results over all suites.
+	Tests int `xml:"tests,attr"`
+	// Failures sums the suites' failures (unwaived FAIL).
+	Failures int `xml:"failures,attr"`
+	// Errors sums the suites' errors (ERROR).
+	Errors int `xml:"errors,attr"`
+	// Suites are one per check group, in the order groups first appear.
+	Suites []JUnitSuite `xml:"testsuite"`
 }
 
 // JUnitSuite is one check group.
 type JUnitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []JUnitCase `xml:"testcase"`
+	// Name is the group prefix and its section, e.g. "PG PostgreSQL".
+	Name string `xml:"name,attr"`
+	// Tests is the number of results in the group.
+	Tests int `xml:"tests,attr"`
+	// Failures counts unwaived FAIL results.
+	Failures int `xml:"failures,attr"`
+	// Errors counts ERROR results.
+	Errors int `xml:"errors,attr"`
+	// Skipped counts WARN, SKIP, MANUAL and waived results.
+	Skipped int `xml:"skipped,attr"`
+	// Cases are the group's results in report order.
+	Cases []JUnitCase `xml:"testcase"`
 }
 
 // JUnitCase is one result.
 type JUnitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failure   *JUnitMessage `xml:"failure,omitempty"`
-	Error     *JUnitMessage `xml:"error,omitempty"`
-	Skipped   *JUnitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	// Name is "<ID> <title> [<resource>]".
+	Name string `xml:"name,attr"`
+	// Classname is the suite's Name.
+	Classname string `xml:"classname,attr"`
+	// Failure is set for an unwaived FAIL: the message, and the
+	// remediation as text.
+	Failure *JUnitMessage `xml:"failure,omitempty"`
+	// Error is set for ERROR: the message.
+	Error *JUnitMessage `xml:"error,omitempty"`
+	// Skipped is set for WARN, SKIP, MANUAL ("<STATUS>: <message>") and
+	// for a waived result ("<STATUS> waived: <reason>").
+	Skipped *JUnitMessage `xml:"skipped,omitempty"`
+	// SystemOut is the result as JSON (checks.Result).
+	SystemOut string `xml:"system-out,omitempty"`
 }
 
 // JUnitMessage is a failure, error or skipped element.
 type JUnitMessage struct {
+	// Message is the message attribute: the one-line finding.
 	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
+	// Text is the element's text: the remediation for a failure, else "".
+	Text string `xml:",chardata"`
 }
 
 // JUnit writes one testsuite per group (kube-bench style): FAIL is a

@@ -62,60 +62,94 @@ type Kubernetes struct {
 
 // KubeReplicas are replica counts.
 type KubeReplicas struct {
+	// Web is the web Deployment's replicas, 1 to 100 (default 2).
 	Web int `yaml:"web"`
+	// API is the API v1 Deployment's replicas, 1 to 100 (default 2).
 	API int `yaml:"api"`
 }
 
 // KubeAutoscalingSet holds the HPA settings of web and API.
 type KubeAutoscalingSet struct {
+	// Web is the web HPA (enabled by default).
 	Web KubeAutoscaling `yaml:"web"`
+	// API is the API HPA (disabled by default).
 	API KubeAutoscaling `yaml:"api"`
 }
 
 // KubeAutoscaling is one HPA: enabled "true" or "false", replica bounds and
 // the CPU utilisation target in percent.
 type KubeAutoscaling struct {
-	Enabled     string `yaml:"enabled"`
-	MinReplicas int    `yaml:"min_replicas"`
-	MaxReplicas int    `yaml:"max_replicas"`
-	TargetCPU   int    `yaml:"target_cpu"`
+	// Enabled is "true" or "false" (a string so that an unset key takes
+	// the default: web true, API false).
+	Enabled string `yaml:"enabled"`
+	// MinReplicas is the HPA's minReplicas (default: the replicas count).
+	MinReplicas int `yaml:"min_replicas"`
+	// MaxReplicas is the HPA's maxReplicas, at most 100 (default 3 ×
+	// MinReplicas).
+	MaxReplicas int `yaml:"max_replicas"`
+	// TargetCPU is the average CPU utilisation target in percent of the
+	// CPU request, 1 to 100 (default 70).
+	TargetCPU int `yaml:"target_cpu"`
 }
 
 // KubeTLS is the Ingress certificate: a cert-manager issuer, or an existing
 // kubernetes.io/tls Secret.
 type KubeTLS struct {
-	Issuer     string `yaml:"issuer"`
+	// Issuer names the cert-manager issuer that signs the certificate;
+	// "" when Secret is an existing certificate.
+	Issuer string `yaml:"issuer"`
+	// IssuerKind is ClusterIssuer (default) or Issuer (namespaced).
 	IssuerKind string `yaml:"issuer_kind"`
-	Secret     string `yaml:"secret"`
+	// Secret is the kubernetes.io/tls Secret the Ingress serves: an
+	// existing one, or where cert-manager writes (default <release>-tls
+	// with an Issuer).
+	Secret string `yaml:"secret"`
 }
 
 // KubeResourcesSet are the requests and limits of each workload.
 type KubeResourcesSet struct {
-	Web      KubeResources `yaml:"web"`
-	API      KubeResources `yaml:"api"`
+	// Web is the web container's (default 500m/1Gi, limits 2/2Gi).
+	Web KubeResources `yaml:"web"`
+	// API is the API v1 container's (default 250m/512Mi, limits 1/1Gi).
+	API KubeResources `yaml:"api"`
+	// Database is the bundled Postgres's (default 250m/512Mi, limits
+	// 2/2Gi).
 	Database KubeResources `yaml:"database"`
-	Agent    KubeResources `yaml:"agent"`
-	Jobs     KubeResources `yaml:"jobs"`
+	// Agent is the billing agent's (default 50m/64Mi, limits 500m/256Mi).
+	Agent KubeResources `yaml:"agent"`
+	// Jobs are the migrate, backup and cron Jobs' (default 250m/512Mi,
+	// limits 1/2Gi).
+	Jobs KubeResources `yaml:"jobs"`
 }
 
 // KubeResources are one container's requests and limits.
 type KubeResources struct {
+	// Requests is what the scheduler reserves.
 	Requests KubeResourceList `yaml:"requests"`
-	Limits   KubeResourceList `yaml:"limits"`
+	// Limits is the ceiling; each request must be > 0 and <= its limit.
+	Limits KubeResourceList `yaml:"limits"`
 }
 
 // KubeResourceList is cpu and memory as Kubernetes quantities (500m, 2, 1Gi).
 type KubeResourceList struct {
-	CPU    string `yaml:"cpu"`
+	// CPU is in cores ("500m" = half a core, "2").
+	CPU string `yaml:"cpu"`
+	// Memory is in bytes with a suffix ("512Mi", "1Gi").
 	Memory string `yaml:"memory"`
 }
 
 // KubeBackup configures the backup CronJob.
 type KubeBackup struct {
-	Enabled  bool   `yaml:"enabled"`
+	// Enabled renders the nightly pg_dump CronJob and its PVC (default
+	// false).
+	Enabled bool `yaml:"enabled"`
+	// Schedule is the CronJob's five-field cron schedule (default
+	// "17 3 * * *"; the chart sets no timeZone).
 	Schedule string `yaml:"schedule"`
-	Storage  string `yaml:"storage"`
-	Keep     int    `yaml:"keep"`
+	// Storage is the size of the backups PVC (default 50Gi).
+	Storage string `yaml:"storage"`
+	// Keep is how many dumps to keep, 1 to 365 (default 7).
+	Keep int `yaml:"keep"`
 }
 
 // MaxReleaseLen keeps every derived name within Kubernetes' limits: a

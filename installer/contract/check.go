@@ -25,8 +25,9 @@ type CheckSummary struct {
 	Waived int `json:"waived"`
 	// FailOn is the lowest severity that makes the install exit non-zero
 	// ("none": never); AtOrAbove counts the unwaived FAILs at or above it.
-	FailOn    string `json:"fail_on"`
-	AtOrAbove int    `json:"at_or_above_fail_on"`
+	FailOn string `json:"fail_on"`
+	// AtOrAbove is the number of unwaived FAIL results at or above FailOn.
+	AtOrAbove int `json:"at_or_above_fail_on"`
 	// Top are the worst findings, each with its fix.
 	Top []CheckFinding `json:"top"`
 	// Command reruns the checks with the full report.

@@ -159,9 +159,14 @@ type Result struct {
 
 // SubmoduleResult is what happened to one submodule.
 type SubmoduleResult struct {
-	Name   string `json:"name"`
-	Path   string `json:"path"`
-	URL    string `json:"url"`
+	// Name is the submodule's name in .gitmodules.
+	Name string `json:"name"`
+	// Path is its path in the work tree.
+	Path string `json:"path"`
+	// URL is its .gitmodules URL with any credentials removed.
+	URL string `json:"url"`
+	// Pinned is the commit the superproject pins (full hex); "" when the
+	// tree has no gitlink for it.
 	Pinned string `json:"pinned"`
 	// Action is resolved, flattened or skipped.
 	Action string `json:"action"`

@@ -31,34 +31,64 @@ var charts embed.FS
 
 // File is one rendered file, its path relative to the install directory.
 type File struct {
-	Path   string
-	Data   []byte
-	Mode   fs.FileMode
+	// Path is slash-separated, relative to the install directory
+	// ("chart/calcom/values.yaml", "secrets/<release>-secrets.yaml").
+	Path string
+	// Data is the file's content.
+	Data []byte
+	// Mode is the permission bits to write it with (0644, 0600 for the
+	// Secret manifest).
+	Mode fs.FileMode
+	// Secret is true for the Secret manifest: keep it private, mask it in
+	// diffs.
 	Secret bool
 }
 
 // Config is what the charts are rendered from. It is built from the
 // installer's answers; every value has already been validated there.
 type Config struct {
-	Release     string
-	Namespace   string
-	PublicURL   string
-	AppVersion  string // Cal.com commit or tag the image was built from
-	Images      Images
+	// Release is the Helm release name (kubernetes.release); every object
+	// name derives from it.
+	Release string
+	// Namespace is where the release and its Secret go
+	// (kubernetes.namespace).
+	Namespace string
+	// PublicURL is the app's public URL (answers public_url): the pods'
+	// NEXT_PUBLIC_WEBAPP_URL, and NEXTAUTH_URL with /api/auth appended.
+	PublicURL  string
+	AppVersion string // Cal.com commit or tag the image was built from
+	// Images are the images the pods run.
+	Images Images
+	// PullSecrets name existing docker-registry Secrets for
+	// imagePullSecrets (kubernetes.pull_secret); nil for none.
 	PullSecrets []string
-	Web         Workload
-	API         Workload
+	// Web is the web Deployment (always enabled).
+	Web Workload
+	// API is the API v1 Deployment; Enabled when the tree has it and
+	// api.enabled is not false, or api.enabled is true.
+	API Workload
 	// APIDir is the API app's directory in the monorepo (apps/api/v1).
-	APIDir       string
-	Ingress      Ingress
+	APIDir string
+	// Ingress is the one Ingress in front of web and API.
+	Ingress Ingress
+	// StorageClass is every PVC's storageClassName; "" uses the cluster
+	// default.
 	StorageClass string
-	Database     Database
-	Migrate      Migrate
-	Agent        Agent
-	Cron         Cron
-	Backup       Backup
+	// Database says where Postgres is and, when bundled, how to run it.
+	Database Database
+	// Migrate is the pre-install/pre-upgrade migrations hook Job.
+	Migrate Migrate
+	// Agent is the usage agent Deployment (enabled with a billing
+	// endpoint).
+	Agent Agent
+	// Cron are the CronJobs that call Cal.com's cron routes.
+	Cron Cron
+	// Backup is the nightly pg_dump CronJob.
+	Backup Backup
 	// EmailPort is the SMTP port the app may reach (0: no mail).
-	EmailPort    int
+	EmailPort int
+	// JobResources are the migrate and backup Jobs' container resources
+	// (kubernetes.resources.jobs).
 	JobResources Resources
 	// SecretChecksum changes when any Secret value changes; pod templates
 	// carry it so a changed secret rolls the pods.
@@ -74,100 +104,168 @@ type Images struct {
 
 // Workload configures the web or API Deployment.
 type Workload struct {
-	Enabled     bool
-	Port        int
-	Replicas    int
+	// Enabled renders the Deployment, Service and HPA.
+	Enabled bool
+	// Port is the container and Service port (answers web.port or
+	// api.port; web defaults to 3000).
+	Port int
+	// Replicas is the Deployment's replicas when autoscaling is off.
+	Replicas int
+	// Autoscaling is the HPA on CPU.
 	Autoscaling Autoscaling
-	Resources   Resources
+	// Resources are the container's requests and limits.
+	Resources Resources
 }
 
 // Autoscaling configures a HorizontalPodAutoscaler on CPU.
 type Autoscaling struct {
-	Enabled     bool
+	// Enabled renders the HPA (kubernetes.autoscaling.*.enabled "true").
+	Enabled bool
+	// MinReplicas is the HPA's minReplicas.
 	MinReplicas int
+	// MaxReplicas is the HPA's maxReplicas.
 	MaxReplicas int
-	TargetCPU   int
+	// TargetCPU is the target average CPU utilisation, in percent of the
+	// CPU request.
+	TargetCPU int
 }
 
 // Resources are a container's requests and limits.
 type Resources struct {
+	// Requests is what the scheduler reserves.
 	Requests ResourceList `yaml:"requests"`
-	Limits   ResourceList `yaml:"limits"`
+	// Limits is the ceiling.
+	Limits ResourceList `yaml:"limits"`
 }
 
 // ResourceList is cpu and memory as Kubernetes quantities.
 type ResourceList struct {
-	CPU    string `yaml:"cpu,omitempty"`
+	// CPU is in cores ("500m", "2"); "" leaves it unset.
+	CPU string `yaml:"cpu,omitempty"`
+	// Memory is in bytes with a suffix ("512Mi", "1Gi"); "" leaves it unset.
 	Memory string `yaml:"memory,omitempty"`
 }
 
 // Ingress configures the Ingress and its TLS.
 type Ingress struct {
-	Enabled   bool
+	// Enabled renders the Ingress (always, from kubeinstall).
+	Enabled bool
+	// ClassName is ingressClassName (kubernetes.ingress_class); "" uses
+	// the cluster's default class.
 	ClassName string
-	Host      string
-	APIHost   string
+	// Host is PublicURL's host name, routed to web.
+	Host string
+	// APIHost is the API's host name (kubernetes.api_host); "" (or the
+	// API disabled) leaves the API off the Ingress.
+	APIHost string
 	// ControllerNamespace is where the ingress controller runs: the only
 	// namespace allowed to reach web and api.
 	ControllerNamespace string
-	TLS                 TLS
+	// TLS is the Ingress certificate.
+	TLS TLS
 }
 
 // TLS says where the Ingress certificate comes from: a cert-manager
 // (Cluster)Issuer, or an existing Secret named SecretName.
 type TLS struct {
-	Enabled       bool
+	// Enabled adds the tls: section (PublicURL is https).
+	Enabled bool
+	// ClusterIssuer names a cert-manager ClusterIssuer (annotation
+	// cert-manager.io/cluster-issuer); "" when none.
 	ClusterIssuer string
-	Issuer        string
-	SecretName    string
+	// Issuer names a namespaced cert-manager Issuer (annotation
+	// cert-manager.io/issuer); "" when none.
+	Issuer string
+	// SecretName is the kubernetes.io/tls Secret the Ingress serves:
+	// cert-manager's target with an issuer, else an existing Secret.
+	SecretName string
 }
 
 // Database says where Postgres is.
 type Database struct {
-	Mode        string // bundled, external, rds
-	Port        int
+	Mode string // bundled, external, rds
+	// Port is the database's TCP port (5432 from kubeinstall), allowed by
+	// the egress NetworkPolicy.
+	Port int
+	// EgressCIDRs are where an external/RDS database may be reached
+	// (kubernetes.database_cidrs); unused when bundled, where the policy
+	// selects the database pods instead.
 	EgressCIDRs []string
 	CACert      bool // the Secret holds db-ca.pem
-	Name, User  string
-	Storage     string
-	Resources   Resources
+	// Name and User are the bundled database's name and role (answers
+	// database.name and database.user).
+	Name, User string
+	// Storage is the bundled database's PVC size
+	// (kubernetes.database_storage).
+	Storage string
+	// Resources are the bundled Postgres container's.
+	Resources Resources
 }
 
 // Migrate configures the migrations hook.
 type Migrate struct {
-	Enabled        bool
-	Command        []string
+	// Enabled renders the hook (answers migrate.skip false).
+	Enabled bool
+	// Command is the migration argv run in the web image from /calcom
+	// (answers migrate.command; default `npx prisma migrate deploy`).
+	Command []string
+	// TimeoutSeconds is the Job's activeDeadlineSeconds (1800 from
+	// kubeinstall).
 	TimeoutSeconds int
 }
 
 // Agent configures the usage agent.
 type Agent struct {
-	Enabled     bool
-	Config      string // agent.yaml (no secrets)
-	Storage     string
+	// Enabled renders the agent (answers billing.endpoint set).
+	Enabled bool
+	Config  string // agent.yaml (no secrets)
+	// Storage is the agent's state PVC size ("1Gi" from kubeinstall).
+	Storage string
+	// BillingPort is the endpoint's TCP port (443 unless the URL names
+	// one), the agent's only egress.
 	BillingPort int
-	Resources   Resources
+	// Resources are the agent container's.
+	Resources Resources
 }
 
 // Cron configures the CronJobs that call Cal.com's cron routes.
 type Cron struct {
-	Routes    []CronRoute
+	// Routes are one CronJob each; nil when kubernetes.cron is false.
+	Routes []CronRoute
+	// Resources are each cron Job's container resources
+	// (kubernetes.resources.jobs).
 	Resources Resources
 }
 
 // CronRoute is one cron route of the web app.
 type CronRoute struct {
-	Name     string `yaml:"name"`
-	Path     string `yaml:"path"`
+	// Name is a DNS label for the route; the CronJob is
+	// <release>-cron-<name>.
+	Name string `yaml:"name"`
+	// Path is the route's URL path on the web Service
+	// ("/api/cron/<route>").
+	Path string `yaml:"path"`
+	// Schedule is the CronJob's five-field schedule.
 	Schedule string `yaml:"schedule"`
+	// Method is GET or POST ("" is GET).
+	Method string `yaml:"method,omitempty"`
+	// Auth is how the route checks its caller, internal/cronjob's
+	// vocabulary: "api_key" (`authorization: <CRON_API_KEY>`, the default)
+	// or "bearer" (`authorization: Bearer <CRON_SECRET>`; the Secret's
+	// .env sets CRON_SECRET to the same key).
+	Auth string `yaml:"auth,omitempty"`
 }
 
 // Backup configures the pg_dump CronJob.
 type Backup struct {
-	Enabled  bool
+	// Enabled renders the CronJob and its backups PVC.
+	Enabled bool
+	// Schedule is the CronJob's five-field schedule.
 	Schedule string
-	Storage  string
-	Keep     int
+	// Storage is the backups PVC size.
+	Storage string
+	// Keep is how many newest dumps the Job keeps.
+	Keep int
 }
 
 // UIDs the pods run as: node's "node" user in the Node images, postgres

@@ -161,6 +161,35 @@ func CronRoutes(srcDir, release string) []kubechart.CronRoute {
 	return out
 }
 
+// RoutesFor is the cron routes to schedule: the tree's own schedule when
+// the clone gives one (installer.Repo.CronJobs: the workflows and
+// vercel.json that call each route, with its method and auth, as the
+// compose and pm2 targets run them), else every route found in the clone
+// every 15 minutes (CronRoutes).
+func RoutesFor(repo installer.Repo, srcDir, release string) []kubechart.CronRoute {
+	if len(repo.CronJobs) == 0 {
+		return CronRoutes(srcDir, release)
+	}
+	maxName := 52 - len(release) - len("-cron-")
+	seen := map[string]int{}
+	var out []kubechart.CronRoute
+	for _, j := range repo.CronJobs {
+		name := routeName(strings.TrimPrefix(j.Path, "/api/cron/"), maxName)
+		// one route on two schedules needs two CronJob names
+		n := seen[name]
+		seen[name]++
+		if n > 0 {
+			suffix := "-" + strconv.Itoa(n+1)
+			if len(name)+len(suffix) > maxName {
+				name = strings.TrimRight(name[:maxName-len(suffix)], "-")
+			}
+			name += suffix
+		}
+		out = append(out, kubechart.CronRoute{Name: name, Path: j.Path, Schedule: j.Schedule, Method: j.Method, Auth: j.Auth})
+	}
+	return out
+}
+
 // routeName is a DNS label for route p within max characters.
 func routeName(p string, max int) string {
 	var b strings.Builder

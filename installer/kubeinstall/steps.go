@@ -271,7 +271,7 @@ func (renderStep) Name() string { return contract.StepRender }
 
 func (st renderStep) Run(ctx context.Context, s *installer.State) error {
 	a := s.Answers
-	c := Config(a, s.Repo, st.r.image, CronRoutes(a.Source.Dir, a.Kubernetes.Release))
+	c := Config(a, s.Repo, st.r.image, RoutesFor(s.Repo, a.Source.Dir, a.Kubernetes.Release))
 	c.SecretChecksum = kubechart.Checksum(st.r.data)
 	files, err := kubechart.Render(c)
 	if err != nil {

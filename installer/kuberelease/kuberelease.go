@@ -58,6 +58,8 @@ type Target struct {
 
 // Client is a connection to one cluster and namespace.
 type Client struct {
+	// Namespace is Target.Namespace: where releases, Secrets and applied
+	// namespaced objects go.
 	Namespace string
 	rest      *rest.Config
 	flags     *genericclioptions.ConfigFlags
@@ -179,9 +181,13 @@ func (c *Client) NamespaceExists(ctx context.Context) (bool, error) {
 
 // ObjectResult is the outcome of applying one object.
 type ObjectResult struct {
+	// Kind, Name and Namespace identify the object as given ("" namespace
+	// for a cluster-scoped one).
 	Kind, Name, Namespace string
 	// Action is created, configured or unchanged (dry runs say what would happen).
 	Action string
+	// Object is the object as the server returned it after the
+	// server-side apply; nil when the apply failed.
 	Object *unstructured.Unstructured
 }
 
@@ -423,7 +429,9 @@ func renderedOf(rel *release.Release) Rendered {
 // InstallOptions tune Install.
 type InstallOptions struct {
 	// Wait waits until the release's pods are ready (only where nodes run pods).
-	Wait    bool
+	Wait bool
+	// Timeout bounds Helm's install/upgrade and, with Wait, the wait for
+	// pods and Jobs (0: 10 minutes).
 	Timeout time.Duration
 }
 
@@ -498,6 +506,7 @@ func (c *Client) History(name string) ([]*release.Release, error) {
 
 // ObjectState is what one object of a release looks like on the cluster.
 type ObjectState struct {
+	// Kind and Name identify the object in the release manifest.
 	Kind, Name string
 	// State is a short word: ready, progressing, stored, missing, failed.
 	State string

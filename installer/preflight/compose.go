@@ -11,6 +11,8 @@ import (
 type Compose struct {
 	// Command is the argv prefix: ["docker", "compose"] or ["docker-compose"].
 	Command []string
+	// Version is what `<command> version --short` printed, e.g. "2.29.7"
+	// (v1 may print "1.29.2").
 	Version string
 	// V1 is true for docker-compose v1.
 	V1 bool

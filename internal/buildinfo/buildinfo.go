@@ -20,11 +20,18 @@ var Date = ""
 
 // Info is the version information printed by `calctl version`.
 type Info struct {
-	Version   string `json:"version"`
-	Commit    string `json:"commit"`
-	Date      string `json:"date"`
+	// Version is the stamped Version ("dev" when unstamped).
+	Version string `json:"version"`
+	// Commit is the stamped Commit, else the toolchain's vcs.revision;
+	// "" when neither is known.
+	Commit string `json:"commit"`
+	// Date is the stamped build Date, else vcs.time (the commit's time,
+	// RFC 3339); "" when neither is known.
+	Date string `json:"date"`
+	// GoVersion is runtime.Version(), e.g. "go1.24.1".
 	GoVersion string `json:"go_version"`
-	Platform  string `json:"platform"`
+	// Platform is GOOS/GOARCH, e.g. "linux/amd64".
+	Platform string `json:"platform"`
 }
 
 // Get returns the stamped build information, falling back to what the Go

@@ -36,7 +36,12 @@ facts, check results, doctor output, versions, containers and their recent
 logs, and the install's .env / compose / pm2 files. Secrets are redacted
 before anything is written; manifest.json lists every file and every
 redaction (key and rule, never the value). Re-judge it offline with
-'calctl check --from-bundle FILE'.`,
+'calctl check --from-bundle FILE'.
+
+For a Kubernetes namespace (--profile kubernetes, --kubeconfig/--context/
+--namespace, or kubernetes answers) it holds the namespace's objects as YAML
+with every Secret value redacted (keys kept), its events, its pods' recent
+logs (or why there are none), and the K8S facts and results.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Target.dockerSet = cmd.Flags().Changed("docker")
@@ -67,6 +72,12 @@ func runBundle(ctx context.Context, opts *bundleOptions) error {
 	}
 	if _, err := os.Stat(opts.Out); err == nil {
 		return usageErrorf("%s already exists; choose another --out", opts.Out)
+	}
+	opts.Target.allowKube = true
+	if kt, kube, err := opts.Target.kubeTarget(opts.Factory); err != nil {
+		return err
+	} else if kube {
+		return runKubeBundle(ctx, opts, kt)
 	}
 	facts, co, err := loadFacts(ctx, opts.Factory, &opts.Target, "")
 	if err != nil {

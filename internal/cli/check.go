@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,6 +35,10 @@ type targetOptions struct {
 	URL, HTTPURL, CAFile               string
 	BackupDir, Contingency, Profile    string
 	Timeout                            time.Duration
+	// Kube names a Kubernetes namespace (--profile kubernetes); allowKube
+	// is set by the commands that judge one (check, bundle).
+	Kube      kubeFlags
+	allowKube bool
 }
 
 func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
@@ -53,8 +58,9 @@ func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
 	fs.BoolVar(&t.Host, "host", true, "inspect the local host (sockets, disks, clock, sshd)")
 	fs.StringVar(&t.BackupDir, "backup-dir", "", "directory holding database backups")
 	fs.StringVar(&t.Contingency, "contingency", "", "contingency.yaml recording restore tests (default <dir>/contingency.yaml)")
-	enumFlag(cmd, &t.Profile, "profile", "", "", []string{"compose", "pm2", "rds"}, "deployment profile, detected when not given")
+	enumFlag(cmd, &t.Profile, "profile", "", "", []string{"compose", "pm2", "rds", checks.ProfileKubernetes}, "deployment profile, detected when not given")
 	fs.DurationVar(&t.Timeout, "timeout", 10*time.Second, "time limit for each collector")
+	addKubeFlags(cmd, &t.Kube)
 }
 
 func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
@@ -135,6 +141,9 @@ func newCheckCmd(f *Factory) *cobra.Command {
 		Long: `check collects facts from the config files, Postgres (read-only), the Docker
 engine, the public URL and the host, then judges them with the hardening
 catalog (PG, DK, CF, NET, BK). Every result, PASS included, is reported.
+With --profile kubernetes (or --kubeconfig/--context/--namespace, or an
+install whose answers say target: kubernetes) it reads one namespace
+through the API server and judges it with the K8S checks instead.
 
 Exit codes (docs/checks.md has the table):
   0  every selected check ran and no unwaived FAIL is at or above --fail-on
@@ -145,7 +154,8 @@ Exit codes (docs/checks.md has the table):
      collector failed); --allow-errors turns this into 0 (findings still 3)`,
 		Example: `  calctl check --dir /opt/calcom
   calctl check --dir /opt/calcom --only 'PG-*' -o sarif --out calctl.sarif
-  calctl check --from-bundle support.tar.gz --waivers waivers.yaml`,
+  calctl check --from-bundle support.tar.gz --waivers waivers.yaml
+  calctl check --profile kubernetes --context prod --namespace calcom -o sarif`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Target.dockerSet = cmd.Flags().Changed("docker")
@@ -174,6 +184,14 @@ func loadFacts(ctx context.Context, f *Factory, t *targetOptions, fromBundle str
 		}
 		return facts, collect.Options{}, nil
 	}
+	if kt, kube, err := t.kubeTarget(f); err != nil {
+		return nil, collect.Options{}, err
+	} else if kube {
+		if Kube == nil || Kube.KubeFacts == nil {
+			return nil, collect.Options{}, errKubeSibling
+		}
+		return Kube.KubeFacts(ctx, kt), collect.Options{Profile: checks.ProfileKubernetes}, nil
+	}
 	o, err := t.collectOptions(f)
 	if err != nil {
 		return nil, o, err
@@ -193,7 +211,7 @@ func loadFacts(ctx context.Context, f *Factory, t *targetOptions, fromBundle str
 
 // judge runs the catalog over facts.
 func judge(facts *checks.Facts, sel checks.Selection, w *checks.Waivers) *checks.Report {
-	rep := checks.Run(facts, catalog.All(), sel, w)
+	rep := checks.Run(facts, catalog.For(facts.Target.Profile), sel, w)
 	rep.Tool = checks.Tool{Name: "calctl", Version: buildinfo.Version}
 	return rep
 }
@@ -217,7 +235,11 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 			return err
 		}
 	}
+	opts.Target.allowKube = true
 	facts, _, err := loadFacts(ctx, opts.Factory, &opts.Target, opts.FromBundle, checkSources(sel)...)
+	if errors.Is(err, errKubeSibling) {
+		return runKubernetesSibling(ctx, opts.IO)
+	}
 	if err != nil {
 		return err
 	}
@@ -228,7 +250,7 @@ func runCheck(ctx context.Context, opts *checkOptions) error {
 	}
 	rep := judge(facts, sel, w)
 	var buf bytes.Buffer
-	if err := output.Write(&buf, opts.Output, rep, checkSelected(sel), output.Options{ShowPass: opts.All}); err != nil {
+	if err := output.Write(&buf, opts.Output, rep, forProfile(checkSelected(sel), facts.Target.Profile), output.Options{ShowPass: opts.All}); err != nil {
 		return err
 	}
 	if opts.Out != "" {

@@ -111,7 +111,7 @@ func Main(ctx context.Context, args []string) int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(withArgs(ctx, args)) // withArgs: for a re-execution of calctl-kubernetes (plugin.go)
 	return exitCode(ctx, f, err)
 }
 
@@ -166,7 +166,7 @@ reports booking usage for the Infrastructure Plan.`,
 		newCompletionCmd(f),
 		newCloneCmd(f),
 		newInstallCmd(f), newRenderCmd(f),
-		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f),
+		newCheckCmd(f), newDoctorCmd(f), newBundleCmd(f), newVerifyCmd(f),
 		newReportCmd(f), newAgentCmd(f), newCronCmd(f),
 	)
 	return root

@@ -11,7 +11,6 @@ import (
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
-	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/calctl/calctl/templates"
 	"github.com/spf13/cobra"
 )
@@ -211,13 +210,16 @@ func runInstall(ctx context.Context, opts *installOptions) error {
 	if err != nil {
 		return err
 	}
+	plan := installer.InstallPlan(a)
+	if a.Target == contract.TargetKubernetes {
+		if Kube == nil || Kube.InstallPlan == nil {
+			return runKubernetesSibling(ctx, opts.IO)
+		}
+		plan = Kube.InstallPlan()
+	}
 	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun,
 		Stdout: opts.IO.Err, Stderr: opts.IO.Err, IgnorePreflight: opts.IgnorePreflight, FailOn: opts.FailOn}
 	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
-	plan := installer.InstallPlan(a)
-	if a.Target == contract.TargetKubernetes {
-		plan = kubeinstall.Plan()
-	}
 	if err := runEngine(ctx, e, plan, s); err != nil {
 		return err
 	}

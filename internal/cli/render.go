@@ -5,7 +5,6 @@ import (
 
 	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/contract"
-	"github.com/calctl/calctl/installer/kubeinstall"
 	"github.com/spf13/cobra"
 )
 
@@ -50,11 +49,14 @@ func runRender(ctx context.Context, opts *renderOptions) error {
 	if err != nil {
 		return err
 	}
-	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun}
-	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
 	plan := installer.RenderPlan()
 	if a.Target == contract.TargetKubernetes {
-		plan = kubeinstall.RenderPlan()
+		if Kube == nil || Kube.RenderPlan == nil {
+			return runKubernetesSibling(ctx, opts.IO)
+		}
+		plan = Kube.RenderPlan()
 	}
+	s := &installer.State{Answers: a, Env: env, Getenv: opts.Getenv, DryRun: opts.Answers.DryRun}
+	e := &installer.Engine{Sink: contract.Tee(opts.Answers.sink(opts.IO), opts.Sink)}
 	return runEngine(ctx, e, plan, s)
 }

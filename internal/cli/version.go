@@ -30,10 +30,18 @@ func newVersionCmd(f *Factory) *cobra.Command {
 
 func runVersion(_ context.Context, opts *versionOptions) error {
 	in := buildinfo.Get()
+	// which binary this is: the lean calctl or calctl-kubernetes (plugin.go)
+	name := "calctl"
+	if Kube != nil {
+		name = KubernetesBinary
+	}
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(in)
+		return enc.Encode(struct {
+			Binary string `json:"binary"`
+			buildinfo.Info
+		}{name, in})
 	}
 	commit := in.Commit
 	if commit == "" {
@@ -43,6 +51,6 @@ func runVersion(_ context.Context, opts *versionOptions) error {
 	if date == "" {
 		date = "unknown"
 	}
-	_, err := fmt.Fprintf(opts.IO.Out, "calctl %s (commit %s, built %s, %s, %s)\n", in.Version, commit, date, in.GoVersion, in.Platform)
+	_, err := fmt.Fprintf(opts.IO.Out, "%s %s (commit %s, built %s, %s, %s)\n", name, in.Version, commit, date, in.GoVersion, in.Platform)
 	return err
 }

@@ -35,10 +35,15 @@ const (
 
 // Job is one route called on one schedule.
 type Job struct {
-	Path     string `yaml:"path"`
-	Method   string `yaml:"method"`
+	// Path is the route's URL path on the web app, e.g.
+	// "/api/cron/bookingReminder" (no query string).
+	Path string `yaml:"path"`
+	// Method is GET or POST, as the tree's workflow or vercel.json calls it.
+	Method string `yaml:"method"`
+	// Schedule is a five-field cron expression, evaluated in UTC.
 	Schedule string `yaml:"schedule"`
-	Auth     string `yaml:"auth"`
+	// Auth is AuthAPIKey or AuthBearer.
+	Auth string `yaml:"auth"`
 	// Source says where the schedule came from (a workflow or vercel.json).
 	Source string `yaml:"source,omitempty"`
 }
@@ -47,7 +52,8 @@ type Job struct {
 type Config struct {
 	// BaseURL is where the web app listens, as the runner reaches it.
 	BaseURL string `yaml:"base_url"`
-	Jobs    []Job  `yaml:"jobs"`
+	// Jobs are the routes to call; Once calls them in this order.
+	Jobs []Job `yaml:"jobs"`
 }
 
 // ParseConfig decodes and checks a cron.yaml.
@@ -197,15 +203,22 @@ func (s *Schedule) Next(t time.Time) time.Time {
 
 // Keys are the secrets a Runner authenticates with.
 type Keys struct {
+	// APIKey is CRON_API_KEY (sent for AuthAPIKey jobs) and Secret is
+	// CRON_SECRET (sent as a Bearer token for AuthBearer jobs), both from
+	// the environment of `calctl cron`; an empty one fails its jobs.
 	APIKey, Secret string
 }
 
 // Runner calls the jobs of a Config on their schedules.
 type Runner struct {
+	// Config is the parsed cron.yaml.
 	Config *Config
-	Keys   Keys
+	// Keys authenticate the calls.
+	Keys Keys
+	// Client makes the requests; nil uses one with a 5-minute timeout.
 	Client *http.Client
-	Log    *slog.Logger
+	// Log records each call's outcome; nil logs nothing.
+	Log *slog.Logger
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
 }

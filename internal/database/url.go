@@ -67,12 +67,15 @@ type URL struct {
 	// Host and Port are the first host (a unix socket directory for
 	// ?host=/path) and its port (0 = default 5432).
 	Host string
+	// Port is the first host's port; 0 means the default 5432.
 	Port uint16
 	// Database and User name the database and role ("" = libpq defaults).
 	Database, User string
 	// TLS is the mode calctl connects with; CAFile the CA it verifies
 	// against ("" = system roots, or no verification).
-	TLS    TLSMode
+	TLS TLSMode
+	// CAFile is the CA file path from sslrootcert (or Prisma's sslcert);
+	// "" = system roots, or no verification.
 	CAFile string
 	// Schema is Prisma's ?schema=, sent as the session's search_path.
 	Schema string

@@ -49,9 +49,12 @@ const MaxFileSize = 16 << 20
 
 // SyntaxError is a dotenv file calctl cannot read; Line is 1-based.
 type SyntaxError struct {
+	// Path is the file Read was given; "" from Parse.
 	Path string
+	// Line is where the bad assignment starts.
 	Line int
-	Msg  string
+	// Msg says what is wrong, without the value.
+	Msg string
 }
 
 func (e *SyntaxError) Error() string {
@@ -64,7 +67,10 @@ func (e *SyntaxError) Error() string {
 
 // Entry is one assignment of a dotenv file.
 type Entry struct {
-	Key   string
+	// Key is the variable name (after any `export `).
+	Key string
+	// Value is the value with quotes removed, escapes and ${VAR}
+	// expanded as compose-go does; "" for an Inherited key.
 	Value string
 	// Line is the 1-based line the assignment starts on.
 	Line int

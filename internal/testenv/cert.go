@@ -23,7 +23,8 @@ import (
 type CA struct {
 	// Cert and Key sign leaves.
 	Cert *x509.Certificate
-	Key  *ecdsa.PrivateKey
+	// Key is Cert's private key (ECDSA).
+	Key *ecdsa.PrivateKey
 	// PEM is Cert encoded, for a CA file (sslrootcert, database.ca_file).
 	PEM []byte
 	// Pool trusts Cert, for a Go client.

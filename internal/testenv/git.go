@@ -50,7 +50,8 @@ func GitOutput(dir string, args ...string) (string, error) {
 // WorkRepo is a non-bare repository used to build fixtures, pushed into a
 // GitServer's root as a bare repository.
 type WorkRepo struct {
-	t   testing.TB
+	t testing.TB
+	// Dir is the work tree (a test temp dir), on branch main.
 	Dir string
 	// gitlinks are re-staged after `git add -A`, which would otherwise
 	// drop them since their directories are not checked out.

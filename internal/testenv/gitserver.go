@@ -37,6 +37,8 @@ type GitServer struct {
 // Credential is a basic-auth user and password. An empty User accepts any
 // user name with the right password, as GitHub does for tokens.
 type Credential struct {
+	// User is the basic-auth user ("" accepts any) and Password the
+	// password or token it must carry.
 	User, Password string
 }
 

@@ -31,15 +31,29 @@ const MaxBackfill = 12
 
 // Agent counts, enqueues and delivers usage reports for one deployment.
 type Agent struct {
+	// DeploymentID is the billing side's id for the deployment (config
+	// deployment_id); it salts the host name hash and keys every report.
 	DeploymentID string
-	DatabaseURL  secret.Secret
-	StateDir     string
-	LiveSince    time.Time
-	Grace        time.Duration
-	Interval     time.Duration
+	// DatabaseURL is Cal.com's DATABASE_URL (config database_url_env, from
+	// env_file or the environment), read by the counter.
+	DatabaseURL secret.Secret
+	// StateDir holds the outbox, watermarks and billing views (config
+	// state_dir, default /var/lib/calctl); "" counts without state.
+	StateDir string
+	// LiveSince is config live_since: months ending before it are
+	// reported not live; zero means live from the start.
+	LiveSince time.Time
+	// Grace is how long after a month's end (on the database's clock) the
+	// final report is due (config grace, default 72h).
+	Grace time.Duration
+	// Interval is the time between counting slots of Run (config
+	// interval, default 6h; must be positive for Run).
+	Interval time.Duration
 	// Sender delivers reports; nil means counting only. A Sender without
 	// a Client (--export) signs but neither sends nor asks billing.
-	Sender  *sender.Sender
+	Sender *sender.Sender
+	// Backoff spaces retries of transient send failures (zero Base:
+	// sender.DefaultBackoff, 2s capped at 15m).
 	Backoff sender.Backoff
 	// Credentials, when set, reload the token and signing secret; the agent
 	// watches Credentials.Files and retries parked reports when they change.
@@ -51,9 +65,13 @@ type Agent struct {
 	Commands Commands
 	// SettleWait is passed to the counter (0 = its default).
 	SettleWait time.Duration
-	Hostname   string
-	Version    string
-	Log        *slog.Logger
+	// Hostname is this host's name; only its hash (AgentInfo.HostnameHash)
+	// goes into reports.
+	Hostname string
+	// Version is calctl's version, sent as AgentInfo.Version.
+	Version string
+	// Log receives the agent's structured log; nil discards it.
+	Log *slog.Logger
 	// Now is the local clock for scheduling and retries (default time.Now).
 	Now func() time.Time
 }
@@ -81,10 +99,12 @@ const (
 
 // PeriodResult is the outcome of counting one period.
 type PeriodResult struct {
+	// Period is the month counted.
 	Period reporter.Period
 	// Report is the document enqueued (or that would be, for a dry run, or
 	// the latest one, when unchanged).
 	Report reporter.Report
+	// Action says what counting did for the period.
 	Action Action
 	// Entry is the outbox entry of Report (nil for a dry run).
 	Entry *outbox.Entry

@@ -39,28 +39,44 @@ const (
 // Config is the agent configuration.
 type Config struct {
 	// Path is the file it was read from ("" for defaults only).
-	Path              string
-	DeploymentID      string
-	Endpoint          string
-	TokenFile         string
+	Path string
+	// DeploymentID is deployment_id: the id the billing side gave this
+	// deployment (letters, digits, '_', '-', '.'; required).
+	DeploymentID string
+	// Endpoint is endpoint: the billing base URL reports are POSTed to
+	// (+ /v1/usage-reports); "" allows only --dry-run and --export.
+	Endpoint string
+	// TokenFile is token_file: the file holding the deployment's Bearer
+	// token (mode 0600 or stricter); "" reads TokenEnv instead.
+	TokenFile string
+	// SigningSecretFile is signing_secret_file: the file holding the HMAC
+	// key of X-Calctl-Signature; "" reads SigningSecretEnv instead.
 	SigningSecretFile string
 	// TokenEnv and SigningSecretEnv name the environment variables read
 	// when no file is configured (default CALCTL_TOKEN and
 	// CALCTL_SIGNING_SECRET).
-	TokenEnv         string
+	TokenEnv string
+	// SigningSecretEnv is signing_secret_env (see TokenEnv).
 	SigningSecretEnv string
 	// DatabaseURLEnv names the variable holding the database URL, in
 	// EnvFile when set, else in the process environment.
 	DatabaseURLEnv string
 	// EnvFile is Cal.com's .env file.
-	EnvFile  string
+	EnvFile string
+	// StateDir is state_dir: the outbox, watermarks and billing views
+	// (default /var/lib/calctl).
 	StateDir string
 	// LiveSince is when the deployment went live; months ending before it
 	// are not billed. Zero means live from the start.
 	LiveSince time.Time
-	Interval  time.Duration
-	Grace     time.Duration
-	CAFile    string
+	// Interval is interval: time between counts (default 6h, at least 1s).
+	Interval time.Duration
+	// Grace is grace: how long after a month's end its final report is
+	// sent (default 72h).
+	Grace time.Duration
+	// CAFile is ca_file: a PEM bundle trusted for the endpoint in
+	// addition to the system roots; "" means the system roots only.
+	CAFile string
 }
 
 // Keys are the allowed configuration keys, in documentation order.

@@ -19,17 +19,21 @@ import (
 // It is kept in state_dir/billing/YYYY-MM.json.
 type BillingView struct {
 	// Period is the month; CheckedAt when the endpoint was asked.
-	Period    string    `json:"period"`
+	Period string `json:"period"`
+	// CheckedAt is when the endpoint was asked (the agent's clock).
 	CheckedAt time.Time `json:"checked_at"`
 	// Found is false when the endpoint answered 404 or 405: nothing
 	// accepted (or an endpoint without the GET).
 	Found bool `json:"found"`
 	// LatestRevision, Final, Total and BodySHA256 describe the accepted
 	// report with the highest revision: the one billed.
-	LatestRevision int    `json:"latest_revision,omitempty"`
-	Final          bool   `json:"final,omitempty"`
-	Total          int64  `json:"total,omitempty"`
-	BodySHA256     string `json:"body_sha256,omitempty"`
+	LatestRevision int `json:"latest_revision,omitempty"`
+	// Final is whether that report is the month's final one.
+	Final bool `json:"final,omitempty"`
+	// Total is its billed bookings total.
+	Total int64 `json:"total,omitempty"`
+	// BodySHA256 is the hex SHA-256 of its body as billing stored it.
+	BodySHA256 string `json:"body_sha256,omitempty"`
 	// AdoptedFinal is set when billing holds a final report, not sent from
 	// this state dir, whose total equals this agent's full recount: the
 	// month needs nothing more and is not counted again.

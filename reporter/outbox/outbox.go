@@ -51,39 +51,58 @@ const (
 
 // Entry is one report revision and its delivery state.
 type Entry struct {
-	Key          string `json:"idempotency_key"`
+	// Key is the Idempotency-Key, "{deployment_id}:{period}:{revision}".
+	Key string `json:"idempotency_key"`
+	// DeploymentID is the report's deployment_id.
 	DeploymentID string `json:"deployment_id"`
-	Period       string `json:"period"`
-	Revision     int    `json:"revision"`
-	Final        bool   `json:"final"`
-	Correction   bool   `json:"correction"`
+	// Period is the report's month, "YYYY-MM" (also in the file name).
+	Period string `json:"period"`
+	// Revision is the report's revision (also in the file name).
+	Revision int `json:"revision"`
+	// Final is the report's "final" flag.
+	Final bool `json:"final"`
+	// Correction is the report's "correction" flag.
+	Correction bool `json:"correction"`
 	// Total is the billed count in Body, kept for status displays.
 	Total int64 `json:"total"`
 	// TotalCents is the estimate in Body, kept for status displays.
-	TotalCents int64  `json:"total_cents"`
-	State      string `json:"state"`
+	TotalCents int64 `json:"total_cents"`
+	// State is StatePending, StateAcked, StateParked or StateSuperseded.
+	State string `json:"state"`
 	// Body is the exact JSON that is signed and sent, byte for byte.
-	Body       string    `json:"body"`
-	BodySHA256 string    `json:"body_sha256"`
-	CreatedAt  time.Time `json:"created_at"`
-	Attempts   int       `json:"attempts"`
-	NextRetry  time.Time `json:"next_retry,omitzero"`
-	LastStatus int       `json:"last_status,omitempty"`
-	LastError  string    `json:"last_error,omitempty"`
-	AckedAt    time.Time `json:"acked_at,omitzero"`
+	Body string `json:"body"`
+	// BodySHA256 is the hex SHA-256 of Body (Seal), compared with what
+	// billing reports holding.
+	BodySHA256 string `json:"body_sha256"`
+	// CreatedAt is when the entry was enqueued.
+	CreatedAt time.Time `json:"created_at"`
+	// Attempts counts sends so far; it drives the backoff.
+	Attempts int `json:"attempts"`
+	// NextRetry is when a pending entry may be sent again (zero: now).
+	NextRetry time.Time `json:"next_retry,omitzero"`
+	// LastStatus is the HTTP status of the last attempt (0: no response).
+	LastStatus int `json:"last_status,omitempty"`
+	// LastError explains the last retry, park or renumber.
+	LastError string `json:"last_error,omitempty"`
+	// AckedAt is when the endpoint accepted it (zero: not acked).
+	AckedAt time.Time `json:"acked_at,omitzero"`
 	// Receipt is the endpoint's response body (truncated) on acceptance.
-	Receipt    string    `json:"receipt,omitempty"`
+	Receipt string `json:"receipt,omitempty"`
+	// ExportedAt is reserved for `report --export`; nothing sets it yet,
+	// so it is always zero.
 	ExportedAt time.Time `json:"exported_at,omitzero"`
 	// LastAttemptAt is when it was last sent.
 	LastAttemptAt time.Time `json:"last_attempt_at,omitzero"`
 	// ParkedAt is when it was parked; ParkedWith identifies the endpoint
 	// and credential files in use then (no secret: paths, sizes and
 	// modification times), so that a change of them retries it.
-	ParkedAt   time.Time `json:"parked_at,omitzero"`
-	ParkedWith string    `json:"parked_with,omitempty"`
+	ParkedAt time.Time `json:"parked_at,omitzero"`
+	// ParkedWith is that fingerprint of endpoint and credential files.
+	ParkedWith string `json:"parked_with,omitempty"`
 	// SupersededBy is the revision that replaced this one; Note says why.
-	SupersededBy int    `json:"superseded_by,omitempty"`
-	Note         string `json:"note,omitempty"`
+	SupersededBy int `json:"superseded_by,omitempty"`
+	// Note says why the entry was superseded (or adopted); "" otherwise.
+	Note string `json:"note,omitempty"`
 	// RenumberedFrom is the revision this entry replaced after the endpoint
 	// answered idempotency_key_reused for it.
 	RenumberedFrom int `json:"renumbered_from,omitempty"`
@@ -94,8 +113,10 @@ type Entry struct {
 
 // Problem is an outbox file that could not be read back.
 type Problem struct {
+	// File is the outbox file's path.
 	File string
-	Err  error
+	// Err is why it could not be read or parsed.
+	Err error
 	// MovedTo is where the file was quarantined ("" when only reported).
 	MovedTo string
 }

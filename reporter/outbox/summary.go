@@ -13,14 +13,17 @@ var readDir = safefile.ReadDir
 // Accepted is a revision the endpoint acknowledged.
 type Accepted struct {
 	// Revision is the accepted revision; Final whether it was the final.
-	Revision int  `json:"revision"`
-	Final    bool `json:"final"`
+	Revision int `json:"revision"`
+	// Final is whether the accepted revision was the month's final one.
+	Final bool `json:"final"`
 	// Total and TotalCents are its billed count and estimate.
-	Total      int64 `json:"total"`
+	Total int64 `json:"total"`
+	// TotalCents is its estimate's total_cents.
 	TotalCents int64 `json:"total_cents"`
 	// AckedAt is when the endpoint accepted it; Receipt its answer.
 	AckedAt time.Time `json:"acked_at,omitzero"`
-	Receipt string    `json:"receipt,omitempty"`
+	// Receipt is the endpoint's response body on acceptance (truncated).
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // Superseded is a revision replaced before it was acknowledged.
@@ -28,9 +31,11 @@ type Superseded struct {
 	// Revision was replaced by revision By; Note says why (a newer
 	// revision enqueued, renumbered after idempotency_key_reused, billing
 	// already holding the count).
-	Revision int    `json:"revision"`
-	By       int    `json:"by"`
-	Note     string `json:"note,omitempty"`
+	Revision int `json:"revision"`
+	// By is the revision that replaced it.
+	By int `json:"by"`
+	// Note is the entry's reason for being superseded.
+	Note string `json:"note,omitempty"`
 }
 
 // PeriodStatus is one period: its newest revision and delivery state, the
@@ -42,29 +47,37 @@ type PeriodStatus struct {
 	// Revision, Key and State are the period's newest revision, its
 	// Idempotency-Key and its state (0, "" and "" when only billing's view
 	// is known).
-	Revision int    `json:"revision"`
-	Key      string `json:"idempotency_key"`
-	State    string `json:"state"`
+	Revision int `json:"revision"`
+	// Key is the newest revision's Idempotency-Key.
+	Key string `json:"idempotency_key"`
+	// State is the newest revision's outbox state (pending, acked,
+	// parked, superseded).
+	State string `json:"state"`
 	// Final and Correction are the newest revision's flags.
-	Final      bool `json:"final"`
+	Final bool `json:"final"`
+	// Correction is the newest revision's correction flag.
 	Correction bool `json:"correction"`
 	// Total and TotalCents are its billed count and estimate.
-	Total      int64 `json:"total"`
+	Total int64 `json:"total"`
+	// TotalCents is its estimate's total_cents.
 	TotalCents int64 `json:"total_cents"`
 	// Attempts is how often it was sent.
 	Attempts int `json:"attempts"`
 	// Counting says how the newest revision's count was made.
 	Counting string `json:"counting,omitempty"`
 	// Receipt is the endpoint's answer when acked.
-	Receipt string    `json:"receipt,omitempty"`
+	Receipt string `json:"receipt,omitempty"`
+	// AckedAt is when the newest revision was acknowledged (zero: not).
 	AckedAt time.Time `json:"acked_at,omitzero"`
 	// NextRetry is when a pending entry is tried again (zero: now).
 	NextRetry time.Time `json:"next_retry,omitzero"`
 	// LastStatus and LastError are the last attempt's HTTP status and
 	// error; ParkedAt is when it was parked.
-	LastStatus int       `json:"last_status,omitempty"`
-	LastError  string    `json:"last_error,omitempty"`
-	ParkedAt   time.Time `json:"parked_at,omitzero"`
+	LastStatus int `json:"last_status,omitempty"`
+	// LastError is the last attempt's error ("" when none).
+	LastError string `json:"last_error,omitempty"`
+	// ParkedAt is when the newest revision was parked (zero: not parked).
+	ParkedAt time.Time `json:"parked_at,omitzero"`
 	// Accepted is the newest revision acknowledged (nil: none yet).
 	Accepted *Accepted `json:"accepted,omitempty"`
 	// Superseded lists revisions replaced before acknowledgement.
@@ -82,13 +95,17 @@ type PeriodStatus struct {
 type Summary struct {
 	// Pending and Parked count periods whose newest revision is in that
 	// state; Acked counts acknowledged entries; Superseded entries replaced.
-	Pending    int `json:"pending"`
-	Acked      int `json:"acked"`
-	Parked     int `json:"parked"`
+	Pending int `json:"pending"`
+	// Acked counts acknowledged entries (every revision, not periods).
+	Acked int `json:"acked"`
+	// Parked counts periods whose newest revision is parked.
+	Parked int `json:"parked"`
+	// Superseded counts entries replaced before acknowledgement.
 	Superseded int `json:"superseded"`
 	// Corrupt counts files in the outbox that cannot be read back (not yet
 	// quarantined); Quarantined counts files already moved aside.
-	Corrupt     int `json:"corrupt"`
+	Corrupt int `json:"corrupt"`
+	// Quarantined counts files in outbox/quarantine.
 	Quarantined int `json:"quarantined"`
 	// Problems explain each corrupt file.
 	Problems []string `json:"problems,omitempty"`

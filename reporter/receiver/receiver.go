@@ -50,13 +50,17 @@ const (
 // Report is an accepted report as the receiver decoded it.
 type Report struct {
 	// Key is the Idempotency-Key; Body the exact bytes; Doc the decoded body.
-	Key  string
+	Key string
+	// Body is the request body exactly as received (what was signed).
 	Body []byte
-	Doc  map[string]any
+	// Doc is Body decoded as JSON.
+	Doc map[string]any
 	// Revision and Total are read from the body.
 	Revision int
-	Total    int64
-	Final    bool
+	// Total is bookings.total of the body.
+	Total int64
+	// Final is the body's "final" flag.
+	Final bool
 }
 
 // Lookup is how the receiver answers the resync GET.
@@ -74,6 +78,8 @@ const (
 
 // Receiver is the test billing endpoint.
 type Receiver struct {
+	// Server is the TLS test server (set by Start); URL and WriteCAFile
+	// read it.
 	Server *httptest.Server
 	// Token and Secret are what requests must carry.
 	Token, Secret string

@@ -13,8 +13,11 @@ const MaxRetryAfter = 24 * time.Hour
 // (n = 1 after the first failure) is uniform in [0, min(Cap, Base*2^(n-1))),
 // raised to Retry-After when the endpoint asked for longer.
 type Backoff struct {
+	// Base is the ceiling of the first retry's delay; 0 or less means
+	// DefaultBackoff.
 	Base time.Duration
-	Cap  time.Duration
+	// Cap is the largest ceiling however many attempts failed.
+	Cap time.Duration
 }
 
 // DefaultBackoff starts at 2s and is capped at 15 minutes.

@@ -63,6 +63,8 @@ var ErrKeyReused = errors.New("idempotency_key_reused: this revision was accepte
 
 // Result is one attempt's outcome.
 type Result struct {
+	// Outcome is what to do with the report next: retry, acked, parked or
+	// renumber.
 	Outcome Outcome
 	// Status is the HTTP status (0 when no response arrived).
 	Status int
@@ -191,9 +193,12 @@ type Billing struct {
 	// LatestRevision is the highest accepted revision (the billed one);
 	// Final, Total and BodySHA256 describe that report.
 	LatestRevision int
-	Final          bool
-	Total          int64
-	BodySHA256     string
+	// Final is whether that report is the month's final one.
+	Final bool
+	// Total is its billed bookings total.
+	Total int64
+	// BodySHA256 is the hex SHA-256 of its body as billing stored it.
+	BodySHA256 string
 }
 
 // Lookup asks the endpoint what it holds for (deploymentID, period):
