@@ -4,11 +4,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/calctl/calctl/installer/contract"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/safefile"
 )
 
