@@ -46,12 +46,21 @@ type CreateOptions struct {
 
 // Result is what a backup produced.
 type Result struct {
-	File     string            `json:"file"`
-	Size     int64             `json:"size"`
-	SHA256   string            `json:"sha256"`
-	Seconds  float64           `json:"seconds"`
+	// File is the absolute path of the backup written:
+	// <out>/calctl-backup-<project or install dir name>-<CreatedAt as
+	// 20060102T150405Z>.age.
+	File string `json:"file"`
+	// Size is the backup file's size in bytes, encrypted, as on disk.
+	Size int64 `json:"size"`
+	// SHA256 is the hex SHA-256 of the whole backup file as on disk.
+	SHA256 string `json:"sha256"`
+	// Seconds is how long the backup took (wall clock, in seconds).
+	Seconds float64 `json:"seconds"`
+	// Manifest is the manifest written as the backup's last member.
 	Manifest *archive.Manifest `json:"manifest"`
-	Pruned   []string          `json:"pruned,omitempty"`
+	// Pruned are the absolute paths of older backups of this install that
+	// --retain removed from the directory; empty when Retain is 0.
+	Pruned []string `json:"pruned,omitempty"`
 	// StaleRemoved are temporary files of killed backups removed first.
 	StaleRemoved []string `json:"stale_removed,omitempty"`
 }

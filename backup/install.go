@@ -58,9 +58,16 @@ type Install struct {
 	Compose bool
 	// Bundled is the compose database service; DB its container.
 	Bundled bool
-	DB      container.Summary
+	// DB is the running container of the bundled database service, found by
+	// the install directory's compose labels; zero when not Bundled.
+	DB container.Summary
+	// Project is that container's compose project (its
+	// com.docker.compose.project label); empty when not Bundled.
 	Project string
-	Image   string
+	// Image is that container's image as Docker lists it, recorded in the
+	// manifest so that verify can restore into the same image; empty when not
+	// Bundled.
+	Image string
 	// Docker is the engine client (nil when unused).
 	Docker *client.Client
 }
@@ -180,10 +187,16 @@ func (in *Install) findService(ctx context.Context, service string, running bool
 // Target is where the dump and restore tools run and how they and calctl
 // reach the database.
 type Target struct {
+	// Runner runs pg_dump and pg_restore: docker exec in the bundled database
+	// container (pgtool.Exec), else the local tools of at least the server's
+	// major (pgtool.Local, found by pgtool.FindLocal).
 	Runner pgtool.Runner
 	// Tools are the tools' settings; Conn is calctl's own connection.
 	Tools pgtool.Params
-	Conn  *pgx.ConnConfig
+	// Conn is calctl's own connection settings, as the URL's role: the URL's,
+	// with the bundled container's bridge address in place of the compose
+	// service name.
+	Conn *pgx.ConnConfig
 }
 
 // Target resolves how to reach the install's database. major is the

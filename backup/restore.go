@@ -29,6 +29,9 @@ import (
 
 // RestoreOptions configure a restore.
 type RestoreOptions struct {
+	// Identities decrypt the backup: the age keys of the --identity file
+	// (default $CALCTL_BACKUP_IDENTITY) or the scrypt identity of
+	// --passphrase-env.
 	Identities []age.Identity
 	// Confirm asks the operator; nil (no terminal) refuses what needs
 	// asking unless Yes.
@@ -45,12 +48,21 @@ type RestoreOptions struct {
 // SecretChange is one secret that differs between the install and the
 // backup. Values are never kept: only short SHA-256 fingerprints.
 type SecretChange struct {
+	// File is the install file concerned, relative to the install directory:
+	// .env, cron/cron.env, agent/token or agent/signing_secret.
 	File string `json:"file"`
-	Key  string `json:"key,omitempty"`
+	// Key is the env key that differs, for an env file; empty for a file
+	// compared whole.
+	Key string `json:"key,omitempty"`
 	// Change is "differs", "only in backup" or "only here".
-	Change  string `json:"change"`
+	Change string `json:"change"`
+	// Current is the fingerprint of this install's value ("sha256:" and the
+	// first 8 hex digits of its SHA-256); empty when the secret is only in the
+	// backup.
 	Current string `json:"current,omitempty"`
-	Backup  string `json:"backup,omitempty"`
+	// Backup is the fingerprint of the backup's value, in the same form; empty
+	// when the secret is only here.
+	Backup string `json:"backup,omitempty"`
 }
 
 // String describes the change with fingerprints only.
@@ -180,10 +192,19 @@ func SecretChanges(dir string, backup map[string][]byte) ([]SecretChange, map[st
 
 // RestoreResult is a restore's outcome.
 type RestoreResult struct {
-	File     string            `json:"file"`
+	// File is the absolute path of the backup restored.
+	File string `json:"file"`
+	// Manifest is the backup's manifest once every member's hash checked; nil
+	// when the file could not be opened, decrypted or checked.
 	Manifest *archive.Manifest `json:"manifest"`
-	Secrets  []SecretChange    `json:"secrets"`
-	Seconds  float64           `json:"seconds"`
+	// Secrets are the secrets that differ between the install and the backup
+	// (fingerprints only); once confirmed, the restore writes the backup's
+	// values and keeps the secrets only here. Empty when they are equal or
+	// the restore stopped before comparing them.
+	Secrets []SecretChange `json:"secrets"`
+	// Seconds is how long the restore took (wall clock, in seconds), failed
+	// ones included.
+	Seconds float64 `json:"seconds"`
 }
 
 // ErrDeclined means the operator said no; nothing was changed.

@@ -36,10 +36,20 @@ type VerifyOptions struct {
 
 // VerifyResult is a drill's outcome.
 type VerifyResult struct {
-	File     string            `json:"file"`
-	OK       bool              `json:"ok"`
-	Scratch  string            `json:"scratch"`
-	Seconds  float64           `json:"seconds"`
+	// File is the absolute path of the backup drilled.
+	File string `json:"file"`
+	// OK is true when every hash matched, the dump restored and every table's
+	// row count equals the manifest's.
+	OK bool `json:"ok"`
+	// Scratch is where the dump was restored, as scratchdb reports it
+	// ("container <name> (<image>)" or "a local cluster (<bin dir>)"); empty
+	// when the drill stopped before.
+	Scratch string `json:"scratch"`
+	// Seconds is how long the drill took (wall clock, in seconds), failed ones
+	// included.
+	Seconds float64 `json:"seconds"`
+	// Manifest is the backup's manifest once every member's hash checked; nil
+	// when the file could not be opened, decrypted or checked.
 	Manifest *archive.Manifest `json:"manifest"`
 	// Mismatches are tables whose restored rows differ from the manifest.
 	Mismatches []string `json:"mismatches,omitempty"`

@@ -841,18 +841,24 @@ type BackupFacts struct {
 	RestoreTestedAt *time.Time  `json:"restore_tested_at,omitempty"` // last_restore_test (YYYY-MM-DD) of the contingency file; nil when none
 	RestoreTestedBy string      `json:"restore_tested_by,omitempty"` // that file's by: (who ran the restore test)
 	ContingencyFile string      `json:"contingency_file,omitempty"`  // the contingency.yaml read (--contingency, else contingency.yaml or .calctl/contingency.yaml in --dir)
-	Error           string      `json:"error,omitempty"`
+	Error           string      `json:"error,omitempty"`             // not set by the collector (its failures go to Facts.Sources["backup"]) and read by no check; kept for bundles that carry it
 	// History is calctl's own record of backups and restore drills
 	// (<install>/.calctl/history.jsonl), when the install has one.
 	History string `json:"history,omitempty"`
 	// LastBackupFailedAt and LastBackupError: calctl's newest backup
 	// attempt failed after its newest success.
 	LastBackupFailedAt *time.Time `json:"last_backup_failed_at,omitempty"`
-	LastBackupError    string     `json:"last_backup_error,omitempty"`
+	// LastBackupError is that failed backup's error, one line, as calctl
+	// recorded it in the history (history.Event.Error); empty when the
+	// newest backup succeeded or the history has no failed backup.
+	LastBackupError string `json:"last_backup_error,omitempty"`
 	// LastDrillFailedAt and LastDrillError: the newest restore drill
 	// (calctl backup verify) failed after the newest one that passed.
 	LastDrillFailedAt *time.Time `json:"last_drill_failed_at,omitempty"`
-	LastDrillError    string     `json:"last_drill_error,omitempty"`
+	// LastDrillError is that failed drill's error, one line, as calctl
+	// recorded it in the history (history.Event.Error); empty when the
+	// newest drill passed or the history has no failed drill.
+	LastDrillError string `json:"last_drill_error,omitempty"`
 }
 
 // BackupFile is the newest backup artifact.

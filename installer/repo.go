@@ -13,6 +13,7 @@ import (
 
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/cronjob"
+	"github.com/calctl/calctl/internal/safefile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -108,17 +109,7 @@ type packageJSON struct {
 }
 
 func readCapped(path string) ([]byte, error) {
-	st, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > maxManifest {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxManifest)
-	}
-	return os.ReadFile(path)
+	return safefile.Read(path, maxManifest, safefile.Options{NoFollow: true})
 }
 
 func readJSON(path string, v any) error {

@@ -31,8 +31,13 @@ type File struct {
 
 // Secrets are the secrets calctl generates once and keeps byte for byte.
 type Secrets struct {
+	// NextAuthSecret is NEXTAUTH_SECRET: kept from .env, else 32 random
+	// bytes base64 encoded (NewNextAuthSecret).
 	NextAuthSecret secret.Secret
-	EncryptionKey  secret.Secret
+	// EncryptionKey is CALENDSO_ENCRYPTION_KEY: kept from .env, else 32
+	// random URL-safe base64 characters (NewEncryptionKey); a kept key of
+	// another length is warned about, never replaced.
+	EncryptionKey secret.Secret
 	// DatabasePassword is the password of the role DATABASE_URL names
 	// (the bundled database's app role, or the superuser of a one-role
 	// install: render_dbroles.go).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // seedStep seeds Cal.com's app store where the tree has a seed-app-store
@@ -37,7 +38,7 @@ func (seedStep) Skip(s *State) (bool, string) {
 	case s.Answers.Migrate.Skip:
 		return true, "migrate.skip is true"
 	}
-	if b, err := os.ReadFile(s.Path(seedMarker)); err == nil && s.Repo.Commit != "" && strings.TrimSpace(string(b)) == s.Repo.Commit {
+	if b, err := safefile.ReadFile(s.Path(seedMarker), 4096); err == nil && s.Repo.Commit != "" && strings.TrimSpace(string(b)) == s.Repo.Commit {
 		return true, "app store already seeded at " + shortCommit(s.Repo.Commit)
 	}
 	return false, ""

@@ -14,6 +14,7 @@ import (
 
 	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // writeStep writes the rendered files into install_dir, all or nothing:
@@ -43,7 +44,7 @@ func (writeStep) Plan(s *State) []Change {
 		err := fs.ErrNotExist
 		if root != nil {
 			if st, err = root.Lstat(f.Path); err == nil && st.Mode().IsRegular() {
-				old, err = root.ReadFile(f.Path)
+				old, err = safefile.ReadIn(root, f.Path, 0) // no FIFO swapped in since the Lstat blocks render
 			} else if err == nil {
 				err = fmt.Errorf("%s is not a regular file", f.Path)
 			}
@@ -207,7 +208,7 @@ func (tx *writeTx) stage(f File, action string) error {
 		return nil
 	}
 	if action == "update" {
-		old, err := tx.root.ReadFile(p)
+		old, err := safefile.ReadIn(tx.root, p, 0)
 		if err != nil {
 			return fmt.Errorf("back up %s: %w", p, err)
 		}

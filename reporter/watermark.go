@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // Watermark is the counting state of one month kept in state_dir between
@@ -40,7 +41,7 @@ func LoadWatermark(stateDir string, p Period) (Watermark, error) {
 	if stateDir == "" {
 		return zero, nil
 	}
-	b, err := os.ReadFile(watermarkPath(stateDir, p))
+	b, err := safefile.Read(watermarkPath(stateDir, p), 1<<20, safefile.Options{NoFollow: true})
 	if errors.Is(err, os.ErrNotExist) {
 		return zero, nil
 	}

@@ -56,3 +56,6 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go test -count=1 -timeout 60m "$@" ./...
+# A bounded fuzz pass over the boundaries of issue 11 (10 targets, 3 s each,
+# about a minute with their builds; scripts/fuzz.sh runs them longer). A finding fails the run.
+FUZZTIME=${CALCTL_FUZZTIME:-3s} ./scripts/fuzz.sh

@@ -62,15 +62,26 @@ const (
 
 // Manifest describes a backup. It is the last member of the archive.
 type Manifest struct {
-	Format    int       `json:"format"`
-	Tool      string    `json:"tool"`
+	// Format is the manifest format version: the Format constant, set by
+	// Writer.Commit; a reader refuses any other value.
+	Format int `json:"format"`
+	// Tool is the program that wrote the backup: "calctl " followed by its
+	// build version (internal/buildinfo).
+	Tool string `json:"tool"`
+	// CreatedAt is when the dump's snapshot had been exported, just before
+	// pg_dump starts (UTC); the backup's file name carries it as
+	// 20060102T150405Z.
 	CreatedAt time.Time `json:"created_at"`
 	// InstallDir and Project identify the install that was backed up.
 	InstallDir string `json:"install_dir,omitempty"`
-	Project    string `json:"project,omitempty"`
+	// Project is the compose project of the bundled database container (its
+	// com.docker.compose.project label); empty for an external database.
+	Project string `json:"project,omitempty"`
 	// CalcomVersion (apps/web/package.json) and Commit of the checkout.
 	CalcomVersion string `json:"calcom_version,omitempty"`
-	Commit        string `json:"commit,omitempty"`
+	// Commit is the full hex hash of HEAD of the git checkout in
+	// <install>/src; empty when that directory is no git repository.
+	Commit string `json:"commit,omitempty"`
 	// Database describes the server the dump came from.
 	Database DatabaseInfo `json:"database"`
 	// Tables are exact row counts, taken in the dump's snapshot.
@@ -85,9 +96,13 @@ type DatabaseInfo struct {
 	Mode string `json:"mode"`
 	// Name is the database name; ServerVersion the server's version string
 	// (SHOW server_version) and ServerMajor its major.
-	Name          string `json:"name"`
+	Name string `json:"name"`
+	// ServerVersion is the server's version string as it reports it
+	// (current_setting('server_version')).
 	ServerVersion string `json:"server_version"`
-	ServerMajor   int    `json:"server_major"`
+	// ServerMajor is the server's major version (server_version_num / 10000);
+	// verify looks for local tools of at least this major.
+	ServerMajor int `json:"server_major"`
 	// Image is the bundled database's image, for a verify in a container
 	// of the same image.
 	Image string `json:"image,omitempty"`
@@ -95,14 +110,25 @@ type DatabaseInfo struct {
 
 // TableCount is the number of rows of one table.
 type TableCount struct {
+	// Table is the table's name: bare for the public schema, schema.table for
+	// any other (pgtool.Counts).
 	Table string `json:"table"`
-	Rows  int64  `json:"rows"`
+	// Rows is the table's exact row count (count(*)), taken in the dump's
+	// snapshot.
+	Rows int64 `json:"rows"`
 }
 
 // Member is one logical member of the archive.
 type Member struct {
-	Name   string `json:"name"`
-	Size   int64  `json:"size"`
+	// Name is the member's name: database.dump for the dump, install/<path>
+	// for an install file; a streamed member's tar entries are
+	// <Name>.part-NNNNNN.
+	Name string `json:"name"`
+	// Size is the member's length in bytes, unencrypted, all its parts
+	// together.
+	Size int64 `json:"size"`
+	// SHA256 is the hex SHA-256 of the member's bytes (its parts in order);
+	// reading the archive checks it.
 	SHA256 string `json:"sha256"`
 	// Parts is how many tar entries hold it (0: written whole).
 	Parts int `json:"parts,omitempty"`

@@ -34,25 +34,40 @@ const (
 
 // Event is one line of the history.
 type Event struct {
-	Time   time.Time `json:"time"`
-	Kind   string    `json:"kind"`
-	Result string    `json:"result"`
+	// Time is when the event was recorded, at the end of the operation (UTC;
+	// Append sets it when zero).
+	Time time.Time `json:"time"`
+	// Kind is the operation: backup, verify, restore or upgrade (the Kind
+	// constants).
+	Kind string `json:"kind"`
+	// Result is ok or failed (ResultOK, ResultFailed); a failed event carries
+	// Error.
+	Result string `json:"result"`
 	// File is the backup file concerned (absolute path).
 	File string `json:"file,omitempty"`
 	// Size and SHA256 of the backup file; Encrypted says it is an age file.
-	Size      int64  `json:"size,omitempty"`
-	SHA256    string `json:"sha256,omitempty"`
-	Encrypted bool   `json:"encrypted,omitempty"`
+	Size int64 `json:"size,omitempty"`
+	// SHA256 is the backup file's SHA-256 in hex; empty for restores, upgrades
+	// and failed backups.
+	SHA256 string `json:"sha256,omitempty"`
+	// Encrypted says the backup file is age-encrypted: true on every backup,
+	// verify and restore event (calctl never writes an unencrypted backup),
+	// false for upgrades.
+	Encrypted bool `json:"encrypted,omitempty"`
 	// Duration of the operation, in seconds.
 	Seconds float64 `json:"seconds,omitempty"`
 	// Tables is how many tables were counted; Rows their total.
-	Tables int   `json:"tables,omitempty"`
-	Rows   int64 `json:"rows,omitempty"`
+	Tables int `json:"tables,omitempty"`
+	// Rows is the total of the manifest's row counts over those tables; 0 for
+	// upgrades and failed operations.
+	Rows int64 `json:"rows,omitempty"`
 	// By is who ran it (user@host).
 	By string `json:"by,omitempty"`
 	// From and To are the refs of an upgrade.
 	From string `json:"from,omitempty"`
-	To   string `json:"to,omitempty"`
+	// To is the ref upgraded to: the requested ref, followed by the new
+	// checkout's short commit hash once the install steps succeeded.
+	To string `json:"to,omitempty"`
 	// Error is the failure, one line, for failed events.
 	Error string `json:"error,omitempty"`
 }

@@ -36,12 +36,23 @@ import (
 
 // Params are libpq connection settings for the tools.
 type Params struct {
-	Host        string
-	Port        uint16
-	User        string
-	Password    string
-	Database    string
-	SSLMode     string
+	// Host is PGHOST: the server's host name or address as the tools see it
+	// (127.0.0.1 inside the bundled database container).
+	Host string
+	// Port is PGPORT; 0 leaves it unset (libpq's default, 5432).
+	Port uint16
+	// User is PGUSER, the role the tools log in as.
+	User string
+	// Password is PGPASSWORD; empty leaves it unset.
+	Password string
+	// Database is PGDATABASE: the database dumped, or restored into.
+	Database string
+	// SSLMode is PGSSLMODE, a libpq sslmode (disable, allow, prefer, require,
+	// verify-ca, verify-full) taken from the URL; empty leaves libpq's default
+	// (prefer).
+	SSLMode string
+	// SSLRootCert is PGSSLROOTCERT, the path of the CA file the URL names;
+	// empty leaves it unset.
 	SSLRootCert string
 }
 
@@ -78,8 +89,11 @@ type Runner interface {
 
 // ToolError is a tool's non-zero exit with the end of its stderr.
 type ToolError struct {
-	Tool   string
-	Code   int
+	// Tool is the tool's name (argv[0]: pg_dump or pg_restore).
+	Tool string
+	// Code is its exit status.
+	Code int
+	// Stderr is the last 8 KiB of its standard error.
 	Stderr string
 }
 
@@ -108,7 +122,11 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 }
 
 // Local runs tools from a directory on this machine.
-type Local struct{ BinDir string }
+type Local struct {
+	// BinDir is the directory holding pg_dump and pg_restore (FindLocal,
+	// e.g. /usr/lib/postgresql/<N>/bin).
+	BinDir string
+}
 
 // Where implements Runner.
 func (l Local) Where() string { return l.BinDir }
@@ -151,7 +169,9 @@ func cleanEnv() []string {
 
 // Exec runs tools inside a container with docker exec.
 type Exec struct {
-	Docker    *client.Client
+	// Docker is the engine client that runs docker exec.
+	Docker *client.Client
+	// Container is the ID of the container the tools run in.
 	Container string
 	// Name is the container's name, for messages.
 	Name string
@@ -306,7 +326,10 @@ type Querier interface {
 
 // Table is one counted table.
 type Table struct {
+	// Name is the table's name: bare for the public schema, schema.table for
+	// any other.
 	Name string
+	// Rows is its exact row count (count(*)).
 	Rows int64
 }
 

@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -26,6 +24,7 @@ import (
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // ManifestVersion is the bundle format version.
@@ -211,22 +210,7 @@ func readConfig(path string) ([]byte, error) {
 	if path == "" {
 		return nil, errors.New("no file")
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("not a regular file (%s)", st.Mode().Type())
-	}
-	if st.Size() > 4<<20 {
-		return nil, errors.New("larger than 4 MiB")
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 4<<20+1))
+	return safefile.ReadFile(path, 4<<20)
 }
 
 // Write builds the bundle in memory, redacting as it goes, and writes it

@@ -8,10 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // Limits that keep a hostile bundle from exhausting memory.
@@ -32,13 +32,17 @@ type Contents struct {
 	Manifest Manifest
 }
 
-// Read opens a bundle file.
+// Read opens a bundle file: a regular file (never blocking on a FIFO) of
+// at most twice maxTotal, whose entries hold at most maxTotal.
 func Read(file string) (*Contents, error) {
-	fh, err := os.Open(file)
+	fh, st, err := safefile.Open(file, safefile.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("open bundle: %w", err)
 	}
 	defer fh.Close()
+	if st.Size() > 2*maxTotal {
+		return nil, fmt.Errorf("open bundle: %w", safefile.TooLarge(file, st.Size(), 2*maxTotal))
+	}
 	c, err := ReadFrom(fh)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/calctl/calctl/backup/history"
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 func collectBackup(ctx context.Context, f *checks.Facts, o Options) error {
@@ -133,7 +134,7 @@ func devOf(p string) uint64 {
 // SniffBackup reads the first bytes of a backup (through gzip) and names its
 // format and whether it is encrypted.
 func SniffBackup(path string) (format string, encrypted bool) {
-	fh, err := os.Open(path)
+	fh, _, err := safefile.Open(path, safefile.Options{}) // never blocks on a FIFO in the backup dir
 	if err != nil {
 		return "unreadable", false
 	}
@@ -232,7 +233,7 @@ type contingency struct {
 }
 
 func readContingency(path string, b *checks.BackupFacts) error {
-	raw, err := os.ReadFile(path)
+	raw, err := readRegular(path, 1<<20)
 	if err != nil {
 		return err
 	}

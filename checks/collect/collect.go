@@ -306,8 +306,10 @@ func runState(ctx context.Context, d time.Duration, fn func(ctx context.Context)
 		st.Collected = true
 	case errors.Is(err, ErrSkipped):
 		st.Skipped = err.Error()
-	case ctx.Err() != nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		st.Error = oneLine(fmt.Sprintf("timed out after %s: %v", d, err))
+	case ctx.Err() != nil:
+		st.Error = oneLine(fmt.Sprintf("interrupted: %v", err))
 	default:
 		st.Error = oneLine(err.Error())
 	}

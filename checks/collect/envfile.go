@@ -49,19 +49,6 @@ func ParseEnv(r io.Reader) ([]EnvEntry, error) {
 	return out, nil
 }
 
-func validKey(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i, c := range k {
-		if c == '_' || c == '.' || c == '-' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (i > 0 && c >= '0' && c <= '9') {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
 // ReadEnvFile parses an env file into a map (later keys win) plus entries.
 // The file must be a regular file of at most 4 MiB (symlinks are followed;
 // a dangling or looping one is an error, never "no file").

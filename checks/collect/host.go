@@ -211,7 +211,7 @@ func sshd(ctx context.Context, h *checks.HostFacts) {
 	more, _ := filepath.Glob("/etc/ssh/sshd_config.d/*.conf")
 	files = append(more, files...) // Include comes first in Debian's file; first value wins
 	for _, fn := range files {
-		b, err := os.ReadFile(fn)
+		b, err := readRegular(fn, 1<<20)
 		if err != nil {
 			continue
 		}
@@ -245,7 +245,7 @@ func sshd(ctx context.Context, h *checks.HostFacts) {
 
 func autoUpdates() *bool {
 	t, f := true, false
-	if b, err := os.ReadFile("/etc/apt/apt.conf.d/20auto-upgrades"); err == nil {
+	if b, err := readRegular("/etc/apt/apt.conf.d/20auto-upgrades", 1<<20); err == nil {
 		if strings.Contains(string(b), `Unattended-Upgrade "1"`) {
 			return &t
 		}
@@ -261,7 +261,7 @@ func autoUpdates() *bool {
 }
 
 func groupMembers(file, group string) []string {
-	b, err := os.ReadFile(file)
+	b, err := readRegular(file, 4<<20)
 	if err != nil {
 		return nil
 	}
@@ -284,11 +284,10 @@ func backupJobs() []string {
 	}
 	var out []string
 	for _, fn := range files {
-		st, err := os.Stat(fn)
-		if err != nil || !st.Mode().IsRegular() || st.Size() > 1<<20 {
+		b, err := readRegular(fn, 1<<20) // a FIFO in /etc/cron.d must not hang check
+		if err != nil {
 			continue
 		}
-		b, _ := os.ReadFile(fn)
 		for _, t := range backupTools {
 			if strings.Contains(string(b), t) {
 				out = append(out, fn+" runs "+t)

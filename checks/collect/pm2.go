@@ -26,6 +26,9 @@ type pm2File struct {
 	} `json:"apps"`
 }
 
+// maxPM2File caps an ecosystem file: Cal.com's is a few KiB.
+const maxPM2File = 4 << 20
+
 var (
 	jsPairRE = regexp.MustCompile(`(?m)["']?([A-Za-z_][A-Za-z0-9_]*)["']?\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([0-9]+|true|false))`)
 )
@@ -34,7 +37,7 @@ var (
 // `key: "literal"` pairs (names, node_args and UPPER_CASE env values). It
 // does not execute JavaScript.
 func ParsePM2(path string) (*checks.PM2Facts, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path, maxPM2File)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +144,7 @@ func readJList(ctx context.Context, pf *checks.PM2Facts) {
 		}
 	}
 	home, _ := os.UserHomeDir()
-	b, err := os.ReadFile(filepath.Join(home, ".pm2", "module_conf.json"))
+	b, err := readRegular(filepath.Join(home, ".pm2", "module_conf.json"), 1<<20)
 	lr := err == nil && strings.Contains(string(b), "pm2-logrotate")
 	if !lr {
 		var logs []string

@@ -19,7 +19,6 @@ import (
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/collect"
-	"github.com/calctl/calctl/checks/output"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/redact"
@@ -429,7 +428,7 @@ func (d *Report) WriteText(w io.Writer) error {
 func cleanLines(s string) string {
 	ls := strings.Split(s, "\n")
 	for i, l := range ls {
-		ls[i] = output.Clean(l)
+		ls[i] = redact.Controls(l)
 	}
 	return strings.Join(ls, "\n")
 }

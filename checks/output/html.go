@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 //go:embed report.html.tmpl
@@ -80,7 +81,7 @@ func HTML(w io.Writer, rep *checks.Report) error {
 		"lower": strings.ToLower,
 		"color": func(s checks.Status) string { return statusColor[s] },
 		"date":  func(r *checks.Report) string { return r.FinishedAt.UTC().Format("2006-01-02 15:04 MST") },
-		"clean": Clean,
+		"clean": redact.Controls,
 	}).Parse(htmlTemplate)
 	if err != nil {
 		return err

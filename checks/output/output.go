@@ -9,10 +9,10 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/calctl/calctl/checks"
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // Formats are the accepted -o values.
@@ -77,12 +77,12 @@ func Table(w io.Writer, rep *checks.Report, o Options) error {
 		if r.Waiver != nil {
 			st += " (waived)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st, r.Severity, r.ID, trunc(Clean(r.Resource), 40), trunc(Clean(r.Message), 110))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", st, r.Severity, r.ID, trunc(redact.Controls(r.Resource), 40), trunc(redact.Controls(r.Message), 110))
 		switch {
 		case r.Waiver != nil:
-			fmt.Fprintf(tw, "\t\t\twaived:\t%s\n", trunc(Clean(r.Waiver.Reason), 110))
+			fmt.Fprintf(tw, "\t\t\twaived:\t%s\n", trunc(redact.Controls(r.Waiver.Reason), 110))
 		case r.Status == checks.Fail || r.Status == checks.Warn:
-			fmt.Fprintf(tw, "\t\t\tfix:\t%s\n", trunc(Clean(r.Remediation), 110))
+			fmt.Fprintf(tw, "\t\t\tfix:\t%s\n", trunc(redact.Controls(r.Remediation), 110))
 		case r.Status == checks.Error:
 			fmt.Fprintf(tw, "\t\t\tfix:\t%s\n", "make the collector work (cause above), then re-run; --allow-errors accepts an incomplete audit")
 		}
@@ -109,34 +109,4 @@ func trunc(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
-}
-
-// Clean removes control characters (ESC, CR, BEL, C1 controls, ...) from
-// text that came from a collected system or a bundle before it reaches a
-// terminal: an escape sequence in a container name or a bundle's facts
-// must not move the cursor or retitle the window. Tabs and newlines become
-// spaces.
-func Clean(s string) string {
-	clean := true
-	for _, r := range s {
-		if unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || r == '\u202e' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n':
-			b.WriteByte(' ')
-		case unicode.IsControl(r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029' || r == '\u202e':
-			b.WriteRune('\uFFFD')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -96,7 +96,7 @@ func newAuthSet(o Options) (string, *authSet, error) {
 		a.user = "x-access-token"
 	}
 	raw := strings.TrimSpace(o.URL)
-	if strings.HasPrefix(raw, "-") || strings.ContainsFunc(raw, isControl) {
+	if strings.HasPrefix(raw, "-") || redact.Controls(raw) != raw {
 		return "", nil, fmt.Errorf("invalid repository URL %q", redactURL(raw))
 	}
 	if a.sshKey != "" {
@@ -215,5 +215,5 @@ func urlKind(raw string) kind {
 // for URLs, which also finds them in URLs that do not parse), and control
 // characters a server or a repository may have put there removed.
 func redactURL(raw string) string {
-	return printable(redact.URL(raw))
+	return redact.Controls(redact.URL(raw))
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/calctl/calctl/installer/gitsource/packindex"
+	"github.com/calctl/calctl/internal/shutdown"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
@@ -65,6 +66,7 @@ func checkoutTree(ctx context.Context, dir, gitdir string, t *treeIndex, old *in
 		// half-way would leave a work tree matching neither commit, which
 		// the next run would refuse as local changes.
 		ctx = context.WithoutCancel(ctx)
+		defer shutdown.Hold()() // and calctl's exit after a signal waits for it
 	}
 	mkdir := func(p string) error {
 		err := root.Mkdir(p, 0o755)

@@ -30,6 +30,9 @@ type module struct {
 // readModules reads and vets .gitmodules from the cloned commit (before
 // checkout) and checks the commit's tree against Limits. Any unsafe entry
 // fails the clone, naming the entry.
+// maxGitmodules caps .gitmodules: Cal.com's is under 2 KiB.
+const maxGitmodules = 1 << 20
+
 func (c *cloner) readModules() ([]*module, error) {
 	commit, err := c.repo.CommitObject(plumbing.NewHash(c.res.Commit))
 	if err != nil {
@@ -62,9 +65,12 @@ func (c *cloner) readModules() ([]*module, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	data, err := io.ReadAll(io.LimitReader(rd, 1<<20))
+	data, err := io.ReadAll(io.LimitReader(rd, maxGitmodules+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > maxGitmodules {
+		return nil, fmt.Errorf(".gitmodules in %s at %s is over %d bytes; calctl refuses it rather than cut it off", c.url, short(c.res.Commit), maxGitmodules)
 	}
 	mods, err := parseModules(data)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/calctl/calctl/installer/gitsource/packindex"
+	"github.com/calctl/calctl/internal/redact"
 	"path/filepath"
 
 	"errors"
@@ -90,7 +91,7 @@ func resolveTarget(refs []*plumbing.Reference, want string) (target, error) {
 	sort.Strings(branches)
 	sort.Strings(tags)
 	return target{}, fmt.Errorf("%w: %q is neither a branch, a tag nor a commit of the repository (branches: %s; tags: %s)",
-		ErrRef, want, printable(listSome(branches)), printable(listSome(tags)))
+		ErrRef, want, redact.Controls(listSome(branches)), redact.Controls(listSome(tags)))
 }
 
 func listSome(s []string) string {

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
+
+	"github.com/calctl/calctl/internal/redact"
 )
 
 // progressWriter turns git's sideband progress text ("Receiving objects:
@@ -57,7 +59,7 @@ func (p *progressWriter) line(line string) {
 		return
 	}
 	p.last = key
-	p.report(Progress{Phase: m[1], Percent: pct, Message: printable(strings.TrimPrefix(line, "remote: "))})
+	p.report(Progress{Phase: m[1], Percent: pct, Message: redact.Controls(strings.TrimPrefix(line, "remote: "))})
 }
 
 // Close flushes a final partial line.

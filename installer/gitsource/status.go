@@ -15,6 +15,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/index"
+
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // localChanges lists the paths of work tree dir that differ from its index
@@ -105,7 +107,10 @@ func sameAsEntry(p string, fi os.FileInfo, e *index.Entry) (bool, error) {
 	if int64(e.Size) == fi.Size()&0xffffffff && e.ModifiedAt.Equal(fi.ModTime()) {
 		return true, nil
 	}
-	f, err := os.Open(p)
+	f, _, err := safefile.Open(p, safefile.Options{NoFollow: true})
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return false, nil // no longer the regular file the Lstat saw: a change
+	}
 	if err != nil {
 		return false, err
 	}
@@ -137,10 +142,13 @@ func dirtyList(changed []string) string {
 // directory of the work tree root), whose ".git" file must point into
 // root's .git/modules. ok is false when sub holds no submodule checkout.
 func submoduleIndex(root, sub string) (idx *index.Index, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(sub, ".git"))
+	b, err := safefile.ReadFile(filepath.Join(sub, ".git"), 64<<10)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return nil, false, nil
+		}
+		if st, serr := os.Stat(filepath.Join(sub, ".git")); serr == nil && st.IsDir() {
+			return nil, false, nil // a repository of its own, not a submodule checkout
 		}
 		return nil, false, err
 	}
@@ -152,7 +160,7 @@ func submoduleIndex(root, sub string) (idx *index.Index, ok bool, err error) {
 	if !strings.HasPrefix(filepath.Clean(gitdir)+string(filepath.Separator), modules) {
 		return nil, false, fmt.Errorf("%s/.git points outside %s", sub, modules)
 	}
-	f, err := os.Open(filepath.Join(gitdir, "index"))
+	f, _, err := safefile.Open(filepath.Join(gitdir, "index"), safefile.Options{})
 	if errors.Is(err, fs.ErrNotExist) {
 		return &index.Index{Version: 2}, true, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/installer/gitsource/packindex"
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -216,7 +217,7 @@ func (c *cloner) describe(mods []*module) string {
 // work tree and index, deleting the file when nothing is left.
 func (c *cloner) rewriteGitmodules(w *git.Worktree, names map[string]bool) error {
 	p := filepath.Join(c.tmp, ".gitmodules")
-	data, err := os.ReadFile(p)
+	data, err := safefile.Read(p, maxGitmodules, safefile.Options{NoFollow: true})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/redact"
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -76,7 +77,7 @@ func Update(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	var prev sourceState
-	if b, err := os.ReadFile(filepath.Join(dir, ".git", stateFile)); err == nil {
+	if b, err := safefile.Read(filepath.Join(dir, ".git", stateFile), 1<<20, safefile.Options{NoFollow: true}); err == nil {
 		_ = json.Unmarshal(b, &prev)
 	}
 	c.report(Progress{Phase: "connect", Percent: -1, Message: "contacting " + c.url})

@@ -85,15 +85,34 @@ const (
 
 // LastRun is what the last install run in a directory did.
 type LastRun struct {
-	Started  time.Time `json:"started"`
-	Ended    time.Time `json:"ended"`
-	DryRun   bool      `json:"dry_run,omitempty"`
-	Outcome  string    `json:"outcome"`
-	Step     string    `json:"failed_step,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	Log      string    `json:"log,omitempty"`
-	Finished []string  `json:"finished_steps,omitempty"`
-	Version  string    `json:"calctl_version,omitempty"`
+	// Started is when the run began (UTC; OpenRunLog).
+	Started time.Time `json:"started"`
+	// Ended is when the run ended and its log was closed (UTC; RunLog.Close).
+	Ended time.Time `json:"ended"`
+	// DryRun is the dryRun flag given to OpenRunLog; calctl install records no
+	// dry run, so it is false in every file calctl writes today.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Outcome is how the run ended: finished, failed or stopped (the Outcome
+	// constants; stopped when the user stopped it).
+	Outcome string `json:"outcome"`
+	// Step is the name of the step that failed (its step-fail event); empty
+	// when no step failed.
+	Step string `json:"failed_step,omitempty"`
+	// Error is the failure with the run's secrets and URL passwords masked:
+	// the failed step's error, else the run's own; empty when no step
+	// failed and the run returned no error.
+	Error string `json:"error,omitempty"`
+	// Log is the path of the run's log, <install
+	// dir>/logs/install-YYYYmmdd-HHMMSS.log once Settle moved it there; while
+	// the install directory does not exist it points into the pending
+	// directory (PendingDir).
+	Log string `json:"log,omitempty"`
+	// Finished are the names of the steps that completed, in the order they
+	// did (step-done events); skipped steps are not listed.
+	Finished []string `json:"finished_steps,omitempty"`
+	// Version (calctl_version) is meant for the calctl version that ran;
+	// nothing sets it yet, so it is empty in every file calctl writes today.
+	Version string `json:"calctl_version,omitempty"`
 	// Check is what the run's final hardening check found (nil when it
 	// did not run); calctl status shows its open findings.
 	Check *contract.CheckSummary `json:"check,omitempty"`

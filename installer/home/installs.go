@@ -19,9 +19,14 @@ const InstallsEnv = "CALCTL_INSTALLS_FILE"
 
 // Install is one install recorded for this host.
 type Install struct {
-	Dir     string    `json:"dir"`
+	// Dir is the install directory, absolute.
+	Dir string `json:"dir"`
+	// Updated is when a run last ended in Dir (UTC; Record); the list is
+	// sorted newest first by it.
 	Updated time.Time `json:"updated"`
-	Outcome string    `json:"last_outcome,omitempty"`
+	// Outcome is that run's outcome: finished, failed or stopped (the Outcome
+	// constants).
+	Outcome string `json:"last_outcome,omitempty"`
 }
 
 // InstallsFile is where the list of installs lives: $CALCTL_INSTALLS_FILE,
@@ -96,6 +101,8 @@ func Record(getenv func(string) string, dir, outcome string, now time.Time) erro
 
 // Found is an install a command aims at, and why.
 type Found struct {
+	// Dir is the install directory: cwd as the caller passed it, or the
+	// absolute path recorded in the list of installs.
 	Dir string
 	// Why says how it was found, for the command to print:
 	// "the current directory" or "recorded in /etc/calctl/installs.json".

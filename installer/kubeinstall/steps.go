@@ -18,6 +18,7 @@ import (
 	"github.com/calctl/calctl/installer/kubechart"
 	"github.com/calctl/calctl/installer/kubeimage"
 	"github.com/calctl/calctl/installer/kuberelease"
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/docker/docker/client"
 )
@@ -74,7 +75,7 @@ func (st secretsStep) Run(ctx context.Context, s *installer.State) error {
 	a := s.Answers
 	rel := a.Kubernetes.Release
 	var fromFile map[string][]byte
-	b, err := os.ReadFile(s.Path(kubechart.SecretPath(rel)))
+	b, err := safefile.ReadFile(s.Path(kubechart.SecretPath(rel)), 1<<20) // never blocks on a FIFO in the install dir
 	switch {
 	case err == nil:
 		if fromFile, err = kubechart.ParseSecretManifest(b); err != nil {
@@ -169,7 +170,7 @@ func secretInputs(a *contract.Answers, env installer.EnvSecrets) (kubechart.Secr
 		in.DatabaseURL = u
 	}
 	if a.Database.CAFile != "" {
-		b, err := os.ReadFile(a.Database.CAFile)
+		b, err := safefile.ReadFile(a.Database.CAFile, 4<<20)
 		if err != nil {
 			return in, installer.WithRemedy(fmt.Errorf("database.ca_file: %w", err), "download the CA bundle to %s", a.Database.CAFile)
 		}

@@ -5,10 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // nodeCheck: for pm2, node and yarn exist and satisfy the repo's engines
@@ -71,7 +72,7 @@ func pm2DaemonNode(ctx context.Context, engine string) []Finding {
 	if err != nil {
 		return nil // the start step says how to install pm2
 	}
-	f, err := os.Open(pm2)
+	f, _, err := safefile.Open(pm2, safefile.Options{})
 	if err != nil {
 		return nil
 	}

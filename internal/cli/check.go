@@ -20,6 +20,7 @@ import (
 	"github.com/calctl/calctl/checks/output"
 	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/internal/buildinfo"
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/calctl/calctl/internal/secret"
 )
 
@@ -75,7 +76,7 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 		o.AdminDatabaseURL = secret.Secret(f.Getenv("CALCTL_ADMIN_DATABASE_URL"))
 	}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pem, err := safefile.ReadFile(t.CAFile, 4<<20)
 		if err != nil {
 			return o, fmt.Errorf("read --ca-file: %w", err)
 		}
@@ -204,6 +205,11 @@ func loadFacts(ctx context.Context, f *Factory, t *targetOptions, fromBundle str
 	o.Only = only
 	facts, err := collect.Collect(ctx, o)
 	if err != nil {
+		return nil, o, err
+	}
+	if err := ctx.Err(); err != nil {
+		// SIGINT/SIGTERM during collection: facts cut short are no audit;
+		// stop with ExitInterrupted rather than judge them.
 		return nil, o, err
 	}
 	return facts, o, nil

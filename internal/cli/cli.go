@@ -102,7 +102,9 @@ func usageErrorf(format string, a ...any) error {
 
 // Main runs calctl with args and returns the process exit code.
 func Main(ctx context.Context, args []string) int {
-	return Run(ctx, DefaultFactory(), args)
+	f := DefaultFactory()
+	defer exitAfterGrace(ctx, f.IO.Err, InterruptGrace, osExit)()
+	return Run(ctx, f, args)
 }
 
 // Run runs calctl with a given factory; it is Main for tests.

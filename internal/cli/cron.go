@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/calctl/calctl/internal/cronjob"
 	"github.com/calctl/calctl/internal/dotenv"
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/spf13/cobra"
 )
 
@@ -52,7 +52,7 @@ func runCron(ctx context.Context, opts *cronOptions) error {
 	if opts.Config == "" {
 		return usageErrorf("--config is required")
 	}
-	b, err := os.ReadFile(opts.Config)
+	b, err := safefile.ReadFile(opts.Config, 1<<20)
 	if err != nil {
 		return fmt.Errorf("cron: %w", err)
 	}

@@ -47,11 +47,20 @@ func TestCtrlCDuringMigrateConnectExits130(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	held := make(chan net.Conn, 1)
+	defer func() {
+		select {
+		case c := <-held:
+			c.Close()
+		default:
+		}
+	}()
 	go func() {
 		c := <-accepted // the step is connecting: press Ctrl+C
-		defer c.Close()
+		// keep the connection open until the test ends: closing it right
+		// after cancel() raced the step, which then saw EOF, not the cancel
+		held <- c
 		cancel()
-		<-ctx.Done()
 	}()
 	var events bytes.Buffer
 	e := &installer.Engine{Sink: contract.TextView(&events)}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/calctl/calctl/internal/shutdown"
 )
 
 // KubernetesBinary is the name of the sibling binary that holds the
@@ -102,6 +104,9 @@ func runKubernetesSibling(ctx context.Context, io IO) error {
 		}
 		return fmt.Errorf("run %s: %w", path, err)
 	}
+	// calctl's exit after a signal (interrupt.go) waits for the child,
+	// which has the same backstop of its own.
+	defer shutdown.Hold()()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	ctxDone := ctx.Done()

@@ -31,11 +31,15 @@ const (
 // Explained is one connection failure in one line: what failed and what to
 // do. It wraps the original error, so errors.Is/As still see the driver's.
 type Explained struct {
+	// Kind is the class of the failure, one of the Fail constants (FailOther
+	// when none fits).
 	Kind Failure
 	// What is what failed, e.g. "db.internal does not resolve (DNS)".
 	What string
 	// Fix is what to do about it.
 	Fix string
+	// Err is the original error, returned by Unwrap for errors.Is/As; Error()
+	// does not repeat its text.
 	Err error
 }
 

@@ -30,9 +30,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -42,6 +40,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/template"
+
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // MaxFileSize is the largest dotenv file Read accepts.
@@ -121,32 +121,10 @@ func Read(path string) (*File, error) {
 	return f, err
 }
 
-// ReadRegular reads a regular file of at most max bytes, opened with
-// O_NONBLOCK so a FIFO or device never blocks the caller.
+// ReadRegular reads a regular file of at most max bytes through
+// internal/safefile, so a FIFO or device never blocks the caller.
 func ReadRegular(path string, max int64) ([]byte, error) {
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%v)", path, st.Mode().Type())
-	}
-	if st.Size() > max {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d calctl reads", path, st.Size(), max)
-	}
-	b, err := io.ReadAll(io.LimitReader(fh, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s grew past %d bytes while being read", path, max)
-	}
-	return b, nil
+	return safefile.ReadFile(path, max)
 }
 
 // IsNotExist reports whether err says the file does not exist.

@@ -25,6 +25,12 @@ func TestURL(t *testing.T) {
 		{"postgres://u:pa?ss@h/db", "postgres://u:REDACTED@h/db"},
 		{"redis://:hunter22@redis:6379", "redis://:REDACTED@redis:6379"},
 		{"https://h:8443/p@x", "https://h:REDACTED@x"}, // ambiguous: fails closed
+		// a URL and its ref, as calctl displays a clone source: no user info
+		{"would clone http://127.0.0.1:8080/calcom.git@main into /opt", "would clone http://127.0.0.1:8080/calcom.git@main into /opt"},
+		{"http://localhost:3000/x.git@v5.0.0", "http://localhost:3000/x.git@v5.0.0"},
+		{"http://[::1]:8080/x.git@feature/y", "http://[::1]:8080/x.git@feature/y"},
+		{"http://127.0.0.1:8080@h/x", "http://127.0.0.1:REDACTED@h/x"},      // no path after the port: user info
+		{"http://u:pw@127.0.0.1:8080/x.git@main", "http://u:REDACTED@main"}, // user info first: fails closed
 		{"https://registry.npmjs.org/@babel/core", "https://registry.npmjs.org/@babel/core"},
 		{"https://u:p@h/path?mail=a@b.com", "https://u:REDACTED@b.com"}, // ambiguous: fails closed
 		{"https://h/path?mail=a@b.com", "https://h/path?mail=a@b.com"},
@@ -55,12 +61,17 @@ func FuzzURL(f *testing.F) {
 	for _, s := range []string{"p", "p@ss", "pa/ss", "p%zz", "p?x#y", "REDACTED", "::", "@@"} {
 		f.Add("https", "u", s, "h.example/x")
 		f.Add("postgres", "", s, "db:5432/cal")
+		f.Add("http", "127.0.0.1", s, "h/x")
 	}
+	f.Add("http", "127.0.0.1", "8080/calcom.git", "main")
 	f.Fuzz(func(t *testing.T, scheme, user, pass, rest string) {
 		if pass == "" || strings.ContainsAny(pass+user+rest+scheme, " \t\r\n\"'`<>") ||
 			strings.ContainsAny(user, ":@/?#") || !schemeRE.MatchString(scheme+"://") || schemeRE.FindString(scheme+"://") != scheme+"://" ||
 			strings.Contains(pass, "://") || strings.Contains(rest, "://") || strings.ContainsAny(rest, "@") || strings.Contains(strings.ToLower(pass+rest), "password=") {
 			return
+		}
+		if localHostPort(user + ":" + pass) {
+			return // 127.0.0.1:8080/x@ref: a URL and its ref (TestURL), no user name looks like that
 		}
 		in := "x " + scheme + "://" + user + ":" + pass + "@" + rest + " y"
 		want := "x " + scheme + "://" + user + ":" + Redacted + "@" + rest + " y"
@@ -227,5 +238,27 @@ func TestPublicKeysAndArgvShapes(t *testing.T) {
 	got := strings.Join(r.Argv("cmd", []string{"env", "PGPASSWORD=hunter2-argv", "sh", "-c", "pg_dump --password hunter2-sh -h db"}), " ")
 	if strings.Contains(got, "hunter2") || !strings.Contains(got, "PGPASSWORD=[REDACTED]") || !strings.Contains(got, "pg_dump --password [REDACTED] -h db") {
 		t.Errorf("Argv = %q", got)
+	}
+}
+
+// TestControls: what a git server, a repository or a bundle says reaches
+// the terminal without anything that drives it.
+func TestControls(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plain text, ünïcode ✓", "plain text, ünïcode ✓"},
+		{"evil\x1b]0;pwned\x07\x1b[2J", "evil\uFFFD]0;pwned\uFFFD\uFFFD[2J"},
+		{"a\tb\nc\r", "a b c\uFFFD"},
+		{"C1 \u009b31m", "C1 \uFFFD31m"},
+		{"del \x7f", "del \uFFFD"},
+		{"bidi \u202egnp.exe \u2066x\u2069", "bidi \uFFFDgnp.exe \uFFFDx\uFFFD"},
+		{"sep \u2028", "sep \uFFFD"},
+		{"bad \xff utf8", "bad \uFFFD utf8"},
+	} {
+		if got := Controls(tt.in); got != tt.want {
+			t.Errorf("Controls(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := Controls(tt.want); again != tt.want {
+			t.Errorf("not idempotent on %q", tt.want)
+		}
 	}
 }

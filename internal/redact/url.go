@@ -23,7 +23,9 @@ var (
 // other schemes (ssh://git@, postgresql://calcom@) are kept: they are not
 // secrets. A password holding "/", "?", "#" or "@" is found; so a URL with
 // a port and an "@" later (https://h:8443/p@x) loses its port and path: in
-// doubt, too much goes rather than a password.
+// doubt, too much goes rather than a password. The exception is a
+// loopback or IP-literal host with a port (http://127.0.0.1:8080/x.git@main,
+// a clone URL and its ref): no user name looks like that.
 func URL(s string) string {
 	if strings.Contains(s, "://") {
 		s = urlCredentials(s)
@@ -88,7 +90,7 @@ func endOfURL(r rune) bool {
 // whenever a ":" comes before it: an ambiguous URL (https://h:8443/p@x)
 // loses its port and path rather than keep a password.
 func splitUserinfo(tok string) (user, pass string, hasPass bool, rest string, ok bool) {
-	if at := strings.LastIndex(tok, "@"); at >= 0 && strings.Contains(tok[:at], ":") {
+	if at := strings.LastIndex(tok, "@"); at >= 0 && strings.Contains(tok[:at], ":") && !localHostPort(tok[:at]) {
 		user, pass, _ = strings.Cut(tok[:at], ":")
 		return user, pass, true, tok[at+1:], true
 	}
@@ -100,6 +102,20 @@ func splitUserinfo(tok string) (user, pass string, hasPass bool, rest string, ok
 		return tok[:at], "", false, tok[at+1:], true
 	}
 	return "", "", false, "", false
+}
+
+// localHostPortRE is an authority of a loopback or IP-literal host with a
+// port, followed by a path: 127.0.0.1:8080/x, localhost:3000/x, [::1]:80/x.
+var localHostPortRE = regexp.MustCompile(`^(?:localhost|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}[/?#]`)
+
+// localHostPort reports whether what comes before the last "@" of a URL is
+// such an authority and path, so the "@" is in the path, not after user
+// info: the display string http://127.0.0.1:8080/calcom.git@main (a URL and
+// its ref) keeps its port and path. A user name is never an IP literal or
+// "localhost", so no password is kept this way; any other host with a port
+// and an "@" later still fails closed.
+func localHostPort(s string) bool {
+	return localHostPortRE.MatchString(s)
 }
 
 // URLPasswords lists the secrets a connection string holds — the password

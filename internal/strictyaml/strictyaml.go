@@ -12,12 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"strings"
-	"syscall"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // DefaultMaxBytes is the cap when Options.MaxBytes is 0: a hand-written
@@ -152,18 +152,14 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if max <= 0 {
 		max = DefaultMaxBytes
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, st, err := safefile.Open(path, safefile.Options{})
+	if errors.Is(err, safefile.ErrNotRegular) {
+		return nil, &Error{Source: path, Problems: []Problem{{Path: "(file)", Message: strings.TrimPrefix(err.Error(), path+" "), Expected: "a YAML file"}}}
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, &Error{Source: path, Problems: []Problem{{Path: "(file)", Message: "is not a regular file (" + st.Mode().Type().String() + ")", Expected: "a YAML file"}}}
-	}
 	if st.Size() > max {
 		return nil, tooLarge(path, st.Size(), max)
 	}

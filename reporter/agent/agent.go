@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/reporter"
 	"github.com/calctl/calctl/reporter/outbox"
@@ -275,7 +276,7 @@ func (a *Agent) duePeriods(dbNow time.Time, entries []outbox.Entry, views map[st
 			add(p)
 		}
 	}
-	if des, err := os.ReadDir(filepath.Join(a.StateDir, "counts")); err == nil && a.StateDir != "" {
+	if des, err := safefile.ReadDir(filepath.Join(a.StateDir, "counts")); err == nil && a.StateDir != "" {
 		for _, de := range des {
 			if p, err := reporter.ParsePeriod(strings.TrimSuffix(de.Name(), ".json")); err == nil {
 				add(p)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // Offset spreads deployments over the interval: the agent's runs fall at
@@ -51,7 +52,7 @@ const DefaultWatchInterval = 5 * time.Second
 
 func (a *Agent) loadRunState() runState {
 	var s runState
-	b, err := os.ReadFile(filepath.Join(a.StateDir, "agent.json"))
+	b, err := safefile.Read(filepath.Join(a.StateDir, "agent.json"), 1<<20, safefile.Options{NoFollow: true})
 	if err == nil {
 		_ = json.Unmarshal(b, &s)
 	}

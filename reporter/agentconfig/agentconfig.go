@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/internal/dotenv"
+	"github.com/calctl/calctl/internal/safefile"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/strictyaml"
 )
@@ -269,7 +270,7 @@ func readSecret(key, file, env string, getenv func(string) string) (secret.Secre
 	if err := checkPrivate(file, st); err != nil {
 		return "", fmt.Errorf("%s: %w", key, err)
 	}
-	b, err := os.ReadFile(file)
+	b, err := safefile.ReadFile(file, 64<<10) // a secret file: a key, not a FIFO
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", key, err)
 	}

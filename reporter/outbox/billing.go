@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // BillingView is what the billing endpoint said it holds for one period
@@ -62,7 +63,7 @@ func SaveBillingView(stateDir string, v BillingView) error {
 // skipped: a view is only a cache of what the endpoint says.
 func LoadBillingViews(stateDir string) map[string]BillingView {
 	out := map[string]BillingView{}
-	des, err := os.ReadDir(billingDir(stateDir))
+	des, err := safefile.ReadDir(billingDir(stateDir))
 	if err != nil {
 		return out
 	}
@@ -71,7 +72,7 @@ func LoadBillingViews(stateDir string) map[string]BillingView {
 		if m == nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(billingDir(stateDir), de.Name()))
+		b, err := safefile.Read(filepath.Join(billingDir(stateDir), de.Name()), maxStateFile, safefile.Options{NoFollow: true})
 		if err != nil {
 			continue
 		}
@@ -91,7 +92,7 @@ func HasState(stateDir, period string) (bool, error) {
 		return true, nil
 	}
 	for _, d := range []string{Dir(stateDir), filepath.Join(Dir(stateDir), "quarantine")} {
-		des, err := os.ReadDir(d)
+		des, err := safefile.ReadDir(d)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}

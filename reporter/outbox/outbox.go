@@ -24,7 +24,12 @@ import (
 	"time"
 
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/safefile"
 )
+
+// maxStateFile caps a state file calctl reads back (an outbox entry or a
+// billing view is well under 64 KiB); a larger one is refused, not cut off.
+const maxStateFile = 4 << 20
 
 // Entry states.
 const (
@@ -202,7 +207,7 @@ func (s *Store) Scan() ([]Entry, []Problem, error) {
 }
 
 func load(dir string) ([]Entry, []Problem, error) {
-	des, err := os.ReadDir(dir)
+	des, err := safefile.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -234,7 +239,7 @@ func load(dir string) ([]Entry, []Problem, error) {
 }
 
 func readEntry(path, period, rev string) (Entry, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, maxStateFile, safefile.Options{NoFollow: true})
 	if err != nil {
 		return Entry{}, err
 	}
@@ -273,7 +278,7 @@ func readEntry(path, period, rev string) (Entry, error) {
 func (s *Store) MaxRevision(period string) (int, error) {
 	max := 0
 	for _, d := range []string{s.Dir, filepath.Join(s.Dir, "quarantine")} {
-		des, err := os.ReadDir(d)
+		des, err := safefile.ReadDir(d)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return 0, fmt.Errorf("outbox: %w", err)
 		}

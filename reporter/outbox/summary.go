@@ -1,12 +1,14 @@
 package outbox
 
 import (
-	"os"
 	"sort"
 	"time"
+
+	"github.com/calctl/calctl/internal/safefile"
 )
 
-var readDir = os.ReadDir
+// readDir lists a state directory without blocking on a FIFO in its place.
+var readDir = safefile.ReadDir
 
 // Accepted is a revision the endpoint acknowledged.
 type Accepted struct {

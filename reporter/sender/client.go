@@ -4,11 +4,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/calctl/calctl/installer/contract"
 	"net"
 	"net/http"
-	"os"
 	"time"
+
+	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/internal/safefile"
 )
 
 // NewClient returns an HTTP client for the billing endpoint: TLS 1.2+ with
@@ -18,7 +19,7 @@ import (
 func NewClient(caFile string, timeout time.Duration) (*http.Client, error) {
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pem, err := safefile.ReadFile(caFile, 4<<20)
 		if err != nil {
 			return nil, fmt.Errorf("ca_file: %w", err)
 		}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs calctl's Go native fuzz targets (issue 11, "fuzz the boundaries"), each
+# for FUZZTIME (default 60s), one after another, and prints per target how
+# many inputs it ran and whether it found anything. A finding is written by
+# `go test` to <package>/testdata/fuzz/<Target>/ and fails this script: fix it
+# behind a test and keep the file (it then runs as a seed in every `go test`).
+#
+#   scripts/fuzz.sh                 # every target, 60 s each
+#   FUZZTIME=5m scripts/fuzz.sh     # longer
+#   scripts/fuzz.sh FuzzURL FuzzGitmodules   # only these
+#
+# scripts/test.sh runs the same list for a few seconds each after the tests.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-60s}
+# package target — keep in step with docs/hostile.md
+TARGETS=(
+  "./internal/dotenv FuzzParse"          # .env reader == compose-go's, layout kept
+  "./internal/dotenv FuzzEncode"         # writer -> compose-go and calctl read the value back
+  "./checks/collect FuzzParseEnv"        # the checks' .env reader
+  "./checks/collect FuzzParseCompose"    # compose loading in the checks (merge keys, file refs)
+  "./installer FuzzAnswersRender"        # answers -> rendered files of the intended shape
+  "./installer/gitsource FuzzGitmodules" # .gitmodules parsing and path vetting
+  "./checks/bundle FuzzReadBundle"       # bundle reading
+  "./checks/bundle FuzzBundleFacts"      # any facts.json: refused, or judged by every check without a panic
+  "./checks FuzzParseWaivers"            # waivers
+  "./internal/redact FuzzURL"            # URL redaction never keeps the password
+)
+
+want=("$@")
+failed=0
+total=0
+start=$(date +%s)
+printf '%-34s %-20s %12s  %s\n' package target execs result
+for t in "${TARGETS[@]}"; do
+  pkg=${t%% *}
+  name=${t##* }
+  if [ ${#want[@]} -gt 0 ] && ! printf '%s\n' "${want[@]}" | grep -qx "$name"; then
+    continue
+  fi
+  log=$(mktemp)
+  nice -n 10 go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1
+  rc=$?
+  execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  execs=${execs:-0}
+  total=$((total + execs))
+  if [ $rc -eq 0 ]; then
+    result=ok
+  else
+    result="FOUND (see $pkg/testdata/fuzz/$name)"
+    failed=1
+    grep -v '^fuzz: elapsed' "$log" | head -20 >&2
+  fi
+  printf '%-34s %-20s %12s  %s\n' "$pkg" "$name" "$execs" "$result"
+  rm -f "$log"
+done
+echo "total: $total executions in $(( $(date +%s) - start )) s (FUZZTIME=$FUZZTIME per target)"
+exit $failed
