@@ -58,4 +58,3 @@ func TestInstallDirFallsBackToTheRecordedInstall(t *testing.T) {
 		t.Errorf("--dir: %q, %v, stderr %q", got, err, errb.String())
 	}
 }
-
