@@ -14,6 +14,7 @@ import (
 	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/installer/tui"
 	"github.com/calctl/calctl/installer/wizard"
+	"github.com/calctl/calctl/internal/testenv"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
@@ -190,5 +191,111 @@ exit 7
 				t.Error("the saved answers hold the token")
 			}
 		})
+	}
+}
+
+// TestWizardKubernetesInTmux drives the real lean calctl binary on a real
+// terminal (tmux) to target kubernetes with --dry-run: the wizard leaves its
+// screen and calctl-kubernetes gets the terminal and the answers. The
+// sibling is a STUB script on $PATH (it records its argv and answers file,
+// then reads a line from the terminal to prove it has it): this test is
+// about the handoff, not the kubernetes install.
+func TestWizardKubernetesInTmux(t *testing.T) {
+	git := testenv.StartGitServer(t)
+	repo := testenv.NewWorkRepo(t)
+	repo.Write(map[string]string{"README.md": "fixture\n"})
+	repo.Commit("fixture")
+	url := repo.Publish(git, "calcom/cal.com.git")
+
+	rec, stubDir := t.TempDir(), t.TempDir()
+	stub := `#!/bin/sh
+printf '%s\n' "$@" > "` + rec + `/argv"
+while [ $# -gt 0 ]; do
+  if [ "$1" = --answers ]; then cp "$2" "` + rec + `/answers.yaml"; fi
+  shift
+done
+printf 'STUB-KUBE: type a line: '
+read line
+echo "STUB-KUBE got $line"
+exit 0
+`
+	if err := os.WriteFile(filepath.Join(stubDir, KubernetesBinary), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	installDir := filepath.Join(t.TempDir(), "calcom")
+	bin := buildWizardBinary(t)
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
+		"TERM=xterm-256color", "NO_COLOR=1", "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
+	tm := startTmux(t, 80, 24, env, bin, "install", "--dry-run", "--install-dir", installDir,
+		"--source-url", url, "--submodules", "skip")
+
+	tm.waitFor("1/8 Welcome")
+	tm.keys("Enter")
+	tm.waitFor("2/8 Source", url)
+	tm.keys("Enter", "Enter", "Enter", "Enter")
+	tm.waitFor("is readable without a token")
+	tm.keys("Enter")
+	tm.waitFor("3/8 Target", "kubernetes")
+	tm.keys("Down", "Down", "Enter")
+	tm.waitFor("Kubeconfig", "> "+filepath.Join(env[0][len("HOME="):], ".kube", "config"))
+	tm.keys("Enter", "Enter")
+	tm.waitFor("Namespace", "Helm release")
+	tm.keys("Enter", "Enter", "Enter")
+	tm.waitFor("Image registry")
+	tm.typeText("Registry.example.com/web")
+	tm.keys("Enter")
+	tm.waitFor("is not an image repository")
+	tm.keys("C-u")
+	tm.typeText("registry.example.com/calcom/web")
+	tm.keys("Enter", "Enter")
+	tm.waitFor("Ingress class")
+	tm.keys("Enter", "Enter")
+	tm.waitFor("Ingress certificate")
+	tm.keys("Enter")
+	tm.waitFor("ClusterIssuer")
+	tm.typeText("letsencrypt-prod")
+	tm.keys("Enter")
+	tm.waitFor("4/8 Database", "bundled")
+	tm.keys("Enter")
+	tm.waitFor("5/8 Public URL")
+	tm.typeText("https://cal.example.com")
+	tm.keys("Enter")
+	tm.waitFor("SMTP host")
+	tm.keys("Enter", "Enter", "Enter", "Enter")
+	tm.waitFor("deployment id")
+	tm.keys("Enter")
+	tm.waitFor("6/8 Review", "namespace calcom, release calcom", "hands them to calctl-kubernetes")
+	tm.keys("Enter")
+	s := tm.waitFor("STUB-KUBE: type a line")
+	// the terminal wraps the line at 80 columns
+	if !strings.Contains(strings.ReplaceAll(s, "\n", ""), "calctl: target kubernetes runs in calctl-kubernetes: calctl-kubernetes install --non-interactive --answers ") {
+		t.Errorf("calctl did not say what it runs:\n%s", s)
+	}
+	if strings.Contains(s, "6/8 Review") {
+		t.Errorf("the wizard's screen is still up under the sibling:\n%s", s)
+	}
+	tm.typeText("hello")
+	tm.keys("Enter")
+	tm.waitFor("STUB-KUBE got hello", "EXIT=0")
+
+	argv, err := os.ReadFile(filepath.Join(rec, "argv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Fields(string(argv)); len(args) != 5 || args[0] != "install" || args[1] != "--non-interactive" || args[2] != "--answers" || args[4] != "--dry-run" {
+		t.Errorf("the sibling got %q", args)
+	}
+	a, err := contract.LoadAnswersFile(filepath.Join(rec, "answers.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Validate(); err != nil {
+		t.Fatalf("the answers the sibling got do not validate: %v", err)
+	}
+	if a.Target != contract.TargetKubernetes || a.Kubernetes.Registry != "registry.example.com/calcom/web" || a.Source.URL != url {
+		t.Errorf("answers: target %s, registry %s, source %s", a.Target, a.Kubernetes.Registry, a.Source.URL)
+	}
+	if _, err := os.Stat(installDir); err == nil {
+		t.Errorf("a dry run created %s", installDir)
 	}
 }
