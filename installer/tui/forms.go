@@ -74,9 +74,13 @@ func (m *Model) pageFields(s screen) []page {
 				huh.NewOption("kubernetes  a Kubernetes cluster, with Helm", contract.TargetKubernetes)),
 		)}}, m.kubePages()...)
 	case screenDatabase:
+		bundled := "bundled   Postgres 16 in a container next to the app (compose)"
+		if v.Target == contract.TargetKubernetes {
+			bundled = "bundled   Postgres 16 in the cluster (Helm release <release>-postgres)"
+		}
 		return []page{{hidden: never, fields: fs(
 			newChoice("Postgres", &v.DBMode,
-				huh.NewOption("bundled   Postgres 16 in a container next to the app (compose)", contract.DBBundled),
+				huh.NewOption(bundled, contract.DBBundled),
 				huh.NewOption("external  your own Postgres 13-17, over TLS", contract.DBExternal),
 				huh.NewOption("rds       AWS RDS, TLS verify-full with the RDS CA bundle", contract.DBRDS)).
 				validate(func(s string) error {

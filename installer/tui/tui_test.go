@@ -213,6 +213,15 @@ func TestScreens(t *testing.T) {
 		{name: "kube_tls", cfg: kubeCfg, path: toKubeTLS},
 		{name: "kube_site", cfg: kubeCfg, path: toKubeSite},
 		{name: "kube_review", cfg: kubeCfg, path: toKubeReview},
+		{name: "kube_https_without_tls", cfg: kubeCfg, path: func(d *driver) {
+			toKubeTLS(d)
+			d.keys("down", "down", "enter")
+			d.see("Postgres")
+			d.keys("enter")
+			d.see("Public URL")
+			d.keys("https://cal.example.com", "enter")
+			d.see("no certificate source")
+		}},
 	}
 	for _, tc := range cases {
 		for _, sz := range sizes {

@@ -207,21 +207,7 @@ func TestWizardKubernetesInTmux(t *testing.T) {
 	repo.Commit("fixture")
 	url := repo.Publish(git, "calcom/cal.com.git")
 
-	rec, stubDir := t.TempDir(), t.TempDir()
-	stub := `#!/bin/sh
-printf '%s\n' "$@" > "` + rec + `/argv"
-while [ $# -gt 0 ]; do
-  if [ "$1" = --answers ]; then cp "$2" "` + rec + `/answers.yaml"; fi
-  shift
-done
-printf 'STUB-KUBE: type a line: '
-read line
-echo "STUB-KUBE got $line"
-exit 0
-`
-	if err := os.WriteFile(filepath.Join(stubDir, KubernetesBinary), []byte(stub), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	rec, stubDir := ttyStub(t)
 	installDir := filepath.Join(t.TempDir(), "calcom")
 	bin := buildWizardBinary(t)
 	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
@@ -297,5 +283,100 @@ exit 0
 	}
 	if _, err := os.Stat(installDir); err == nil {
 		t.Errorf("a dry run created %s", installDir)
+	}
+}
+
+// ttyStub writes a STUB calctl-kubernetes into a new directory for $PATH:
+// it records its argv (rec/argv) and the answers file it is given
+// (rec/answers.yaml), then reads a line from the terminal and echoes it.
+func ttyStub(t *testing.T) (rec, dir string) {
+	t.Helper()
+	rec, dir = t.TempDir(), t.TempDir()
+	stub := `#!/bin/sh
+printf '%s\n' "$@" > "` + rec + `/argv"
+while [ $# -gt 0 ]; do
+  if [ "$1" = --answers ]; then cp "$2" "` + rec + `/answers.yaml"; fi
+  shift
+done
+printf 'STUB-KUBE: type a line: '
+read line
+echo "STUB-KUBE got $line"
+exit 0
+`
+	if err := os.WriteFile(filepath.Join(dir, KubernetesBinary), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return rec, dir
+}
+
+// TestWizardKubernetesAccessibleInTmux: the accessible prompts ask the same
+// kubernetes answers and hand off the same way (STUB sibling, ttyStub).
+func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
+	git := testenv.StartGitServer(t)
+	repo := testenv.NewWorkRepo(t)
+	repo.Write(map[string]string{"README.md": "fixture\n"})
+	repo.Commit("fixture")
+	url := repo.Publish(git, "calcom/cal.com.git")
+	rec, stubDir := ttyStub(t)
+	installDir := filepath.Join(t.TempDir(), "calcom")
+	bin := buildWizardBinary(t)
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
+		"TERM=xterm-256color", "CALCTL_ACCESSIBLE=1", "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
+	tm := startTmux(t, 100, 50, env, bin, "install", "--install-dir", installDir, "--source-url", url, "--submodules", "skip")
+	line := func(s string) { tm.typeText(s); tm.keys("Enter") }
+	tm.waitFor("== Source ==", "Repository URL")
+	line("")
+	tm.waitFor("Ref (branch, tag or commit)")
+	line("")
+	tm.waitFor("Private submodules")
+	line("")
+	tm.waitFor("Git token")
+	line("3")
+	tm.waitFor("is readable without a token", "== Target ==", "kubernetes")
+	line("3")
+	tm.waitFor("Kubeconfig [")
+	for _, l := range []string{"", "", "", "", ""} { // kubeconfig, context, namespace, release, replicas
+		line(l)
+	}
+	tm.waitFor("Image registry")
+	line("registry.example.com/calcom/web")
+	tm.waitFor("Pull secret")
+	for _, l := range []string{"", "", "", ""} { // pull secret, ingress class, storage class, TLS: issuer
+		line(l)
+	}
+	tm.waitFor("ClusterIssuer")
+	line("letsencrypt-prod")
+	tm.waitFor("== Database ==")
+	line("")
+	tm.waitFor("Public URL")
+	line("https://cal.example.com")
+	tm.waitFor("SMTP host")
+	for _, l := range []string{"", "", "", ""} {
+		line(l)
+	}
+	tm.waitFor("deployment id")
+	line("")
+	tm.waitFor("== Review ==", "hands them to calctl-kubernetes", "Save answers to FILE")
+	line("")
+	tm.waitFor("Start the install now?")
+	line("y")
+	tm.waitFor("STUB-KUBE: type a line")
+	line("hi")
+	tm.waitFor("STUB-KUBE got hi", "EXIT=0")
+	a, err := contract.LoadAnswersFile(filepath.Join(rec, "answers.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Validate(); err != nil {
+		t.Fatalf("the answers the sibling got do not validate: %v", err)
+	}
+	argv, _ := os.ReadFile(filepath.Join(rec, "argv"))
+	if args := strings.Fields(string(argv)); len(args) != 4 || args[3] != filepath.Join(home.PendingDir(func(k string) string {
+		if k == home.InstallsEnv {
+			return env[1][len(home.InstallsEnv)+1:]
+		}
+		return ""
+	}, installDir), home.AnswersFile) {
+		t.Errorf("the sibling got %q, want the answers kept in the install's pending directory", args)
 	}
 }
