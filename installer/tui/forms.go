@@ -139,7 +139,7 @@ func (m *Model) kubePages() []page {
 	in := func(title, desc string, p *string, paths ...string) huh.Field {
 		f := huh.NewInput().Title(m.label(title, *p)).Value(p).Validate(m.check(func(w *values, s string) {
 			// the field's own value, on the copy the check validates
-			*w.field(p, v) = s
+			*fieldOf(w, v, p) = s
 		}, paths...))
 		if desc != "" {
 			f.Description(desc)
@@ -171,9 +171,9 @@ func (m *Model) kubePages() []page {
 	)}}
 }
 
-// field returns the field of w at the offset p has in v: a check sets the
-// value it is given on a copy of the values.
-func (w *values) field(p *string, v *values) *string {
+// fieldOf returns the field of w that p is in v: a check sets the value it
+// is given on w, a copy of the values v.
+func fieldOf(w, v *values, p *string) *string {
 	for _, f := range []struct{ in, out *string }{
 		{&v.Kubeconfig, &w.Kubeconfig}, {&v.KubeContext, &w.KubeContext}, {&v.Namespace, &w.Namespace},
 		{&v.Release, &w.Release}, {&v.Registry, &w.Registry}, {&v.PullSecret, &w.PullSecret},
