@@ -440,9 +440,8 @@ func (a *Answers) Validate() error {
 	if a.Source.Depth < 0 {
 		bad("source.depth", "must not be negative", "0 (full history) or a positive depth")
 	}
-	// Targets holds every target answers files and --target accept; the
-	// wizard offers compose and pm2 until it has screens for the
-	// kubernetes block.
+	// Targets holds every target answers files, --target and the wizard
+	// accept (the wizard hands kubernetes to calctl-kubernetes).
 	if !slices.Contains(Targets, a.Target) {
 		bad("target", fmt.Sprintf("%q is not a target", a.Target), "compose, pm2 or kubernetes")
 	}

@@ -184,7 +184,9 @@ func (a *Answers) applyKubernetesDefaults() {
 			h.MinReplicas = replicas
 		}
 		if h.MaxReplicas == 0 {
-			h.MaxReplicas = max(3*h.MinReplicas, h.MinReplicas)
+			// 3 × the minimum, within the 100 the rules allow (40 web
+			// replicas must not default to an invalid maximum of 120)
+			h.MaxReplicas = min(max(3*h.MinReplicas, h.MinReplicas), 100)
 		}
 		if h.TargetCPU == 0 {
 			h.TargetCPU = 70

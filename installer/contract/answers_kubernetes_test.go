@@ -86,3 +86,21 @@ func TestKubernetesAnswersRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestKubernetesHPAMaxDefault: the default HPA maximum (3 × the replicas)
+// stays within the rules' 100, so many replicas are not refused for a value
+// the user never gave (the wizard's replicas field met it).
+func TestKubernetesHPAMaxDefault(t *testing.T) {
+	for _, tc := range []struct{ web, max int }{{2, 6}, {33, 99}, {40, 100}, {100, 100}} {
+		a := &Answers{InstallDir: "/opt/calcom", Target: TargetKubernetes, Proxy: ProxyNone, PublicURL: "http://cal.example.com"}
+		a.Kubernetes.Registry = "registry.example.com/calcom/web"
+		a.Kubernetes.Replicas.Web = tc.web
+		a.ApplyDefaults()
+		if got := a.Kubernetes.Autoscaling.Web.MaxReplicas; got != tc.max {
+			t.Errorf("web %d: max_replicas %d, want %d", tc.web, got, tc.max)
+		}
+		if err := a.Validate(); err != nil {
+			t.Errorf("web %d: %v", tc.web, err)
+		}
+	}
+}

@@ -82,6 +82,9 @@ type Config struct {
 	// run", "a .env and docker-compose.yml made by calctl render"); the
 	// Welcome screen says so. Empty: nothing was found.
 	Found string
+	// Kubeconfig is the kubeconfig target kubernetes uses when the answers
+	// name none ($KUBECONFIG, then ~/.kube/config): the prefilled value.
+	Kubeconfig string
 	// DryRun makes the Run screen a dry run: nothing is written.
 	DryRun bool
 	// Plain draws without colour (NO_COLOR).
@@ -103,6 +106,11 @@ const (
 	Failed
 	// Stopped means the user stopped the run with Ctrl+C.
 	Stopped
+	// Handoff means the user confirmed the Review of target kubernetes:
+	// the wizard cannot run that plan (the lean calctl links no kubernetes
+	// code), so it ends and the caller runs calctl-kubernetes with
+	// Result.Answers and Result.Env.
+	Handoff
 )
 
 // Result is what the wizard returns.
@@ -119,4 +127,7 @@ type Result struct {
 	// Check is what the install's final check step found (nil when it did
 	// not run).
 	Check *contract.CheckSummary
+	// Env holds the secrets the wizard gathered, for a Handoff (the
+	// answers name the variables they go in); empty otherwise.
+	Env contract.EnvSecrets
 }

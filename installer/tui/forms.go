@@ -67,15 +67,20 @@ func (m *Model) pageFields(s screen) []page {
 				}),
 		)}}
 	case screenTarget:
-		return []page{{hidden: never, fields: fs(
+		return append([]page{{hidden: never, fields: fs(
 			newChoice("Run Cal.com with", &v.Target,
 				huh.NewOption("compose  Docker Engine 20.10+ and compose v2; can bundle Postgres", contract.TargetCompose),
-				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", contract.TargetPM2)),
-		)}}
+				huh.NewOption("pm2      Node (the repo's engines), yarn and pm2 on this host", contract.TargetPM2),
+				huh.NewOption("kubernetes  a Kubernetes cluster, with Helm", contract.TargetKubernetes)),
+		)}}, m.kubePages()...)
 	case screenDatabase:
+		bundled := "bundled   Postgres 16 in a container next to the app (compose)"
+		if v.Target == contract.TargetKubernetes {
+			bundled = "bundled   Postgres 16 in the cluster (Helm release <release>-postgres)"
+		}
 		return []page{{hidden: never, fields: fs(
 			newChoice("Postgres", &v.DBMode,
-				huh.NewOption("bundled   Postgres 16 in a container next to the app (compose)", contract.DBBundled),
+				huh.NewOption(bundled, contract.DBBundled),
 				huh.NewOption("external  your own Postgres 13-17, over TLS", contract.DBExternal),
 				huh.NewOption("rds       AWS RDS, TLS verify-full with the RDS CA bundle", contract.DBRDS)).
 				validate(func(s string) error {
@@ -91,13 +96,15 @@ func (m *Model) pageFields(s screen) []page {
 				Value(&v.CAFile).Validate(m.check(func(v *values, s string) { v.CAFile = s }, "database.ca_file")),
 		)}}
 	case screenSite:
-		return []page{{hidden: never, fields: fs(
-			huh.NewInput().Title(m.label("Public URL", v.PublicURL)).Description("the address people open, e.g. https://cal.example.com").
-				Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url")),
-			newChoice("Proxy and TLS", &v.Proxy,
+		site := fs(huh.NewInput().Title(m.label("Public URL", v.PublicURL)).Description("the address people open, e.g. https://cal.example.com").
+			Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url", "kubernetes.(public_url)", "kubernetes.tls")))
+		if v.Target != contract.TargetKubernetes {
+			// target kubernetes: the Ingress terminates TLS (kubernetes.tls)
+			site = append(site, newChoice("Proxy and TLS", &v.Proxy,
 				huh.NewOption("caddy  HTTPS with Let's Encrypt on ports 80 and 443", contract.ProxyCaddy),
-				huh.NewOption("none   app on 127.0.0.1 (all interfaces if public_url is its port)", contract.ProxyNone)),
-		)}, {hidden: never, fields: fs(
+				huh.NewOption("none   app on 127.0.0.1 (all interfaces if public_url is its port)", contract.ProxyNone)))
+		}
+		return []page{{hidden: never, fields: site}, {hidden: never, fields: fs(
 			huh.NewInput().Title(m.label("E-mail: SMTP host (optional)", v.EmailHost)).Description("leave empty to send no e-mail").Value(&v.EmailHost).
 				Validate(m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")),
 			huh.NewInput().Title(m.label("SMTP port", v.EmailPort)).Placeholder("587").Value(&v.EmailPort).Validate(portCheck),
@@ -120,6 +127,64 @@ func (m *Model) pageFields(s screen) []page {
 		)}}
 	}
 	return nil
+}
+
+// kubePages are the Target screen's pages for target kubernetes (hidden for
+// the other targets): the answers' kubernetes block that matters at
+// install, prefilled with the contract's defaults and checked by its rules
+// (Answers.Validate), a few fields a page so that each fits 60×15.
+func (m *Model) kubePages() []page {
+	v := m.v
+	notKube := func() bool { return v.Target != contract.TargetKubernetes }
+	in := func(title, desc string, p *string, paths ...string) huh.Field {
+		f := huh.NewInput().Title(m.label(title, *p)).Value(p).Validate(m.check(func(w *values, s string) {
+			// the field's own value, on the copy the check validates
+			*fieldOf(w, v, p) = s
+		}, paths...))
+		if desc != "" {
+			f.Description(desc)
+		}
+		return f
+	}
+	return []page{{hidden: notKube, fields: fs(
+		in("Kubeconfig", "", &v.Kubeconfig),
+		in("Context (empty: the kubeconfig's current context)", "", &v.KubeContext),
+	)}, {hidden: notKube, fields: fs(
+		in("Namespace", "", &v.Namespace, "kubernetes.namespace"),
+		in("Helm release", "", &v.Release, "kubernetes.release"),
+		in("Web replicas", "", &v.WebReplicas, "kubernetes.replicas.web", "kubernetes.autoscaling.web"),
+	)}, {hidden: notKube, fields: fs(
+		in("Image registry", "calctl pushes the web image here, e.g. registry.example.com/calcom/web", &v.Registry, "kubernetes.registry"),
+		in("Pull secret (empty: none)", "", &v.PullSecret, "kubernetes.pull_secret"),
+	)}, {hidden: notKube, fields: fs(
+		in("Ingress class (empty: the cluster default)", "", &v.IngressClass, "kubernetes.ingress_class"),
+		in("Storage class (empty: the cluster default)", "", &v.StorageClass, "kubernetes.storage_class"),
+	)}, {hidden: notKube, fields: fs(
+		newChoice("Ingress certificate (TLS)", &v.TLSMode,
+			huh.NewOption("issuer  cert-manager issues it (a ClusterIssuer)", tlsIssuer),
+			huh.NewOption("secret  an existing kubernetes.io/tls Secret", tlsSecret),
+			huh.NewOption("none    plain http (public URL http://)", tlsNone)),
+	)}, {hidden: func() bool { return notKube() || v.TLSMode != tlsIssuer }, fields: fs(
+		in("ClusterIssuer", "the cert-manager issuer, e.g. letsencrypt-prod", &v.TLSIssuer, "kubernetes.tls.issuer", "kubernetes.tls"),
+	)}, {hidden: func() bool { return notKube() || v.TLSMode != tlsSecret }, fields: fs(
+		in("TLS Secret", "in the release's namespace", &v.TLSSecret, "kubernetes.tls.secret", "kubernetes.tls"),
+	)}}
+}
+
+// fieldOf returns the field of w that p is in v: a check sets the value it
+// is given on w, a copy of the values v.
+func fieldOf(w, v *values, p *string) *string {
+	for _, f := range []struct{ in, out *string }{
+		{&v.Kubeconfig, &w.Kubeconfig}, {&v.KubeContext, &w.KubeContext}, {&v.Namespace, &w.Namespace},
+		{&v.Release, &w.Release}, {&v.Registry, &w.Registry}, {&v.PullSecret, &w.PullSecret},
+		{&v.WebReplicas, &w.WebReplicas}, {&v.IngressClass, &w.IngressClass}, {&v.StorageClass, &w.StorageClass},
+		{&v.TLSIssuer, &w.TLSIssuer}, {&v.TLSSecret, &w.TLSSecret},
+	} {
+		if f.in == p {
+			return f.out
+		}
+	}
+	return new(string)
 }
 
 // newForm builds the huh form of a form screen for the bubbletea view.

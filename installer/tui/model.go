@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config) *Model {
 	if cfg.TokenEnv == "" {
 		cfg.TokenEnv = "CALCTL_GIT_TOKEN"
 	}
-	v := newValues(cfg.Answers, cfg.Env, cfg.TokenEnv)
+	v := newValues(cfg.Answers, cfg.Env, cfg.TokenEnv, cfg.Kubeconfig)
 	m := &Model{cfg: cfg, v: &v, ctx: ctx, width: 80, height: 24, st: newStyles(false)}
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot))
 	m.saveInput = textinput.New()
@@ -380,7 +380,9 @@ func (m *Model) submit() tea.Cmd {
 			send(checkedMsg{detail: detail, err: err}, false)
 		})
 	case screenTarget:
-		if b.Preflight == nil {
+		if b.Preflight == nil || a.Target == contract.TargetKubernetes {
+			// target kubernetes: the host preflight is not about the
+			// cluster; calctl-kubernetes checks the cluster when it runs
 			return m.goTo(screenDatabase)
 		}
 		m.phase, m.findings, m.preflightErr, m.preflightDone = phaseBusy, nil, nil, false

@@ -228,7 +228,7 @@ func TestProblemAt(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newValues(base, contract.EnvSecrets{}, "CALCTL_GIT_TOKEN")
+			v := newValues(base, contract.EnvSecrets{}, "CALCTL_GIT_TOKEN", "")
 			tc.set(&v)
 			err := problemAt(v.answers(base, "CALCTL_GIT_TOKEN"), v.env(contract.EnvSecrets{}), tc.path)
 			switch {

@@ -17,7 +17,8 @@ func (m *Model) startPlan() tea.Cmd {
 		m.answersErr, m.phase = err, phaseResult
 		return nil
 	}
-	if m.cfg.Backend.Plan == nil {
+	if m.cfg.Backend.Plan == nil || a.Target == contract.TargetKubernetes {
+		// target kubernetes: the plan is calctl-kubernetes's (handoff)
 		m.plan, m.phase = &Plan{}, phaseResult
 		return nil
 	}
@@ -80,10 +81,21 @@ func (m *Model) updateReview(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 	case "enter":
 		if m.phase == phaseResult && m.answersErr == nil && m.planErr == nil {
+			if m.answers().Target == contract.TargetKubernetes {
+				return m, m.handoff()
+			}
 			return m, m.goTo(screenRun)
 		}
 	}
 	return m, nil
+}
+
+// handoff ends the wizard for target kubernetes: its caller runs
+// calctl-kubernetes with the answers and the secrets gathered.
+func (m *Model) handoff() tea.Cmd {
+	m.stopWork()
+	m.result.Outcome, m.result.Answers, m.result.Env = Handoff, m.answers(), m.env()
+	return tea.Quit
 }
 
 // reviewLines is the Review screen's scrollable text: the answers (secrets
@@ -118,7 +130,24 @@ func (m *Model) reviewLines() []string {
 		}
 		add("database", db)
 	}
-	add("public URL", fmt.Sprintf("%s (proxy %s)", a.PublicURL, a.Proxy))
+	if a.Target == contract.TargetKubernetes {
+		k := a.Kubernetes
+		add("cluster", fmt.Sprintf("kubeconfig %s, context %s", or(k.Kubeconfig, "$KUBECONFIG or ~/.kube/config"), or(k.Context, "(current)")))
+		add("", fmt.Sprintf("namespace %s, release %s, web replicas %d", k.Namespace, k.Release, k.Replicas.Web))
+		add("registry", k.Registry+", pull secret "+or(k.PullSecret, "none"))
+		add("ingress", fmt.Sprintf("class %s, storage class %s", or(k.IngressClass, "(default)"), or(k.StorageClass, "(default)")))
+		switch {
+		case k.TLS.Issuer != "":
+			add("TLS", fmt.Sprintf("%s %s → Secret %s", k.TLS.IssuerKind, k.TLS.Issuer, k.TLS.Secret))
+		case k.TLS.Secret != "":
+			add("TLS", "existing Secret "+k.TLS.Secret)
+		default:
+			add("TLS", "none")
+		}
+		add("public URL", a.PublicURL)
+	} else {
+		add("public URL", fmt.Sprintf("%s (proxy %s)", a.PublicURL, a.Proxy))
+	}
 	if a.Email.Host != "" {
 		e := fmt.Sprintf("%s:%d, from %s", a.Email.Host, a.Email.Port, a.Email.From)
 		if a.Email.User != "" {
@@ -155,6 +184,16 @@ func (m *Model) reviewLines() []string {
 				l = append(l, "  "+w)
 			}
 		}
+	case m.plan != nil && a.Target == contract.TargetKubernetes:
+		title := "Plan"
+		if m.cfg.DryRun {
+			title += " (--dry-run: the run will only report)"
+		}
+		l = append(l, m.st.title.Render(title))
+		steps := strings.Join(contract.KubernetesSteps, " → ")
+		for _, w := range wrap("enter saves these answers (no secrets) and hands them to calctl-kubernetes, which runs the install in this terminal: "+steps, m.width-4) {
+			l = append(l, "  "+w)
+		}
 	case m.plan != nil:
 		title := "Plan"
 		if m.cfg.DryRun {
@@ -174,6 +213,13 @@ func (m *Model) reviewLines() []string {
 		}
 	}
 	return l
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func (m *Model) viewReview() string {

@@ -73,7 +73,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 			if d, err = b.ProbeSource(ctx, a, env.GitToken); err == nil {
 				fmt.Fprintln(out, "✓ "+d)
 			}
-		case s == screenTarget && b.Preflight != nil:
+		case s == screenTarget && b.Preflight != nil && a.Target != contract.TargetKubernetes:
 			fmt.Fprintln(out, "preflight: checking this host…")
 			var blocking []string
 			err = b.Preflight(ctx, a, env, func(f contract.Finding) {
@@ -114,7 +114,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 	m.screen, m.phase, m.plan = screenReview, phaseResult, &Plan{}
 	if err := m.answers().Validate(); err != nil {
 		m.answersErr = err
-	} else if b.Plan != nil {
+	} else if b.Plan != nil && m.answers().Target != contract.TargetKubernetes {
 		fmt.Fprintln(out, "working out the plan (a dry run)…")
 		p, err := b.Plan(ctx, m.answers(), m.env())
 		m.plan, m.planErr = &p, err
@@ -136,6 +136,10 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		}
 	}
 	if !again("Start the install now?") {
+		return m.Result(), nil
+	}
+	if m.answers().Target == contract.TargetKubernetes {
+		m.handoff()
 		return m.Result(), nil
 	}
 	fmt.Fprintln(out, "== Run ==")

@@ -196,6 +196,32 @@ func TestScreens(t *testing.T) {
 		{name: "run_failed", fail: 1, path: func(d *driver) { runTo(d, "r retry") }},
 		{name: "run_done", path: func(d *driver) { runTo(d, "enter summary") }},
 		{name: "summary", path: func(d *driver) { runTo(d, "enter summary"); d.keys("enter"); d.see("quit") }},
+		// target kubernetes: its pages on the Target screen, and the Review
+		// that hands the run to calctl-kubernetes (kube_test.go)
+		{name: "kube_cluster", cfg: kubeCfg, path: toKube},
+		{name: "kube_names", cfg: kubeCfg, path: toKubeNames},
+		{name: "kube_invalid_namespace", cfg: kubeCfg, path: func(d *driver) {
+			toKubeNames(d)
+			d.keys("ctrl+u", "kube-system", "enter")
+			d.see("is a system namespace")
+		}},
+		{name: "kube_registry_missing", cfg: kubeCfg, path: func(d *driver) {
+			toKubeRegistry(d)
+			d.keys("enter")
+			d.see("missing")
+		}},
+		{name: "kube_tls", cfg: kubeCfg, path: toKubeTLS},
+		{name: "kube_site", cfg: kubeCfg, path: toKubeSite},
+		{name: "kube_review", cfg: kubeCfg, path: toKubeReview},
+		{name: "kube_https_without_tls", cfg: kubeCfg, path: func(d *driver) {
+			toKubeTLS(d)
+			d.keys("down", "down", "enter")
+			d.see("Postgres")
+			d.keys("enter")
+			d.see("Public URL")
+			d.keys("https://cal.example.com", "enter")
+			d.see("no certificate source")
+		}},
 	}
 	for _, tc := range cases {
 		for _, sz := range sizes {

@@ -33,6 +33,8 @@ func TestSelectShowsEveryOption(t *testing.T) {
 			d.see("Proxy and TLS")
 		}, want: []string{"caddy", "none"}},
 		{name: "select_postgres_60x15", path: toDatabase, want: []string{"bundled", "external", "rds"}},
+		{name: "select_target_60x15", path: toTarget, want: []string{"compose", "pm2", "kubernetes"}},
+		{name: "select_kube_tls_60x15", path: toKubeTLS, want: []string{"issuer", "secret", "none"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,11 @@ type values struct {
 
 	Target string
 
+	// target kubernetes (the answers' kubernetes block)
+	Kubeconfig, KubeContext, Namespace, Release, Registry, PullSecret string
+	WebReplicas, IngressClass, StorageClass                           string
+	TLSMode, TLSIssuer, TLSSecret                                     string
+
 	DBMode, DBURL, CAFile string
 
 	PublicURL, Proxy                                      string
@@ -42,7 +47,7 @@ const (
 	envSigning     = "CALCTL_SIGNING_SECRET"
 )
 
-func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) values {
+func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv, kubeconfig string) values {
 	v := values{
 		SourceURL: a.Source.URL, Ref: a.Source.Ref, Submodules: a.Source.Submodules, SSHKey: a.Source.SSHKey,
 		Target: a.Target, DBMode: a.Database.Mode, CAFile: a.Database.CAFile,
@@ -55,6 +60,7 @@ func newValues(a *contract.Answers, env contract.EnvSecrets, tokenEnv string) va
 	if a.Email.Port != 0 {
 		v.EmailPort = strconv.Itoa(a.Email.Port)
 	}
+	v.kubeValues(a, kubeconfig)
 	switch {
 	case env.GitToken != "" && (a.Source.TokenEnv == "" || a.Source.TokenEnv == tokenEnv):
 		v.TokenChoice = tokenFromEnv
@@ -99,8 +105,64 @@ func (v *values) answers(base *contract.Answers, tokenEnv string) *contract.Answ
 			a.Billing.LiveSince = time.Now().UTC().Format("2006-01-02")
 		}
 	}
+	if a.Target == contract.TargetKubernetes {
+		v.kubeAnswers(&a, base)
+	}
 	a.ApplyDefaults()
 	return &a
+}
+
+// TLS sources of target kubernetes (the Kubernetes screen).
+const (
+	tlsIssuer = "issuer"
+	tlsSecret = "secret"
+	tlsNone   = "none"
+)
+
+// kubeValues prefills the kubernetes fields from a, with the contract's
+// defaults where a says nothing (Answers.ApplyDefaults for target
+// kubernetes), and kubeconfig when a names none.
+func (v *values) kubeValues(a *contract.Answers, kubeconfig string) {
+	d := *a
+	d.Target = contract.TargetKubernetes
+	d.ApplyDefaults()
+	k := d.Kubernetes
+	v.Kubeconfig, v.KubeContext = k.Kubeconfig, k.Context
+	if v.Kubeconfig == "" {
+		v.Kubeconfig = kubeconfig
+	}
+	v.Namespace, v.Release, v.Registry, v.PullSecret = k.Namespace, k.Release, k.Registry, k.PullSecret
+	v.WebReplicas = strconv.Itoa(k.Replicas.Web)
+	v.IngressClass, v.StorageClass = k.IngressClass, k.StorageClass
+	v.TLSIssuer = k.TLS.Issuer
+	v.TLSMode = tlsIssuer
+	if k.TLS.Issuer == "" && k.TLS.Secret != "" {
+		v.TLSMode, v.TLSSecret = tlsSecret, k.TLS.Secret
+	}
+}
+
+// kubeAnswers puts the kubernetes fields into a. A proxy is never part of
+// target kubernetes (the Ingress terminates TLS), so it is none.
+func (v *values) kubeAnswers(a *contract.Answers, base *contract.Answers) {
+	k := &a.Kubernetes
+	k.Kubeconfig, k.Context = strings.TrimSpace(v.Kubeconfig), strings.TrimSpace(v.KubeContext)
+	k.Namespace, k.Release = strings.TrimSpace(v.Namespace), strings.TrimSpace(v.Release)
+	k.Registry, k.PullSecret = strings.TrimSpace(v.Registry), strings.TrimSpace(v.PullSecret)
+	k.Replicas.Web, _ = strconv.Atoi(strings.TrimSpace(v.WebReplicas))
+	if k.Replicas.Web != base.Kubernetes.Replicas.Web {
+		// the HPA's bounds follow the replicas (their defaults)
+		k.Autoscaling.Web.MinReplicas, k.Autoscaling.Web.MaxReplicas = 0, 0
+	}
+	k.IngressClass, k.StorageClass = strings.TrimSpace(v.IngressClass), strings.TrimSpace(v.StorageClass)
+	k.TLS.Issuer, k.TLS.Secret = "", ""
+	switch v.TLSMode {
+	case tlsIssuer:
+		// the Secret cert-manager writes defaults to <release>-tls
+		k.TLS.Issuer = strings.TrimSpace(v.TLSIssuer)
+	case tlsSecret:
+		k.TLS.Secret = strings.TrimSpace(v.TLSSecret)
+	}
+	a.Proxy = contract.ProxyNone
 }
 
 // env returns the secrets the answers name, from the form or the

@@ -70,14 +70,15 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 	env.DatabaseURL = cmp.Or(env.DatabaseURL, renderedEnv.DatabaseURL)
 	env.SMTPPassword = cmp.Or(env.SMTPPassword, renderedEnv.SMTPPassword)
 	cfg := tui.Config{
-		Answers:  base,
-		Env:      env,
-		TokenEnv: cmp.Or(base.Source.TokenEnv, wizard.GitTokenEnv),
-		Existing: existing,
-		Found:    found,
-		DryRun:   o.DryRun,
-		Plain:    getenv("NO_COLOR") != "",
-		Backend:  wizard.Backend(getenv, o.Options),
+		Answers:    base,
+		Env:        env,
+		TokenEnv:   cmp.Or(base.Source.TokenEnv, wizard.GitTokenEnv),
+		Existing:   existing,
+		Found:      found,
+		DryRun:     o.DryRun,
+		Kubeconfig: defaultKubeconfig(getenv),
+		Plain:      getenv("NO_COLOR") != "",
+		Backend:    wizard.Backend(getenv, o.Options),
 	}
 	// every real run is kept in the install directory: answers from the
 	// first run on, a masked log, the last run's state (installer/home)
@@ -98,6 +99,9 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 	}
 	if err != nil {
 		return err
+	}
+	if res.Outcome == tui.Handoff {
+		return kubeHandoff(ctx, f, res, o, getenv)
 	}
 	if res.Summary != "" && !o.Accessible {
 		fmt.Fprint(f.IO.Err, res.Summary)

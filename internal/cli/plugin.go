@@ -83,6 +83,12 @@ func siblingDirs(self string) []string {
 // returns its exit code as an *ExitError (nil when it exits 0). The lean
 // calctl calls it where the kubernetes target's code would run.
 func runKubernetesSibling(ctx context.Context, io IO) error {
+	return execKubernetes(ctx, io, argsOf(ctx), nil)
+}
+
+// execKubernetes runs calctl-kubernetes with args and the environment plus
+// extraEnv (NAME=value), as runKubernetesSibling does.
+func execKubernetes(ctx context.Context, io IO, args, extraEnv []string) error {
 	if os.Getenv(delegatedEnv) != "" {
 		self, _ := os.Executable()
 		return fmt.Errorf("%s (%s) does not include the kubernetes target; reinstall calctl-kubernetes from the same calctl release", KubernetesBinary, self)
@@ -92,9 +98,9 @@ func runKubernetesSibling(ctx context.Context, io IO) error {
 		return fmt.Errorf("the kubernetes target needs %s, which was not found (looked in %s); install it next to calctl from the same release (it ships in the calctl archive, .deb and .rpm)",
 			KubernetesBinary, joinLooked(looked))
 	}
-	cmd := exec.Command(path, argsOf(ctx)...)
+	cmd := exec.Command(path, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.In, io.Out, io.Err
-	cmd.Env = append(os.Environ(), delegatedEnv+"=1")
+	cmd.Env = append(append(os.Environ(), extraEnv...), delegatedEnv+"=1")
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
