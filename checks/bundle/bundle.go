@@ -285,6 +285,13 @@ func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
 			b.omit("logs/", "container logs: "+err.Error())
 		}
 	}
+	return b.finish(out)
+}
+
+// finish records the redaction log in the manifest and writes the bundle:
+// manifest.json first, then the files in the order they were added, as a
+// tar.gz, to a temp file renamed over out (0600).
+func (b *builder) finish(out string) (*Manifest, error) {
 	b.m.Redactions = b.red.Log()
 	if b.m.Redactions == nil {
 		b.m.Redactions = []Redaction{}
@@ -296,18 +303,15 @@ func Write(ctx context.Context, out string, in Inputs) (*Manifest, error) {
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	write := func(name string, data []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), ModTime: now, Typeflag: tar.TypeReg}); err != nil {
-			return err
+	for _, n := range append([]string{"manifest.json"}, b.order...) {
+		data := mraw
+		if n != "manifest.json" {
+			data = b.files[n]
 		}
-		_, err := tw.Write(data)
-		return err
-	}
-	if err := write("manifest.json", mraw); err != nil {
-		return nil, err
-	}
-	for _, n := range b.order {
-		if err := write(n, b.files[n]); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o600, Size: int64(len(data)), ModTime: b.m.CreatedAt, Typeflag: tar.TypeReg}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(data); err != nil {
 			return nil, err
 		}
 	}

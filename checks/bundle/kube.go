@@ -1,17 +1,13 @@
 package bundle
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/calctl/calctl/checks"
-	"github.com/calctl/calctl/internal/atomicfile"
 	"github.com/calctl/calctl/internal/redact"
 )
 
@@ -103,39 +99,7 @@ func WriteKube(out string, in KubeInputs) (*Manifest, error) {
 		b.add(f.Name, f.What, []byte(s))
 	}
 	b.m.Omitted = append(b.m.Omitted, in.Omitted...)
-	b.m.Redactions = b.red.Log()
-	if b.m.Redactions == nil {
-		b.m.Redactions = []Redaction{}
-	}
-	mraw, err := json.MarshalIndent(b.m, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, n := range append([]string{"manifest.json"}, b.order...) {
-		data := mraw
-		if n != "manifest.json" {
-			data = b.files[n]
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o600, Size: int64(len(data)), ModTime: now, Typeflag: tar.TypeReg}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write(data); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	if err := atomicfile.WriteFile(out, buf.Bytes(), 0o600); err != nil {
-		return nil, fmt.Errorf("write bundle %s: %w", out, err)
-	}
-	return &b.m, nil
+	return b.finish(out)
 }
 
 // SecretValues expands Secret values into the strings to redact: each
