@@ -16,6 +16,7 @@ import (
 
 	"github.com/calctl/calctl/installer/kubechart"
 	"github.com/calctl/calctl/installer/kuberelease"
+	"github.com/calctl/calctl/internal/kubetest"
 	"github.com/calctl/calctl/internal/testenv"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -26,27 +27,15 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.KubeMain(m)) }
 
-const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+const digest = kubetest.Digest
 
-// baseConfig is a full-featured config; variants switch parts off.
+// baseConfig is a full-featured config; variants switch parts off. It is
+// kubetest.Config with the calctl and postgres images by tag, as a release
+// build renders them (the K8S checks' tests pin every image by digest).
 func baseConfig(release, ns string) kubechart.Config {
-	res := kubechart.Resources{Requests: kubechart.ResourceList{CPU: "250m", Memory: "512Mi"}, Limits: kubechart.ResourceList{CPU: "1", Memory: "1Gi"}}
-	return kubechart.Config{
-		Release: release, Namespace: ns, PublicURL: "https://cal.example.com", AppVersion: "abc1234",
-		Images: kubechart.Images{Web: "registry.example.com/calcom/web@" + digest, Calctl: "ghcr.io/calctl/calctl:v1.0.0", Postgres: "postgres:16-alpine"},
-		Web:    kubechart.Workload{Enabled: true, Port: 3000, Replicas: 2, Autoscaling: kubechart.Autoscaling{Enabled: true, MinReplicas: 2, MaxReplicas: 6, TargetCPU: 70}, Resources: res},
-		API:    kubechart.Workload{Enabled: true, Port: 3003, Replicas: 2, Resources: res},
-		APIDir: "apps/api/v1",
-		Ingress: kubechart.Ingress{Enabled: true, ClassName: "nginx", Host: "cal.example.com", APIHost: "api.cal.example.com", ControllerNamespace: "ingress-nginx",
-			TLS: kubechart.TLS{Enabled: true, ClusterIssuer: "letsencrypt", SecretName: release + "-tls"}},
-		Database:     kubechart.Database{Mode: "bundled", Port: 5432, Name: "calendso", User: "calcom", Storage: "20Gi", Resources: res},
-		Migrate:      kubechart.Migrate{Enabled: true, Command: []string{"npx", "prisma", "migrate", "deploy", "--schema", "packages/prisma/schema.prisma"}, TimeoutSeconds: 1800},
-		Agent:        kubechart.Agent{Enabled: true, Config: "deployment_id: dep_1\nendpoint: https://billing.example.com\n", Storage: "1Gi", BillingPort: 443, Resources: res},
-		Cron:         kubechart.Cron{Routes: []kubechart.CronRoute{{Name: "bookingreminder", Path: "/api/cron/bookingReminder", Schedule: "*/15 * * * *"}}, Resources: res},
-		Backup:       kubechart.Backup{Enabled: true, Schedule: "17 3 * * *", Storage: "50Gi", Keep: 7},
-		EmailPort:    587,
-		JobResources: res,
-	}
+	c := kubetest.Config(release, ns)
+	c.Images.Calctl, c.Images.Postgres = "ghcr.io/calctl/calctl:v1.0.0", "postgres:16-alpine"
+	return c
 }
 
 // variants are the answer combinations that change which objects exist
