@@ -130,15 +130,17 @@ func (r *crashRig) settle(cfg, state, phase string) {
 // before it was ever sent is never sent — usage-protocol.md "Newest wins,
 // in order"), and the agent must then treat the endpoint as "nothing
 // accepted" (usage-protocol.md "Resync when state is missing"), so it may
-// number a report into such a gap and have it accepted below billing's
-// newest; the 422 rule cannot catch that (the key is new to billing). The
-// protocol's cure is the GET, which TestStaleRevisionNeverAfterNewer proves
-// the agent uses. What billing bills is still checked (settle: billing's
-// newest equals the database). OPEN (issue 10 note): in about 1 run in 10
-// such a late revision carried another total than billing's newest, so the
-// agent's own view of what billing holds can differ from billing's after a
-// state loss against an endpoint without the GET; it is logged here, not
-// failed, until that is fixed.
+// number its first report into such a gap and have it accepted below
+// billing's newest; the 422 rule cannot catch that (the key is new to
+// billing). The protocol's cure is the GET, which
+// TestStaleRevisionNeverAfterNewer proves the agent uses. Nothing can
+// diverge silently through it: settle requires billing's newest revision to
+// equal the database, and the outbox checks below require calctl's newest
+// revision of each period to be acked with the body billing holds — so a
+// late revision whose number billing outranks would fail both. Seen in about
+// one run in six: the lost-state agent's revision 1 (58 bookings) accepted
+// after the first phase's revision 9 (58 bookings), then revisions 2.. met
+// 422 and were renumbered to 10..13.
 func (r *crashRig) check(afterLossWithoutGET bool, states ...string) {
 	t := r.t
 	if inv := r.rcv.Invalid(); len(inv) != 0 {
@@ -158,7 +160,7 @@ func (r *crashRig) check(afterLossWithoutGET bool, states ...string) {
 			for _, o := range oo {
 				if key, _, _ := strings.Cut(o, " "); key == a.Key {
 					b := billed[keyPeriod(a.Key)]
-					t.Logf("after the state loss without a resync GET: %s (total %d; billing bills revision %d, total %d)", o, a.Total, b.Revision, b.Total)
+					t.Logf("after the state loss without a resync GET: %s (total %d; billing's newest now revision %d, total %d)", o, a.Total, b.Revision, b.Total)
 				}
 			}
 		}
