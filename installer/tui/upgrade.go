@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"unicode"
 
@@ -174,4 +177,31 @@ func trimForm(v string) string {
 		ls = ls[:len(ls)-1]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// askUpgrade is the Welcome choice as accessible prompts. done is true when
+// the wizard ends here: the upgrade was chosen (Handoff) or not confirmed
+// (Quit).
+func (m *Model) askUpgrade(ctx context.Context, in io.Reader, out io.Writer, again func(string) bool) (done bool, err error) {
+	sel := huh.NewSelect[string]().Title("What do you want to do with it?").Value(&m.action).Options(
+		huh.NewOption("Change settings and re-run the install", actionRerun),
+		huh.NewOption("Upgrade this install to another Cal.com version", actionUpgrade))
+	if err := huh.NewForm(huh.NewGroup(sel)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+		return true, err
+	}
+	if m.action != actionUpgrade {
+		return false, nil
+	}
+	ref := huh.NewInput().Title("Upgrade to ref (branch, tag or commit; now " + m.cfg.Answers.Source.Ref + ")").Value(&m.upRef).Validate(validRef)
+	if err := huh.NewForm(huh.NewGroup(ref)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+		return true, err
+	}
+	fmt.Fprintln(out, "A verified backup is taken first (a restore drill); then the new version is built beside the running one, migrated and switched to, and rolled back if a step fails.")
+	fmt.Fprintln(out, "Runs: "+m.upgradeArgs())
+	if !again("Start the upgrade now?") {
+		return true, nil
+	}
+	m.result.Outcome = Handoff
+	m.result.Upgrade = &UpgradeHandoff{Ref: m.upRef, Dir: m.cfg.Answers.InstallDir}
+	return true, nil
 }

@@ -1,6 +1,10 @@
 package tui
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
 	"testing"
 )
 
@@ -76,4 +80,42 @@ func TestValidRef(t *testing.T) {
 			t.Errorf("validRef(%q) = %v, want ok=%v", tc.ref, err, tc.ok)
 		}
 	}
+}
+
+// TestUpgradeAccessible: the accessible prompts offer the same choice; an
+// invalid ref is asked again, and a confirmed upgrade is the same Handoff.
+func TestUpgradeAccessible(t *testing.T) {
+	cfg := testConfig(&memBackend{})
+	existingCfg(&cfg)
+	var out bytes.Buffer
+	// a terminal in cooked mode gives one line per read; each prompt
+	// reads through a buffer of its own
+	in := &lineReader{lines: []string{"2\n", "v5 9\n", "v5.9.0\n", "y\n"}}
+	r, err := RunAccessible(context.Background(), cfg, in, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if r.Outcome != Handoff || r.Upgrade == nil || r.Upgrade.Ref != "v5.9.0" || r.Upgrade.Dir != "/opt/calcom" {
+		t.Fatalf("result %v %+v, want Handoff of v5.9.0 in /opt/calcom\n%s", r.Outcome, r.Upgrade, out.String())
+	}
+	for _, want := range []string{"Upgrade this install", "no spaces", "verified backup", "Runs: calctl upgrade --ref v5.9.0 --dir /opt/calcom"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the prompts do not say %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// lineReader returns one line per Read, as a terminal does.
+type lineReader struct{ lines []string }
+
+func (r *lineReader) Read(p []byte) (int, error) {
+	if len(r.lines) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.lines[0])
+	r.lines[0] = r.lines[0][n:]
+	if r.lines[0] == "" {
+		r.lines = r.lines[1:]
+	}
+	return n, nil
 }
