@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/installer/contract"
+	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/installer/tui"
 	"github.com/calctl/calctl/installer/wizard"
+	"github.com/calctl/calctl/internal/testenv"
 )
 
 // TestWizardUpgradeHandoff: the upgrade chosen on the wizard's Welcome
@@ -63,5 +66,49 @@ func TestWizardUpgradeHandoff(t *testing.T) {
 				t.Errorf("the upgrade's stdout did not reach the terminal's: %q", out.String())
 			}
 		})
+	}
+}
+
+// TestInstallWizardUpgradeInTmux drives the real calctl binary on a real
+// terminal (tmux) over an install directory that holds saved answers: the
+// Welcome screen offers the upgrade, and choosing it with --dry-run leaves
+// the wizard and re-executes the same binary as `calctl upgrade --ref REF
+// --dir DIR --dry-run` on the terminal (no stub: the real upgrade command
+// runs; its dry run writes nothing).
+func TestInstallWizardUpgradeInTmux(t *testing.T) {
+	installDir := filepath.Join(t.TempDir(), "calcom")
+	a := &contract.Answers{InstallDir: installDir, Target: contract.TargetCompose}
+	a.Source.URL, a.Source.Ref = "https://github.com/calcom/cal.com.git", "v5.8.0"
+	a.PublicURL = "https://cal.example.com"
+	if err := home.SaveAnswers(installDir, a); err != nil {
+		t.Fatal(err)
+	}
+	before := testenv.TreeHash(t, installDir)
+	bin := buildWizardBinary(t)
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
+	tm := startTmux(t, 60, 15, env, bin, "install", "--dry-run", "--install-dir", installDir)
+	tm.waitFor("1/8 Welcome", "Found there", "Change settings and re-run the install", "Upgrade this install to another Cal.com version")
+	tm.keys("Down", "Enter")
+	tm.waitFor("Upgrade to ref", "now: v5.8.0")
+	tm.keys("C-u")
+	tm.typeText("v5.9.0")
+	tm.keys("Enter")
+	tm.waitFor("verified backup", "--dry-run")
+	tm.keys("Enter")
+	tm.waitFor("EXIT=")
+	// the whole scrollback, wrapped lines joined: the upgrade's output is
+	// longer than the 15 lines on screen
+	s := tm.run("capture-pane", "-p", "-J", "-S", "-", "-t", tm.name)
+	line := "calctl: upgrading the install: calctl upgrade --ref v5.9.0 --dir " + installDir + " --dry-run\n"
+	i := strings.Index(s, line)
+	if i < 0 {
+		t.Fatalf("calctl did not say %q; the terminal shows:\n%s", line, s)
+	}
+	// what follows is the real upgrade's dry run, to its end
+	if rest := s[i+len(line):]; !strings.Contains(rest, "nothing was written") || !strings.Contains(rest, "EXIT=0") || strings.Contains(rest, "1/8 Welcome") {
+		t.Errorf("after the handoff the terminal shows:\n%s", rest)
+	}
+	if after := testenv.TreeHash(t, installDir); after != before {
+		t.Errorf("the dry-run upgrade changed the install directory")
 	}
 }
