@@ -106,10 +106,11 @@ const (
 	Failed
 	// Stopped means the user stopped the run with Ctrl+C.
 	Stopped
-	// Handoff means the user confirmed the Review of target kubernetes:
-	// the wizard cannot run that plan (the lean calctl links no kubernetes
-	// code), so it ends and the caller runs calctl-kubernetes with
-	// Result.Answers and Result.Env.
+	// Handoff means the wizard ends and the caller runs another command
+	// on the terminal: calctl upgrade when Result.Upgrade is set (the
+	// Welcome screen of an existing install), else calctl-kubernetes with
+	// Result.Answers and Result.Env (the user confirmed the Review of
+	// target kubernetes; the lean calctl links no kubernetes code).
 	Handoff
 )
 
@@ -130,4 +131,7 @@ type Result struct {
 	// Env holds the secrets the wizard gathered, for a Handoff (the
 	// answers name the variables they go in); empty otherwise.
 	Env contract.EnvSecrets
+	// Upgrade is the upgrade chosen on the Welcome screen, for a Handoff
+	// to calctl upgrade; nil otherwise.
+	Upgrade *UpgradeHandoff
 }

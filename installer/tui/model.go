@@ -84,6 +84,11 @@ type Model struct {
 	run         runState
 	bar         progress.Model
 	confirmQuit bool
+	// Welcome of an existing install: the choice, the upgrade ref and
+	// where the upgrade path is (upgrade.go)
+	action string
+	upRef  string
+	up     upStage
 
 	result Result
 }
@@ -107,6 +112,10 @@ func New(ctx context.Context, cfg Config) *Model {
 		m.plain, m.st = true, newStyles(true)
 		m.bar = progress.New(progress.WithSolidFill(""), progress.WithoutPercentage())
 	}
+	if cfg.Existing {
+		m.action, m.upRef = actionRerun, cfg.Answers.Source.Ref
+		m.form = m.newWelcomeForm()
+	}
 	return m
 }
 
@@ -123,7 +132,12 @@ func (m *Model) answers() *contract.Answers { return m.v.answers(m.cfg.Answers, 
 func (m *Model) env() contract.EnvSecrets   { return m.v.env(m.cfg.Env) }
 
 // Init implements tea.Model.
-func (m *Model) Init() tea.Cmd { return nil }
+func (m *Model) Init() tea.Cmd {
+	if m.form != nil {
+		return m.form.Init()
+	}
+	return nil
+}
 
 // genMsg carries the result of async work of generation gen.
 type genMsg struct {
@@ -216,10 +230,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	switch m.screen {
 	case screenWelcome:
-		if k, ok := msg.(tea.KeyMsg); ok && k.String() == "enter" {
-			return m, m.goTo(screenSource)
-		}
-		return m, nil
+		return m.updateWelcome(msg)
 	case screenSource, screenTarget, screenDatabase, screenSite:
 		return m.updateFormScreen(msg)
 	case screenReview:
@@ -285,6 +296,11 @@ func (m *Model) goTo(s screen) tea.Cmd {
 	m.stopWork()
 	m.screen, m.phase, m.form, m.asking, m.bodyScroll = s, phaseForm, nil, askNothing, 0
 	switch s {
+	case screenWelcome:
+		if m.cfg.Existing {
+			m.form = m.newWelcomeForm()
+			return m.form.Init()
+		}
 	case screenSource, screenTarget, screenDatabase, screenSite:
 		m.form = m.newForm(s)
 		return m.form.Init()

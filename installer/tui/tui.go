@@ -59,6 +59,12 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		_ = huh.NewConfirm().Title(q).Value(&yes).WithAccessible(true).RunAccessible(out, in)
 		return yes
 	}
+	if cfg.Existing {
+		// the Welcome choice of an existing install (upgrade.go)
+		if done, err := m.askUpgrade(ctx, in, out, again); done || err != nil {
+			return m.Result(), err
+		}
+	}
 	b := cfg.Backend
 	for s := screenSource; s <= screenSite; {
 		if err := ask(s); err != nil {

@@ -137,6 +137,15 @@ func TestScreens(t *testing.T) {
 		{name: "welcome_existing_dryrun", cfg: func(c *Config) {
 			c.Existing, c.DryRun, c.Found = true, true, "the saved answers of the last run (calctl-answers.yaml)"
 		}, path: func(d *driver) { d.see("upgrades or repairs", "is written") }},
+		// an existing install: the Welcome choice and the upgrade path
+		// (upgrade_test.go)
+		{name: "welcome_upgrade_choice", cfg: existingCfg, path: func(d *driver) { d.see("Upgrade this install") }},
+		{name: "welcome_upgrade_ref", cfg: existingCfg, path: toUpgradeRef},
+		{name: "welcome_upgrade_confirm", cfg: existingCfg, path: func(d *driver) {
+			toUpgradeRef(d)
+			d.keys("ctrl+u", "v5.9.0", "enter")
+			d.see("verified backup")
+		}},
 		{name: "source", path: toSource},
 		{name: "source_ok", path: sourceOK},
 		{name: "source_token_refused", path: func(d *driver) {

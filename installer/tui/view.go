@@ -36,6 +36,11 @@ func (m *Model) View() string {
 	switch m.screen {
 	case screenWelcome:
 		body, help = m.viewWelcome(), "enter start · ctrl+c quit"
+		if m.form != nil && m.up != upChoose {
+			body, help = m.viewUpgrade()
+		} else if m.form != nil {
+			body, help = body+trimForm(m.form.View()), "↑/↓ choose · enter next · ctrl+c quit"
+		}
 	case screenSource, screenTarget, screenDatabase, screenSite:
 		body, help = m.viewFormScreen()
 	case screenReview:
@@ -119,9 +124,13 @@ func (m *Model) viewWelcome() string {
 	if !short {
 		b.WriteString("\n")
 	}
-	if short {
+	choice := m.cfg.Existing && !m.accessible // the Welcome choice is drawn below
+	switch {
+	case short && choice:
+		// 60×15: the choice needs the room of the introduction
+	case short:
 		para("A few questions, then the plan; nothing changes until you confirm it.")
-	} else {
+	default:
 		para("This wizard asks where Cal.com comes from, how it runs, which database it uses and where people reach it. " +
 			"It then shows the plan, and only after you confirm it clones, renders the configuration, generates the secrets, starts, " +
 			"migrates and verifies the install, step by step.")
@@ -134,7 +143,11 @@ func (m *Model) viewWelcome() string {
 		}
 	}
 	if m.cfg.Existing {
-		for _, l := range wrap("An install is already there: its secrets are kept (never shown), and the run upgrades or repairs it.", m.width-2) {
+		what := "An install is already there: its secrets are kept (never shown), and the run upgrades or repairs it."
+		if choice {
+			what = "An install is already there: its secrets are kept (never shown); a re-run upgrades or repairs it."
+		}
+		for _, l := range wrap(what, m.width-2) {
 			b.WriteString(" " + l + "\n")
 		}
 	}
@@ -143,7 +156,9 @@ func (m *Model) viewWelcome() string {
 			b.WriteString(" " + l + "\n")
 		}
 	}
-	if !short {
+	if !short && choice {
+		b.WriteString("\n") // the choice is next; the help line has the keys
+	} else if !short {
 		b.WriteString("\n Keys: enter next · shift+tab previous field · esc previous screen\n")
 		b.WriteString("       ctrl+c quit (nothing is changed before the Run screen)\n")
 	}

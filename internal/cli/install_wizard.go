@@ -100,6 +100,9 @@ func runWizard(ctx context.Context, f *Factory, base *contract.Answers, o wizard
 	if err != nil {
 		return err
 	}
+	if res.Outcome == tui.Handoff && res.Upgrade != nil {
+		return upgradeHandoff(ctx, f, res.Upgrade, o)
+	}
 	if res.Outcome == tui.Handoff {
 		return kubeHandoff(ctx, f, res, o, getenv)
 	}
