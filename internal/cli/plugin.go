@@ -98,9 +98,20 @@ func execKubernetes(ctx context.Context, io IO, args, extraEnv []string) error {
 		return fmt.Errorf("the kubernetes target needs %s, which was not found (looked in %s); install it next to calctl from the same release (it ships in the calctl archive, .deb and .rpm)",
 			KubernetesBinary, joinLooked(looked))
 	}
+	return runAttached(ctx, io, path, args, append(extraEnv, delegatedEnv+"=1"))
+}
+
+// runAttached runs path with args on calctl's own stdio (the terminal, for
+// a handoff), the environment plus extraEnv, forwards SIGINT and SIGTERM to
+// it (the child decides what an interrupt means: it cleans up and exits
+// 130), asks it to stop when ctx ends without a signal, holds calctl's
+// signal backstop (interrupt.go) until it has ended, and returns its exit
+// as calctl's (siblingExit). The kubernetes sibling and the wizard's
+// upgrade handoff both run through it.
+func runAttached(ctx context.Context, io IO, path string, args, extraEnv []string) error {
 	cmd := exec.Command(path, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.In, io.Out, io.Err
-	cmd.Env = append(append(os.Environ(), extraEnv...), delegatedEnv+"=1")
+	cmd.Env = append(os.Environ(), extraEnv...)
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -110,8 +121,6 @@ func execKubernetes(ctx context.Context, io IO, args, extraEnv []string) error {
 		}
 		return fmt.Errorf("run %s: %w", path, err)
 	}
-	// calctl's exit after a signal (interrupt.go) waits for the child,
-	// which has the same backstop of its own.
 	defer shutdown.Hold()()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -119,15 +128,15 @@ func execKubernetes(ctx context.Context, io IO, args, extraEnv []string) error {
 	for {
 		select {
 		case sig := <-sigs:
-			// the child decides what an interrupt means (it cleans up
-			// and exits 130); calctl only waits for it
 			_ = cmd.Process.Signal(sig)
 		case <-ctxDone:
-			// cancelled without a signal reaching calctl (a caller's
-			// context): ask the child to stop the same way
 			ctxDone = nil
 			_ = cmd.Process.Signal(os.Interrupt)
 		case err := <-done:
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
+				return fmt.Errorf("%s: %w", filepath.Base(path), err)
+			}
 			return siblingExit(err)
 		}
 	}
