@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -179,31 +178,7 @@ func TestFIFONeverHangs(t *testing.T) {
 // ExitInterrupted and "interrupted" — not with findings judged from facts
 // cut short.
 func TestSignalStopsCheck(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 16)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c // hold it open, say nothing
-		}
-	}()
-	defer func() {
-		for {
-			select {
-			case c := <-accepted:
-				c.Close()
-			default:
-				return
-			}
-		}
-	}()
+	addr, accepted := silentServer(t)
 	bin := fifoBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -212,7 +187,7 @@ func TestSignalStopsCheck(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, bin, "check", "--dir", dir, "--docker=false", "--host=false", "--timeout", "5m",
-				"--database-url", "postgresql://u:hunter2@"+ln.Addr().String()+"/db?sslmode=disable")
+				"--database-url", "postgresql://u:hunter2@"+addr+"/db?sslmode=disable")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {

@@ -19,26 +19,12 @@ import (
 // password out. The database is a real TCP server that accepts and never
 // answers, the way a stalled Postgres or a black-holed route behaves.
 func TestCtrlCDuringMigrateConnectExits130(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c // hold it open, say nothing
-		}
-	}()
+	addr, accepted := silentServer(t)
 	const password = "hunter22-migrate"
 	a := &contract.Answers{InstallDir: t.TempDir(), Target: contract.TargetPM2, PublicURL: "http://localhost:3000",
 		Database: contract.Database{Mode: contract.DBExternal, URLEnv: "DATABASE_URL"}}
 	a.ApplyDefaults()
-	env := contract.EnvSecrets{DatabaseURL: secret.Secret("postgresql://calcom:" + password + "@" + ln.Addr().String() + "/calendso?sslmode=disable")}
+	env := contract.EnvSecrets{DatabaseURL: secret.Secret("postgresql://calcom:" + password + "@" + addr + "/calendso?sslmode=disable")}
 	var plan []installer.Step
 	for _, s := range installer.InstallPlan(a) {
 		if s.Name() == contract.StepMigrate {
@@ -64,7 +50,7 @@ func TestCtrlCDuringMigrateConnectExits130(t *testing.T) {
 	}()
 	var events bytes.Buffer
 	e := &installer.Engine{Sink: contract.TextView(&events)}
-	err = runEngine(ctx, e, plan, &installer.State{Answers: a, Env: env, Getenv: func(string) string { return "" }})
+	err := runEngine(ctx, e, plan, &installer.State{Answers: a, Env: env, Getenv: func(string) string { return "" }})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("the step's error lost context.Canceled: %v", err)
 	}
@@ -76,4 +62,39 @@ func TestCtrlCDuringMigrateConnectExits130(t *testing.T) {
 	if out := events.String() + stderr.String() + err.Error(); strings.Contains(out, password) {
 		t.Errorf("the password leaked:\n%s", out)
 	}
+}
+
+// silentServer is a real TCP server on loopback that accepts connections
+// and never answers, the way a stalled Postgres or a black-holed route
+// behaves. Each accepted connection is handed over on the channel, held
+// open; the listener and any connection not taken are closed when the test
+// ends.
+func silentServer(t *testing.T) (addr string, accepted <-chan net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			ch <- c // hold it open, say nothing
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-ch:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return ln.Addr().String(), ch
 }
