@@ -87,17 +87,7 @@ func installFixture(t testing.TB, base, name, repoURL, pgTag, project string) (d
 	t.Helper()
 	dir = filepath.Join(base, name)
 	port = testenv.FreePort(t)
-	answers := fmt.Sprintf(`install_dir: %s
-source: {url: %s, ref: main, submodules: skip}
-target: compose
-public_url: http://127.0.0.1:%d
-database: {mode: bundled, version: 15}
-proxy: none
-web: {port: %d, dockerfile: docker/Dockerfile}
-images: {postgres: "%s"}
-migrate: {command: [/web, migrate]}
-start: {timeout: 3m, project: %s}
-`, dir, repoURL, port, port, pgTag, project)
+	answers := bundledComposeAnswers(dir, repoURL, port, pgTag, project)
 	ans := filepath.Join(base, name+".yaml")
 	if err := os.WriteFile(ans, []byte(answers), 0o644); err != nil {
 		t.Fatal(err)

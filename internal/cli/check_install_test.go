@@ -42,17 +42,7 @@ func composeInstallAnswers(t testing.TB, cli *client.Client, name string) (dir, 
 	dir = filepath.Join(base, "install")
 	port := testenv.FreePort(t)
 	project = "calctl" + name + suffix
-	answers := fmt.Sprintf(`install_dir: %s
-source: {url: %s, ref: main, submodules: skip}
-target: compose
-public_url: http://127.0.0.1:%d
-database: {mode: bundled, version: 15}
-proxy: none
-web: {port: %d, dockerfile: docker/Dockerfile}
-images: {postgres: "%s"}
-migrate: {command: [/web, migrate]}
-start: {timeout: 3m, project: %s}
-`, dir, repoURL, port, port, pgTag, project)
+	answers := bundledComposeAnswers(dir, repoURL, port, pgTag, project)
 	ans := filepath.Join(base, "answers.yaml")
 	os.WriteFile(ans, []byte(answers), 0o644)
 	t.Cleanup(func() { composeDown(t, dir, project) })

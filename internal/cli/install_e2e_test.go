@@ -236,17 +236,7 @@ func TestInstallEndToEnd(t *testing.T) {
 	install := filepath.Join(base, "install")
 	port := testenv.FreePort(t)
 	project := "calctle2e" + suffix
-	answers := fmt.Sprintf(`install_dir: %s
-source: {url: %s, ref: main, submodules: skip}
-target: compose
-public_url: http://127.0.0.1:%d
-database: {mode: bundled, version: 15}
-proxy: none
-web: {port: %d, dockerfile: docker/Dockerfile}
-images: {postgres: "%s"}
-migrate: {command: [/web, migrate]}
-start: {timeout: 3m, project: %s}
-`, install, repoURL, port, port, pgTag, project)
+	answers := bundledComposeAnswers(install, repoURL, port, pgTag, project)
 	ans := filepath.Join(base, "answers.yaml")
 	os.WriteFile(ans, []byte(answers), 0o644)
 	if os.Getenv("CALCTL_E2E_KEEP") == "" {
@@ -376,4 +366,23 @@ func TestInstallBadEnvironment(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("failed installs left %v", left)
 	}
+}
+
+// bundledComposeAnswers is the answers file of the e2e installs: a compose
+// install with the bundled database on the stand-in Postgres image pgTag,
+// the fixture repository's web.dockerfile answer (the operator's own
+// Dockerfile; TestInstallRealShapes builds the generated one) and its
+// migrate command, on port, as compose project.
+func bundledComposeAnswers(dir, repoURL string, port int, pgTag, project string) string {
+	return fmt.Sprintf(`install_dir: %s
+source: {url: %s, ref: main, submodules: skip}
+target: compose
+public_url: http://127.0.0.1:%d
+database: {mode: bundled, version: 15}
+proxy: none
+web: {port: %d, dockerfile: docker/Dockerfile}
+images: {postgres: "%s"}
+migrate: {command: [/web, migrate]}
+start: {timeout: 3m, project: %s}
+`, dir, repoURL, port, port, pgTag, project)
 }
