@@ -99,21 +99,11 @@ func (k *keyFlags) identities(getenv func(string) string) ([]age.Identity, error
 }
 
 // installDir resolves the install dir the way check does: --dir, else
-// $CALCTL_INSTALL_DIR, else the current directory when it holds an install,
-// else the install recorded for this host (installer/home.Find), and says
-// which on stderr when it was not given.
+// defaultInstallDir ($CALCTL_INSTALL_DIR, the current directory, the
+// install recorded for this host).
 func installDir(f *Factory, dir string) (string, error) {
 	if dir == "" {
-		dir = f.getenv("CALCTL_INSTALL_DIR")
-	}
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err == nil && dirHasInstall(wd) {
-			dir = wd
-		} else if fd, ok := home.Find(f.getenv, wd); ok {
-			dir = fd.Dir
-			fmt.Fprintf(f.IO.Err, "calctl: using the install in %s (%s)\n", fd.Dir, fd.Why)
-		}
+		dir = defaultInstallDir(f)
 	}
 	if dir == "" {
 		return "", usageErrorf("no Cal.com install in the current directory or recorded for this host (%s); pass --dir /path/to/install", home.InstallsFile(f.getenv))

@@ -87,18 +87,7 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 		o.RootCAs = pool
 	}
 	if o.Dir == "" && !o.HasInstall() {
-		// No target given: $CALCTL_INSTALL_DIR, else the current directory
-		// when it holds an install.
-		if d := f.getenv("CALCTL_INSTALL_DIR"); d != "" {
-			o.Dir = d
-		} else if wd, err := os.Getwd(); err == nil && dirHasInstall(wd) {
-			o.Dir = wd
-			fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (the current directory)\n", wd)
-		} else if fd, ok := home.Find(f.getenv, wd); ok {
-			// the install recorded for this host (installer/home), said
-			o.Dir = fd.Dir
-			fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (%s)\n", fd.Dir, fd.Why)
-		}
+		o.Dir = defaultInstallDir(f)
 	}
 	if err := o.Resolve(); err != nil {
 		return o, usageErrorf("%v", err)
@@ -112,6 +101,27 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 			where, strings.Join(collect.InstallFiles[:2], ", ")+" or ecosystem.config.js")}
 	}
 	return o, nil
+}
+
+// defaultInstallDir is the install a command aims at when no --dir is
+// given: $CALCTL_INSTALL_DIR, else the current directory when it holds an
+// install, else the install recorded for this host (installer/home.Find);
+// "" when there is none. It says on stderr which install it took, unless
+// the environment named it.
+func defaultInstallDir(f *Factory) string {
+	if d := f.getenv("CALCTL_INSTALL_DIR"); d != "" {
+		return d
+	}
+	wd, err := os.Getwd()
+	if err == nil && dirHasInstall(wd) {
+		fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (the current directory)\n", wd)
+		return wd
+	}
+	if fd, ok := home.Find(f.getenv, wd); ok {
+		fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (%s)\n", fd.Dir, fd.Why)
+		return fd.Dir
+	}
+	return ""
 }
 
 func dirHasInstall(dir string) bool {
