@@ -8,6 +8,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/calctl/calctl/internal/composeload"
 )
 
 // LoadCompose loads a rendered docker-compose.yml with compose-go, the
@@ -19,7 +21,7 @@ func LoadCompose(ctx context.Context, dir, project string, data []byte) (*types.
 		ConfigFiles: []types.ConfigFile{{Filename: "docker-compose.yml", Content: data}},
 		Environment: types.Mapping{},
 	}
-	p, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+	p, err := composeload.Load(ctx, details, func(o *loader.Options) {
 		// env files are rendered beside the compose file but may not be written yet
 		o.SkipResolveEnvironment = true
 		o.SetProjectName(project, true)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/calctl/calctl/internal/composeload"
 	"gopkg.in/yaml.v3"
 
 	"github.com/calctl/calctl/checks"
@@ -62,7 +64,7 @@ func parseCompose(ctx context.Context, path string, data []byte, env map[string]
 		Environment: mapping,
 	}
 	load := func(resolveEnv bool) (*types.Project, error) {
-		return loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+		return composeload.Load(ctx, details, func(o *loader.Options) {
 			o.Profiles = []string{"*"} // judge every service a profile could start
 			o.SkipResolveEnvironment = !resolveEnv
 			o.SkipConsistencyCheck = true

@@ -14,6 +14,8 @@ import (
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/calctl/calctl/internal/composeload"
 )
 
 // caInContainer is where calctl render mounts the database CA file in
@@ -68,7 +70,7 @@ func FromRender(ctx context.Context, dir string) (*contract.Answers, contract.En
 		files = append(files, name)
 		a.Target = contract.TargetCompose
 		details := types.ConfigDetails{WorkingDir: dir, ConfigFiles: []types.ConfigFile{{Filename: name, Content: b}}, Environment: types.Mapping{}}
-		p, err = loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+		p, err = composeload.Load(ctx, details, func(o *loader.Options) {
 			o.SkipResolveEnvironment = true
 			o.SkipInterpolation = true
 			o.SetProjectName("calcom", false)
