@@ -2,7 +2,8 @@
 // Result, Status, Severity, the serialisable Facts the collectors fill, the
 // runner that judges Facts with a list of checks, waivers, and the HIPAA
 // citation table. Checks live in the area packages (checks/pg, checks/docker,
-// checks/config, checks/net, checks/backup); their order lives in checks/catalog.
+// checks/config, checks/net, checks/backup, checks/kube); their order lives
+// in checks/catalog.
 package checks
 
 import (
@@ -139,7 +140,7 @@ type Result struct {
 	ID string `json:"id"`
 	// Title is the check's one-line title from its Meta.
 	Title string `json:"title"`
-	// Group is the ID's prefix (PG, DK, CF, NET, BK; see GroupNames).
+	// Group is the ID's prefix (PG, DK, CF, NET, BK, K8S; see GroupNames).
 	Group string `json:"group"`
 	// Status is the outcome on this resource.
 	Status Status `json:"status"`

@@ -41,8 +41,8 @@ type Facts struct {
 
 // Target says what was checked.
 type Target struct {
-	// Profile is the deployment profile: compose, pm2 or rds (given or
-	// detected).
+	// Profile is the deployment profile: compose, pm2, rds or kubernetes
+	// (ProfileKubernetes), given or detected.
 	Profile string `json:"profile"`
 	// Dir is the install directory checked, when given.
 	Dir string `json:"dir,omitempty"`

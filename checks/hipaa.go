@@ -7,7 +7,9 @@ import (
 
 // HIPAATable maps each check ID to the 45 CFR sections it gives evidence
 // for, in "164.312(e)(1)" form. It is data, kept apart from the checks (the
-// prowler compliance-file habit); hardening-catalog.md is its source.
+// prowler compliance-file habit). hardening-catalog.md was its source; six
+// citations were changed on review (PG-006, PG-014, DK-005, DK-010, BK-001,
+// BK-005), each with its reason in docs/checks.md, "Citations reviewed".
 var HIPAATable = map[string][]string{
 	"PG-001": {"164.312(e)(1)", "164.312(e)(2)(ii)"},
 	"PG-002": {"164.312(e)(2)(ii)"},

@@ -166,7 +166,7 @@ func newInstallCmd(f *Factory) *cobra.Command {
 	opts := &installOptions{IO: f.IO, Getenv: f.Getenv}
 	cmd := &cobra.Command{
 		Use:   "install",
-		Short: "Install Cal.com: preflight, clone, render, secrets, start, migrate, verify",
+		Short: "Install Cal.com: preflight, clone, secrets, render, start, migrate, seed, verify, check",
 		Long: `On a terminal, install starts the install wizard (the default): it asks for
 the answers, checks them live, shows the plan and runs it. Without a terminal
 on stdin and stderr it refuses, unless --non-interactive is given.
