@@ -16,7 +16,6 @@ import (
 
 	"github.com/calctl/calctl/backup"
 	"github.com/calctl/calctl/backup/archive"
-	"github.com/calctl/calctl/installer/home"
 )
 
 // keyFlags say how a backup is encrypted or opened.
@@ -98,17 +97,16 @@ func (k *keyFlags) identities(getenv func(string) string) ([]age.Identity, error
 	return ids, nil
 }
 
-// installDir resolves the install dir the way check does: --dir, else
-// defaultInstallDir ($CALCTL_INSTALL_DIR, the current directory, the
-// install recorded for this host).
+// installDir is the install backup, restore and upgrade aim at:
+// locateInstall with their --dir, saying which install it took when --dir
+// was not given.
 func installDir(f *Factory, dir string) (string, error) {
-	if dir == "" {
-		dir = defaultInstallDir(f)
+	in, err := locateInstall(f.getenv, "--dir DIR", dir, nil)
+	if err != nil {
+		return "", err
 	}
-	if dir == "" {
-		return "", usageErrorf("no Cal.com install in the current directory or recorded for this host (%s); pass --dir /path/to/install", home.InstallsFile(f.getenv))
-	}
-	return filepath.Abs(dir)
+	in.announce(f.IO.Err, "--dir DIR")
+	return in.Dir, nil
 }
 
 // backupError turns archive errors into one line with what to do.

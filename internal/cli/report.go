@@ -82,11 +82,15 @@ func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 	if err != nil && !s.ConfigSet && errors.Is(err, os.ErrNotExist) {
 		// no --config and no default file: the install in the current
 		// directory, or the one recorded for this host, has its own
-		if p, why := installAgentConfig(s.Getenv); p != "" {
+		p, why, lerr := installAgentConfig(s.Getenv)
+		switch {
+		case lerr == nil:
 			if c, err = agentconfig.Load(p); err == nil {
 				s.ConfigPath, s.ConfigSet = p, true
 				s.found = "calctl: using the agent config of the install in " + filepath.Dir(filepath.Dir(p)) + " (" + why + "): " + p
 			}
+		case !allowMissing:
+			return c, withPrefix(lerr, s.ConfigPath+" does not exist, and ")
 		}
 	}
 	if err != nil {
