@@ -151,6 +151,9 @@ func TestPostgresCheckRealServer(t *testing.T) {
 	url := plain.URL("postgres", "pw-plain", "postgres", verify)
 	fs := runOne(t, postgresCheck, &Input{DBMode: "rds", DatabaseURL: secret.Secret(url)})
 	wantFinding(t, fs, Error, "refused TLS")
+	if len(fs) != 1 || !strings.Contains(fs[0].Remedy, "turn on ssl on the server") {
+		t.Errorf("a server without TLS: %+v; want the remedy to turn ssl on", fs)
+	}
 	for _, f := range fs {
 		if strings.Contains(f.Message, "pw-plain") {
 			t.Errorf("finding leaks the password: %s", f.Message)

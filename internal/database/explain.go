@@ -118,6 +118,9 @@ func Explain(err error, host, port, db string) *Explained {
 		e.Kind = FailTLS
 		e.What = "TLS to " + at + " failed: " + tlsReason(err)
 		e.Fix = "give the CA file that signed the server certificate (for RDS the global bundle), connect by the name in the certificate, or check sslmode"
+		if noServerTLS(err) {
+			e.Fix = "turn on ssl on the server (RDS has it on by default: check rds.force_ssl and the parameter group), or, for a server on this host only, use sslmode=disable"
+		}
 	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused"):
 		e.Kind = FailRefused
 		e.What = "nothing accepts connections on " + at + " (connection refused)"
@@ -142,6 +145,13 @@ func isTLSText(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "tls:") || strings.Contains(s, "x509:") || strings.Contains(s, "server refused TLS") ||
 		strings.Contains(s, "SSL is not enabled") || strings.Contains(s, "certificate")
+}
+
+// noServerTLS reports whether the server has no TLS at all (pgx: "server
+// refused TLS connection"; libpq: "SSL is not enabled on the server").
+func noServerTLS(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "server refused TLS") || strings.Contains(s, "SSL is not enabled")
 }
 
 // tlsReason is the last, most specific part of a TLS error.
