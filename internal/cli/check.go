@@ -86,7 +86,7 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 	if o.Dir == "" && !o.HasInstall() {
 		in, err := locateInstall(f.getenv, "--dir DIR", "", nil)
 		if err != nil {
-			return o, withHint(err, "or give the files or services themselves: --env-file, --compose-file, --database-url, --url")
+			return o, around(err, "", " (or give the files or services themselves: --env-file, --compose-file, --database-url, --url)")
 		}
 		in.announce(f.IO.Err, "--dir DIR")
 		o.Dir = in.Dir

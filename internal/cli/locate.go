@@ -117,22 +117,12 @@ func dirHasInstall(dir string) bool {
 	return false
 }
 
-// withHint adds a command's own alternative to locateInstall's error,
-// keeping its exit code.
-func withHint(err error, hint string) error {
+// around puts a command's own words before and after locateInstall's
+// error (an *ExitError), keeping its exit code.
+func around(err error, before, after string) error {
 	var ee *ExitError
 	if errors.As(err, &ee) && ee.Err != nil {
-		return &ExitError{Code: ee.Code, Err: fmt.Errorf("%w (%s)", ee.Err, hint)}
+		return &ExitError{Code: ee.Code, Err: fmt.Errorf("%s%w%s", before, ee.Err, after)}
 	}
-	return err
-}
-
-// withPrefix puts a command's own context before locateInstall's error,
-// keeping its exit code.
-func withPrefix(err error, prefix string) error {
-	var ee *ExitError
-	if errors.As(err, &ee) && ee.Err != nil {
-		return &ExitError{Code: ee.Code, Err: fmt.Errorf("%s%w", prefix, ee.Err)}
-	}
-	return fmt.Errorf("%s%w", prefix, err)
+	return fmt.Errorf("%s%w%s", before, err, after)
 }

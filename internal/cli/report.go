@@ -90,7 +90,7 @@ func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 				s.found = "calctl: using the agent config of the install in " + filepath.Dir(filepath.Dir(p)) + " (" + why + "): " + p
 			}
 		case !allowMissing:
-			return c, withPrefix(lerr, s.ConfigPath+" does not exist, and ")
+			return c, around(lerr, s.ConfigPath+" does not exist, and ", "")
 		}
 	}
 	if err != nil {
