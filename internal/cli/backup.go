@@ -152,7 +152,7 @@ with it, encrypted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackup(cmd.Context(), opts) },
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "Cal.com install dir (default $CALCTL_INSTALL_DIR or the current directory)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "directory for the backup (default <dir>/backups)")
 	opts.Keys.bindEncrypt(cmd)
 	cmd.Flags().IntVar(&opts.Retain, "retain", 0, "after a successful backup keep only the newest N of this install in --out (0: keep all)")
@@ -346,7 +346,7 @@ stay those of the install restored into.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRestore(cmd.Context(), opts, args[0]) },
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "Cal.com install dir (default $CALCTL_INSTALL_DIR or the current directory)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	opts.Keys.bindDecrypt(cmd)
 	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask: replace the database and the differing secrets")
 	outputFlag(cmd, &opts.Output, "text", textOrJSON)

@@ -41,7 +41,7 @@ type targetOptions struct {
 
 func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
 	fs := cmd.Flags()
-	fs.StringVar(&t.Dir, "dir", "", "Cal.com install dir (finds .env, the compose file and the pm2 file)")
+	fs.StringVar(&t.Dir, "dir", "", installDirUsage+"; finds .env, the compose file and the pm2 file")
 	fs.StringVar(&t.EnvFile, "env-file", "", ".env file to check")
 	fs.StringVar(&t.ComposeFile, "compose-file", "", "docker-compose file to check")
 	fs.StringVar(&t.PM2File, "pm2-file", "", "pm2 ecosystem file to check")

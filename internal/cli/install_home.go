@@ -89,8 +89,9 @@ func (r *runRecord) finish(err error, stopped bool) string {
 }
 
 // resumeAnswers is `install --resume`: the answers the last run saved in
-// the install directory (--install-dir, else the install in the current
-// directory or the one recorded for this host). It says what it resumes.
+// the install directory (--install-dir, else what locateInstall finds:
+// $CALCTL_INSTALL_DIR, the current directory, the install recorded for
+// this host). It says what it resumes.
 func resumeAnswers(af *answersFlags, getenv func(string) string, out io.Writer) error {
 	if af.File != "" {
 		return usageErrorf("--resume reads the answers saved in the install directory; leave out --answers")

@@ -16,6 +16,9 @@ import (
 // directory flag is not given.
 const InstallDirEnv = "CALCTL_INSTALL_DIR"
 
+// installDirUsage is the help of every --dir that names the install.
+const installDirUsage = "the Cal.com install directory (default: $" + InstallDirEnv + ", else the install in the current directory, else the one recorded for this host)"
+
 // installAt is the install a command aims at, and why that one.
 type installAt struct {
 	// Dir is the install directory, absolute.

@@ -80,8 +80,8 @@ func (s *agentSetup) bind(cmd *cobra.Command) {
 func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 	c, err := agentconfig.Load(s.ConfigPath)
 	if err != nil && !s.ConfigSet && errors.Is(err, os.ErrNotExist) {
-		// no --config and no default file: the install in the current
-		// directory, or the one recorded for this host, has its own
+		// no --config and no default file: the install locateInstall
+		// finds has its own (a dry run goes on without one)
 		p, why, lerr := installAgentConfig(s.Getenv)
 		switch {
 		case lerr == nil:
