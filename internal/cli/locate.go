@@ -47,13 +47,13 @@ func flagName(flag string) string {
 
 // locateInstall is calctl's one way to find the install a command aims
 // at: the command's flag (flag is how it is typed, "--dir DIR",
-// "--install-dir DIR" or report's "--config FILE"; value is what was given),
-// else $CALCTL_INSTALL_DIR, else the
-// current directory when it holds an install (cwdHoldsInstall), else the
-// newest install recorded for this host (installer/home) that keep
-// accepts (home.IsInstall when keep is nil; install --resume also takes a
-// directory whose run kept its answers before creating it). A named
-// directory is taken as given; the command says what it lacks.
+// "--install-dir DIR" or report's "--config FILE"; value is what was
+// given), else $CALCTL_INSTALL_DIR, else the current directory when it
+// holds an install (cwdHoldsInstall), else the newest install recorded for
+// this host (installer/home) that keep accepts (home.IsInstall when keep is
+// nil; install --resume also takes a directory whose run kept its answers
+// before creating it). A named directory is taken as given; the command
+// says what it lacks.
 //
 // When there is none the error (exit ExitFailure) says what was looked at
 // and what to do: the flag, cd into the install, or CALCTL_INSTALL_DIR.
