@@ -117,7 +117,7 @@ func Explain(err error, host, port, db string) *Explained {
 	case errors.As(err, &certErr), errors.As(err, &unk), errors.As(err, &hostErr), errors.As(err, &recErr), isTLSText(err):
 		e.Kind = FailTLS
 		e.What = "TLS to " + at + " failed: " + tlsReason(err)
-		e.Fix = "give the CA file that signed the server certificate (for RDS the global bundle), connect by the name in the certificate, or check sslmode"
+		e.Fix = "give the CA file that signed the server certificate (for RDS the global bundle, https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), connect by the name in the certificate, or check sslmode"
 		if noServerTLS(err) {
 			e.Fix = "turn on ssl on the server (RDS has it on by default: check rds.force_ssl and the parameter group), or, for a server on this host only, use sslmode=disable"
 		}
