@@ -129,9 +129,9 @@ func Create(ctx context.Context, in *Install, o CreateOptions) (res *Result, err
 	if err != nil {
 		return nil, err
 	}
-	conn, err := pgx.ConnectConfig(ctx, t.Conn)
+	conn, err := in.URL.ConnectConfig(ctx, t.Conn)
 	if err != nil {
-		return nil, in.URL.Scrub(fmt.Errorf("connect to the database: %w", err))
+		return nil, err
 	}
 	defer conn.Close(context.Background())
 	// A REPEATABLE READ transaction whose snapshot pg_dump imports

@@ -234,9 +234,9 @@ func (in *Install) Target(ctx context.Context) (*Target, error) {
 		}
 		return &Target{Runner: pgtool.Exec{Docker: in.Docker, Container: in.DB.ID, Name: in.dbName()}, Tools: tools, Conn: cfg}, nil
 	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := in.URL.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, in.URL.Scrub(fmt.Errorf("connect to the database: %w", err))
+		return nil, err
 	}
 	_, major, err := pgtool.ServerVersion(ctx, conn)
 	conn.Close(ctx)

@@ -24,6 +24,7 @@ import (
 	"github.com/calctl/calctl/backup/pgtool"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/atomicfile"
+	"github.com/calctl/calctl/internal/database"
 	"github.com/calctl/calctl/internal/dotenv"
 )
 
@@ -300,7 +301,7 @@ func Restore(ctx context.Context, in *Install, path string, o RestoreOptions) (r
 	if err := restoreDB(ctx, in, t, path, o.Identities, m, say, note); err != nil {
 		return res, err
 	}
-	if err := MigrationGuard(ctx, t.Conn); err != nil {
+	if err := MigrationGuard(ctx, in.URL, t.Conn); err != nil {
 		note("warning: %v", err)
 	}
 	for rel, b := range writes {
@@ -348,9 +349,9 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 	countsMatch := func(db string, extraOK bool) error {
 		cfg := t.Conn.Copy()
 		cfg.Database = db
-		conn, err := pgx.ConnectConfig(ctx, cfg)
+		conn, err := in.URL.ConnectConfig(ctx, cfg)
 		if err != nil {
-			return in.URL.Scrub(err)
+			return err
 		}
 		defer conn.Close(ctx)
 		got, err := pgtool.Counts(ctx, conn)
@@ -387,9 +388,9 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 		// the app role of a hardened install is NOCREATEDB (PG-006).
 		admin.User, admin.Password = user, password
 	}
-	conn, err := pgx.ConnectConfig(ctx, admin)
+	conn, err := in.URL.ConnectConfig(ctx, admin)
 	if err != nil {
-		return in.URL.Scrub(fmt.Errorf("connect to the bundled server: %w", err))
+		return fmt.Errorf("connect to the bundled server as %s: %w", admin.User, err)
 	}
 	defer conn.Close(context.Background())
 	tmp, old := target+"_calctl_restore", target+"_calctl_previous"
@@ -434,9 +435,10 @@ func restoreDB(ctx context.Context, in *Install, t *Target, path string, ids []a
 
 // MigrationGuard fails when _prisma_migrations has a failed migration
 // (started, not finished, not rolled back): `prisma migrate deploy` then
-// stops with P3009 (calcom-facts.md §7 row 9, §8).
-func MigrationGuard(ctx context.Context, cfg *pgx.ConnConfig) error {
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+// stops with P3009 (calcom-facts.md §7 row 9, §8). cfg is u.Config's (maybe
+// aimed elsewhere); a failed connection is explained (database.Explain).
+func MigrationGuard(ctx context.Context, u *database.URL, cfg *pgx.ConnConfig) error {
+	conn, err := u.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}

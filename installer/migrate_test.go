@@ -2,9 +2,12 @@ package installer
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/internal/database"
+	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 )
 
@@ -39,5 +42,38 @@ func TestPendingProblemsRealPostgres(t *testing.T) {
 	}
 	if _, _, err := PendingProblems(ctx, pg.URL("postgres", "wrong-pass-xyz", "nodb", "")); err == nil || strings.Contains(err.Error(), "wrong-pass-xyz") {
 		t.Errorf("bad URL: %v", err)
+	}
+}
+
+// TestPendingProblemsExplainsConnectFailures: the migrate step's guard
+// says a failed connection in database.Explain's one line (what failed,
+// what to do), as every command does, with no password; the step adds no
+// second, vaguer remedy.
+func TestPendingProblemsExplainsConnectFailures(t *testing.T) {
+	db := testenv.StartDatabaseFailures(t)
+	ctx := context.Background()
+	for _, fd := range db.Failing {
+		t.Run(fd.Slug, func(t *testing.T) {
+			_, cerr := database.Connect(ctx, fd.URL, database.Options{})
+			var ex *database.Explained
+			if !errors.As(cerr, &ex) {
+				t.Fatalf("Connect: %v; want an explained failure", cerr)
+			}
+			_, _, err := PendingProblems(ctx, fd.URL)
+			if err == nil || err.Error() != "read _prisma_migrations: "+ex.Error() {
+				t.Errorf("PendingProblems: %v\nwant read _prisma_migrations: %s", err, ex.Error())
+			}
+			if err != nil && (strings.Contains(err.Error(), db.Password) || strings.Contains(err.Error(), db.WrongPassword) || strings.Contains(err.Error(), "\n")) {
+				t.Errorf("not one clean line: %q", err)
+			}
+			// the step: the same line, and no remedy of its own
+			a := &Answers{}
+			a.Database.Mode, a.Database.URLEnv = DBExternal, "DATABASE_URL"
+			a.ApplyDefaults()
+			_, serr := migrationState(ctx, &State{Answers: a, Env: EnvSecrets{DatabaseURL: secret.Secret(fd.URL)}})
+			if serr == nil || !strings.Contains(serr.Error(), ex.What) || RemedyOf(serr) != "" {
+				t.Errorf("migrate step: %v (remedy %q)\nwant %s and no remedy", serr, RemedyOf(serr), ex.Error())
+			}
+		})
 	}
 }

@@ -133,7 +133,11 @@ func migrationState(ctx context.Context, s *State) (int, error) {
 		return 0, WithRemedy(err, "the database must be running and reachable from this host")
 	}
 	applied, bad, err := PendingProblems(ctx, dbURL)
-	if err != nil {
+	var ex *database.Explained
+	switch {
+	case errors.As(err, &ex) && ex.Fix != "":
+		return 0, err // the one line already says what to do (database.Explain)
+	case err != nil:
 		return 0, WithRemedy(err, "check that the database is up and the credentials in .env are right")
 	}
 	if len(bad) > 0 {

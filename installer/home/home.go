@@ -1,7 +1,8 @@
 // Package home makes the install directory the home of an install: the
 // answers of every run (never a secret), a masked, timestamped log of every
 // run, the state of the last run, and the list of installs on this host
-// that doctor, check, report and status fall back to. It also reads what
+// that every command falls back to when not told which install
+// (internal/cli's locateInstall). It also reads what
 // `calctl render` left in a directory (.env, docker-compose.yml) back into
 // answers, so the wizard can start from it.
 package home

@@ -25,9 +25,9 @@ func TestInstallsFile(t *testing.T) {
 	}
 }
 
-// TestFind: the current directory when it holds an install, else the
-// newest recorded install that still exists; it says which.
-func TestFind(t *testing.T) {
+// TestRecorded: the newest recorded install that still exists (or that
+// keep accepts); it says which, and how many the list names.
+func TestRecorded(t *testing.T) {
 	base := t.TempDir()
 	getenv := func(k string) string {
 		if k == InstallsEnv {
@@ -35,8 +35,8 @@ func TestFind(t *testing.T) {
 		}
 		return ""
 	}
-	old, newer, gone, here := filepath.Join(base, "old"), filepath.Join(base, "new"), filepath.Join(base, "gone"), filepath.Join(base, "here")
-	for _, d := range []string{old, newer, here} {
+	old, newer, gone := filepath.Join(base, "old"), filepath.Join(base, "new"), filepath.Join(base, "gone")
+	for _, d := range []string{old, newer} {
 		if err := SaveAnswers(d, &contract.Answers{InstallDir: d}); err != nil {
 			t.Fatal(err)
 		}
@@ -45,11 +45,14 @@ func TestFind(t *testing.T) {
 	Record(getenv, old, OutcomeFinished, now.Add(-2*time.Hour))
 	Record(getenv, newer, OutcomeFailed, now.Add(-time.Hour))
 	Record(getenv, gone, OutcomeFinished, now)
-	if f, ok := Find(getenv, here); !ok || f.Dir != here || f.Why != "the current directory" {
-		t.Errorf("in an install: %+v %v", f, ok)
+	if f, n, ok, err := Recorded(getenv, nil); !ok || err != nil || n != 3 || f.Dir != newer || !strings.Contains(f.Why, "installs.json") {
+		t.Errorf("Recorded = %+v %d %v %v; want the newest existing recorded install of 3", f, n, ok, err)
 	}
-	if f, ok := Find(getenv, base); !ok || f.Dir != newer || !strings.Contains(f.Why, "installs.json") {
-		t.Errorf("elsewhere: %+v %v; want the newest existing recorded install", f, ok)
+	if f, _, ok, _ := Recorded(getenv, func(d string) bool { return d == gone }); !ok || f.Dir != gone {
+		t.Errorf("Recorded with keep = %+v %v; want the one keep accepts", f, ok)
+	}
+	if _, _, ok, _ := Recorded(getenv, func(string) bool { return false }); ok {
+		t.Errorf("Recorded found an install keep refused")
 	}
 	list, _ := Installs(getenv)
 	if len(list) != 3 || list[0].Dir != gone {

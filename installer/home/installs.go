@@ -99,31 +99,32 @@ func Record(getenv func(string) string, dir, outcome string, now time.Time) erro
 	return atomicfile.WriteFile(p, append(b, '\n'), 0o644)
 }
 
-// Found is an install a command aims at, and why.
+// Found is an install recorded for this host, and why it was taken.
 type Found struct {
-	// Dir is the install directory: cwd as the caller passed it, or the
-	// absolute path recorded in the list of installs.
+	// Dir is the absolute path recorded in the list of installs.
 	Dir string
 	// Why says how it was found, for the command to print:
-	// "the current directory" or "recorded in /etc/calctl/installs.json".
+	// "recorded in /etc/calctl/installs.json".
 	Why string
 }
 
-// Find picks the install a command aims at when no --dir is given: the
-// current directory when it holds an install, else the newest install
-// recorded for this host that still exists. ok is false when there is none.
-func Find(getenv func(string) string, cwd string) (Found, bool) {
-	if cwd != "" && IsInstall(cwd) {
-		return Found{Dir: cwd, Why: "the current directory"}, true
+// Recorded is the newest install recorded for this host that still holds
+// an install by keep (IsInstall when keep is nil). n is how many installs
+// the list names; ok is false when none is kept. A list that does not read
+// is an error (n 0). The current directory and $CALCTL_INSTALL_DIR come
+// first; internal/cli's locateInstall puts them in that order.
+func Recorded(getenv func(string) string, keep func(dir string) bool) (f Found, n int, ok bool, err error) {
+	if keep == nil {
+		keep = IsInstall
 	}
 	list, err := Installs(getenv)
 	if err != nil {
-		return Found{}, false
+		return Found{}, 0, false, err
 	}
 	for _, in := range list {
-		if IsInstall(in.Dir) {
-			return Found{Dir: in.Dir, Why: "recorded in " + InstallsFile(getenv)}, true
+		if keep(in.Dir) {
+			return Found{Dir: in.Dir, Why: "recorded in " + InstallsFile(getenv)}, len(list), true, nil
 		}
 	}
-	return Found{}, false
+	return Found{}, len(list), false, nil
 }

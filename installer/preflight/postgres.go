@@ -2,8 +2,8 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/calctl/calctl/internal/database"
@@ -24,15 +24,11 @@ var postgresCheck = Check{
 		}
 		conn, err := u.Connect(ctx, database.Options{AppName: "calctl-preflight", ConnectTimeout: 15 * time.Second})
 		if err != nil {
-			msg := err.Error()
-			f := Finding{Severity: Error, Message: fmt.Sprintf("cannot connect to Postgres at %s:%d: %s", u.Host, u.Port, msg),
-				Remedy: "check the host, port, user, password and firewall (security group for RDS)"}
-			if strings.Contains(msg, "refused TLS") || strings.Contains(msg, "server does not support TLS") || strings.Contains(msg, "SSL") && strings.Contains(msg, "not") {
-				f.Message = fmt.Sprintf("Postgres at %s:%d refused TLS: %s", u.Host, u.Port, msg)
-				f.Remedy = "turn on ssl on the server (RDS: it is on by default; check rds.force_ssl and the parameter group), or for a server on this host only, use sslmode=disable"
-			}
-			if strings.Contains(msg, "x509") || strings.Contains(msg, "certificate") {
-				f.Remedy = "database.ca_file must be the CA that signed the server certificate (for RDS: https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), and the host name must match it"
+			// one line, as every command says it: what failed, what to do
+			f := Finding{Severity: Error, Message: err.Error(), Remedy: "check the host, port, user, password and firewall (security group for RDS)"}
+			var ex *database.Explained
+			if errors.As(err, &ex) && ex.Fix != "" {
+				f.Message, f.Remedy = ex.What, ex.Fix
 			}
 			return []Finding{f}
 		}

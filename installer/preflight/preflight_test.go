@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/calctl/calctl/internal/database"
 	"github.com/calctl/calctl/internal/secret"
 	"github.com/calctl/calctl/internal/testenv"
 	"github.com/docker/docker/client"
@@ -151,6 +153,9 @@ func TestPostgresCheckRealServer(t *testing.T) {
 	url := plain.URL("postgres", "pw-plain", "postgres", verify)
 	fs := runOne(t, postgresCheck, &Input{DBMode: "rds", DatabaseURL: secret.Secret(url)})
 	wantFinding(t, fs, Error, "refused TLS")
+	if len(fs) != 1 || !strings.Contains(fs[0].Remedy, "turn on ssl on the server") {
+		t.Errorf("a server without TLS: %+v; want the remedy to turn ssl on", fs)
+	}
 	for _, f := range fs {
 		if strings.Contains(f.Message, "pw-plain") {
 			t.Errorf("finding leaks the password: %s", f.Message)
@@ -169,6 +174,31 @@ func TestPostgresCheckRealServer(t *testing.T) {
 	fs = runOne(t, postgresCheck, &Input{DBMode: "rds", DatabaseURL: secret.Secret(tls.URL("postgres", "pw-tls", "postgres", "sslmode=verify-full&sslrootcert="+wrong))})
 	if len(fs) != 1 || !strings.Contains(fs[0].Remedy, "CA") {
 		t.Errorf("wrong CA: %+v", fs)
+	}
+}
+
+// TestPostgresCheckExplainsFailures: install's preflight says a failed
+// connection as every command does (database.Explain): what failed as the
+// message, what to do as the remedy, no password.
+func TestPostgresCheckExplainsFailures(t *testing.T) {
+	db := testenv.StartDatabaseFailures(t)
+	for _, fd := range db.Failing {
+		t.Run(fd.Slug, func(t *testing.T) {
+			_, err := database.Connect(context.Background(), fd.URL, database.Options{})
+			var ex *database.Explained
+			if !errors.As(err, &ex) || ex.Fix == "" {
+				t.Fatalf("Connect: %v; want an explained failure with a fix", err)
+			}
+			fs := runOne(t, postgresCheck, &Input{DBMode: "external", DatabaseURL: secret.Secret(fd.URL)})
+			if len(fs) != 1 || fs[0].Severity != Error || fs[0].Message != ex.What || fs[0].Remedy != ex.Fix {
+				t.Errorf("findings %+v\nwant one error: %q, remedy %q", fs, ex.What, ex.Fix)
+			}
+			for _, f := range fs {
+				if strings.Contains(f.Message+f.Remedy, db.Password) || strings.Contains(f.Message+f.Remedy, db.WrongPassword) {
+					t.Errorf("finding leaks a password: %+v", f)
+				}
+			}
+		})
 	}
 }
 

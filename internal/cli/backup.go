@@ -16,7 +16,6 @@ import (
 
 	"github.com/calctl/calctl/backup"
 	"github.com/calctl/calctl/backup/archive"
-	"github.com/calctl/calctl/installer/home"
 )
 
 // keyFlags say how a backup is encrypted or opened.
@@ -98,17 +97,16 @@ func (k *keyFlags) identities(getenv func(string) string) ([]age.Identity, error
 	return ids, nil
 }
 
-// installDir resolves the install dir the way check does: --dir, else
-// defaultInstallDir ($CALCTL_INSTALL_DIR, the current directory, the
-// install recorded for this host).
+// installDir is the install backup, restore and upgrade aim at:
+// locateInstall with their --dir, saying which install it took when --dir
+// was not given.
 func installDir(f *Factory, dir string) (string, error) {
-	if dir == "" {
-		dir = defaultInstallDir(f)
+	in, err := locateInstall(f.getenv, "--dir DIR", dir, nil)
+	if err != nil {
+		return "", err
 	}
-	if dir == "" {
-		return "", usageErrorf("no Cal.com install in the current directory or recorded for this host (%s); pass --dir /path/to/install", home.InstallsFile(f.getenv))
-	}
-	return filepath.Abs(dir)
+	in.announce(f.IO.Err, "--dir DIR")
+	return in.Dir, nil
 }
 
 // backupError turns archive errors into one line with what to do.
@@ -154,7 +152,7 @@ with it, encrypted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBackup(cmd.Context(), opts) },
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "Cal.com install dir (default $CALCTL_INSTALL_DIR or the current directory)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "directory for the backup (default <dir>/backups)")
 	opts.Keys.bindEncrypt(cmd)
 	cmd.Flags().IntVar(&opts.Retain, "retain", 0, "after a successful backup keep only the newest N of this install in --out (0: keep all)")
@@ -348,7 +346,7 @@ stay those of the install restored into.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRestore(cmd.Context(), opts, args[0]) },
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "Cal.com install dir (default $CALCTL_INSTALL_DIR or the current directory)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	opts.Keys.bindDecrypt(cmd)
 	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask: replace the database and the differing secrets")
 	outputFlag(cmd, &opts.Output, "text", textOrJSON)

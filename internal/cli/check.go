@@ -6,8 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/calctl/calctl/checks/catalog"
 	"github.com/calctl/calctl/checks/collect"
 	"github.com/calctl/calctl/checks/output"
-	"github.com/calctl/calctl/installer/home"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/safefile"
 	"github.com/calctl/calctl/internal/secret"
@@ -44,7 +41,7 @@ type targetOptions struct {
 
 func addTargetFlags(cmd *cobra.Command, t *targetOptions) {
 	fs := cmd.Flags()
-	fs.StringVar(&t.Dir, "dir", "", "Cal.com install dir (finds .env, the compose file and the pm2 file)")
+	fs.StringVar(&t.Dir, "dir", "", installDirUsage+"; finds .env, the compose file and the pm2 file")
 	fs.StringVar(&t.EnvFile, "env-file", "", ".env file to check")
 	fs.StringVar(&t.ComposeFile, "compose-file", "", "docker-compose file to check")
 	fs.StringVar(&t.PM2File, "pm2-file", "", "pm2 ecosystem file to check")
@@ -87,7 +84,12 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 		o.RootCAs = pool
 	}
 	if o.Dir == "" && !o.HasInstall() {
-		o.Dir = defaultInstallDir(f)
+		in, err := locateInstall(f.getenv, "--dir DIR", "", nil)
+		if err != nil {
+			return o, around(err, "", " (or give the files or services themselves: --env-file, --compose-file, --database-url, --url)")
+		}
+		in.announce(f.IO.Err, "--dir DIR")
+		o.Dir = in.Dir
 	}
 	if err := o.Resolve(); err != nil {
 		return o, usageErrorf("%v", err)
@@ -101,36 +103,6 @@ func (t *targetOptions) collectOptions(f *Factory) (collect.Options, error) {
 			where, strings.Join(collect.InstallFiles[:2], ", ")+" or ecosystem.config.js")}
 	}
 	return o, nil
-}
-
-// defaultInstallDir is the install a command aims at when no --dir is
-// given: $CALCTL_INSTALL_DIR, else the current directory when it holds an
-// install, else the install recorded for this host (installer/home.Find);
-// "" when there is none. It says on stderr which install it took, unless
-// the environment named it.
-func defaultInstallDir(f *Factory) string {
-	if d := f.getenv("CALCTL_INSTALL_DIR"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err == nil && dirHasInstall(wd) {
-		fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (the current directory)\n", wd)
-		return wd
-	}
-	if fd, ok := home.Find(f.getenv, wd); ok {
-		fmt.Fprintf(f.IO.Err, "calctl: no --dir given: using the install in %s (%s)\n", fd.Dir, fd.Why)
-		return fd.Dir
-	}
-	return ""
-}
-
-func dirHasInstall(dir string) bool {
-	for _, n := range collect.InstallFiles {
-		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
-			return true
-		}
-	}
-	return false
 }
 
 type checkOptions struct {

@@ -23,24 +23,16 @@ type day2Install struct {
 	Found string
 }
 
-// findInstall resolves --dir, else the install in the current directory,
-// else the one recorded for this host (installer/home.Find), and reads its
-// answers: the saved ones, else what `calctl render` left there.
+// findInstall finds the install with locateInstall (--dir,
+// $CALCTL_INSTALL_DIR, the current directory, the one recorded for this
+// host) and reads its answers: the saved ones, else what `calctl render`
+// left there.
 func findInstall(ctx context.Context, getenv func(string) string, dir string) (*day2Install, error) {
-	in := &day2Install{Dir: dir, Why: "--dir"}
-	if dir == "" {
-		cwd, _ := os.Getwd()
-		fd, ok := home.Find(getenv, cwd)
-		if !ok {
-			return nil, &ExitError{Code: ExitFailure, Err: fmt.Errorf("no Cal.com install here or recorded for this host (%s): pass --dir /path/to/install", home.InstallsFile(getenv))}
-		}
-		in.Dir, in.Why = fd.Dir, fd.Why
-	}
-	abs, err := filepath.Abs(in.Dir)
+	at, err := locateInstall(getenv, "--dir DIR", dir, nil)
 	if err != nil {
 		return nil, err
 	}
-	in.Dir = abs
+	in := &day2Install{Dir: at.Dir, Why: at.Why}
 	if a, err := home.LoadAnswers(in.Dir); err == nil {
 		in.Answers, in.Found = a, home.AnswersFile
 	} else if a, _, what, err := home.FromRender(ctx, in.Dir); err == nil && a != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +33,11 @@ func newDoctorCmd(f *Factory) *cobra.Command {
 		Short: "One-screen diagnosis of a Cal.com install, with the next command for each problem",
 		Long: `doctor shows versions, connectivity (database, Docker, public URL, billing
 endpoint), containers and restarts, failed Prisma migrations, the usage
-outbox and the most severe check findings, each with the command to run next.`,
+outbox and the most severe check findings, each with the command to run next.
+
+Exit codes: 0 once the report is written; 4 when the database could not be
+reached (the report says why, in one line with the fix; the diagnosis is
+incomplete); 1 when calctl itself failed; 2 for a command-line mistake.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Target.dockerSet = cmd.Flags().Changed("docker")
@@ -82,9 +87,18 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 	if opts.Output == "json" {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(d)
+		if err := enc.Encode(d); err != nil {
+			return err
+		}
+	} else if err := d.WriteText(opts.IO.Out); err != nil {
+		return err
 	}
-	return d.WriteText(opts.IO.Out)
+	// The report is out; a database calctl could not reach makes the
+	// diagnosis incomplete (its PG checks are ERROR), as for check.
+	if st := facts.Source(checks.SourcePG); opts.FromBundle == "" && st.Error != "" {
+		return &ExitError{Code: ExitIncomplete, Err: fmt.Errorf("the database was not reached, so the diagnosis is incomplete: %s", st.Error)}
+	}
+	return nil
 }
 
 // aimAtAgentDeployment fills an empty target from the agent config: its

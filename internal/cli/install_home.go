@@ -89,8 +89,9 @@ func (r *runRecord) finish(err error, stopped bool) string {
 }
 
 // resumeAnswers is `install --resume`: the answers the last run saved in
-// the install directory (--install-dir, else the install in the current
-// directory or the one recorded for this host). It says what it resumes.
+// the install directory (--install-dir, else what locateInstall finds:
+// $CALCTL_INSTALL_DIR, the current directory, the install recorded for
+// this host). It says what it resumes.
 func resumeAnswers(af *answersFlags, getenv func(string) string, out io.Writer) error {
 	if af.File != "" {
 		return usageErrorf("--resume reads the answers saved in the install directory; leave out --answers")
@@ -101,15 +102,13 @@ func resumeAnswers(af *answersFlags, getenv func(string) string, out io.Writer) 
 			dir = f.value
 		}
 	}
-	why := "--install-dir"
-	if dir == "" {
-		cwd, _ := os.Getwd()
-		fd, ok := home.Find(getenv, cwd)
-		if !ok {
-			return usageErrorf("--resume: no install here or recorded for this host (%s); give --install-dir DIR", home.InstallsFile(getenv))
-		}
-		dir, why = fd.Dir, fd.Why
+	// a recorded run that failed before creating its directory kept its
+	// answers in the pending directory: that is an install to resume
+	at, err := locateInstall(getenv, "--install-dir DIR", dir, func(d string) bool { return home.SavedAnswers(getenv, d) != "" })
+	if err != nil {
+		return err
 	}
+	dir, why := at.Dir, at.Why
 	p := home.SavedAnswers(getenv, dir)
 	if p == "" {
 		return usageErrorf("--resume: no answers were saved for %s (%s): nothing to resume; run calctl install", dir, home.AnswersFile)
@@ -129,17 +128,18 @@ func resumeAnswers(af *answersFlags, getenv func(string) string, out io.Writer) 
 }
 
 // installAgentConfig is the agent config (agent/agent.yaml, written by
-// render when billing is set) of the install in the current directory or
-// recorded for this host, with why that install; "" when there is none.
-func installAgentConfig(getenv func(string) string) (path, why string) {
-	cwd, _ := os.Getwd()
-	fd, ok := home.Find(getenv, cwd)
-	if !ok {
-		return "", ""
+// render when billing is set) of the install locateInstall finds
+// ($CALCTL_INSTALL_DIR, the current directory, the one recorded for this
+// host), with why that install. The error says what was looked at: no
+// install, or an install without an agent config.
+func installAgentConfig(getenv func(string) string) (path, why string, err error) {
+	at, err := locateInstall(getenv, "--config FILE", "", nil)
+	if err != nil {
+		return "", "", err
 	}
-	p := filepath.Join(fd.Dir, "agent", "agent.yaml")
+	p := filepath.Join(at.Dir, "agent", "agent.yaml")
 	if _, err := os.Stat(p); err != nil {
-		return "", ""
+		return "", "", &ExitError{Code: ExitFailure, Err: fmt.Errorf("the install in %s (%s) has no agent config %s: calctl render writes it when billing is set; pass --config FILE", at.Dir, at.Why, p)}
 	}
-	return p, fd.Why
+	return p, at.Why, nil
 }

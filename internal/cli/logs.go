@@ -37,7 +37,7 @@ func newLogsCmd(f *Factory) *cobra.Command {
 			return runLogs(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "the install directory (default: the current directory's install, else the one recorded for this host)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new lines")
 	cmd.Flags().StringVar(&opts.Tail, "tail", "200", "lines to show from the end of each log (all: everything)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the command instead of running it")

@@ -80,13 +80,17 @@ func (s *agentSetup) bind(cmd *cobra.Command) {
 func (s *agentSetup) config(allowMissing bool) (agentconfig.Config, error) {
 	c, err := agentconfig.Load(s.ConfigPath)
 	if err != nil && !s.ConfigSet && errors.Is(err, os.ErrNotExist) {
-		// no --config and no default file: the install in the current
-		// directory, or the one recorded for this host, has its own
-		if p, why := installAgentConfig(s.Getenv); p != "" {
+		// no --config and no default file: the install locateInstall
+		// finds has its own (a dry run goes on without one)
+		p, why, lerr := installAgentConfig(s.Getenv)
+		switch {
+		case lerr == nil:
 			if c, err = agentconfig.Load(p); err == nil {
 				s.ConfigPath, s.ConfigSet = p, true
 				s.found = "calctl: using the agent config of the install in " + filepath.Dir(filepath.Dir(p)) + " (" + why + "): " + p
 			}
+		case !allowMissing:
+			return c, around(lerr, s.ConfigPath+" does not exist, and ", "")
 		}
 	}
 	if err != nil {

@@ -61,8 +61,8 @@ func newStatusCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "One screen on the install: services, health, versions, last run, last report, last backup, open findings",
-		Long: `status shows the install in --dir, else the one in the current directory,
-else the one recorded for this host, on one screen: its services and their
+		Long: `status shows the install in --dir, else in $CALCTL_INSTALL_DIR, else the one
+in the current directory, else the one recorded for this host, on one screen: its services and their
 state, whether the public URL answers, calctl's and Cal.com's versions, the
 last install run, the last usage report, the last backup (when a backup
 history exists) and the findings of the last hardening check.`,
@@ -72,7 +72,7 @@ history exists) and the findings of the last hardening check.`,
 			return runStatus(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "the install directory (default: the current directory's install, else the one recorded for this host)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	outputFlag(cmd, &opts.Output, "text", textOrJSON)
 	return cmd
 }

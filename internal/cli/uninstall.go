@@ -40,7 +40,7 @@ volume and the install directory, backups included: that deletes the data.`,
 			return runUninstall(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Dir, "dir", "", "the install directory (default: the current directory's install, else the one recorded for this host)")
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", installDirUsage)
 	cmd.Flags().BoolVar(&opts.Purge, "purge", false, "also remove the database volume and the install directory with its backups (needs --yes)")
 	cmd.Flags().BoolVar(&opts.Yes, "yes", false, "confirm --purge")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print what would be stopped and removed, and change nothing")

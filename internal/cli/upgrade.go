@@ -65,7 +65,7 @@ install's history.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runUpgrade(cmd.Context(), opts) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Dir, "dir", "", "Cal.com install dir (default $CALCTL_INSTALL_DIR or the current directory)")
+	fl.StringVar(&opts.Dir, "dir", "", installDirUsage)
 	fl.StringVar(&opts.Ref, "ref", "", "branch, tag or commit to upgrade to (required)")
 	fl.StringVar(&opts.Answers, "answers", "", "the install's answers file (default <dir>/"+wizard.AnswersFile+")")
 	fl.StringVar(&opts.Out, "backup-out", "", "directory for the pre-upgrade backup (default <dir>/backups)")

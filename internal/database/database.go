@@ -4,7 +4,10 @@
 // schema, connection_limit or pgbouncer), applies TLS as the URL asks
 // (verified where the URL asks for verification, in either form), sets
 // timeouts, and returns errors with the password taken out but the error
-// chain kept (errors.Is(err, context.Canceled) still works).
+// chain kept (errors.Is(err, context.Canceled) still works). A failed
+// connection is explained in one line (Explain: wrong password, unknown
+// host, refused, TLS, timeout, missing database, ...) with what to do, so
+// every command says the same about the same failure.
 //
 // Every calctl command that talks to the database (report, agent, check,
 // doctor, install preflight, the migrate guard, the wizard's probe) goes
@@ -17,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/calctl/calctl/internal/redact"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -81,13 +85,26 @@ func (u *URL) Connect(ctx context.Context, opts Options) (*pgx.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return u.ConnectConfig(ctx, cfg)
+}
+
+// ConnectConfig opens one connection with cfg: u.Config's result, maybe
+// changed since (another host, database or user, as backup and restore
+// do). A failure is one line (Explain: what failed, what to do, about the
+// host, port and database of cfg) free of u's password and of cfg's; it
+// unwraps to the driver's error.
+func (u *URL) ConnectConfig(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		where := u.Host
-		if u.Port != 0 {
-			where = fmt.Sprintf("%s:%d", u.Host, u.Port)
+		err = u.Scrub(err)
+		if cfg.Password != "" {
+			err = redact.Error(err, cfg.Password)
 		}
-		return nil, u.Scrub(fmt.Errorf("connect to PostgreSQL at %s (database %q, user %q, sslmode %s): %w", where, u.Database, u.User, u.TLS, err))
+		port := ""
+		if cfg.Port != 0 {
+			port = fmt.Sprint(cfg.Port)
+		}
+		return nil, Explain(err, cfg.Host, port, cfg.Database)
 	}
 	return conn, nil
 }

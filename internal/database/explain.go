@@ -56,8 +56,9 @@ func (e *Explained) Unwrap() error { return e.Err }
 // one of the Failure kinds, with what to do. The driver's text is not
 // repeated: pgx's "failed to connect to `user=… database=…`: …: …" is
 // read with errors.As (net.DNSError, net.OpError with ECONNREFUSED,
-// tls and x509 errors, pgconn.PgError SQLSTATE 28P01/28000/3D000) and
-// said once. host, port and db may be empty; err must already be free of
+// tls and x509 errors, pgconn.PgError SQLSTATE 28P01/28000/3D000; a
+// 28000 "no encryption" is a server that takes this client only over TLS)
+// and said once. host, port and db may be empty; err must already be free of
 // secrets (Connect's errors are).
 //
 // SQLSTATE codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
@@ -92,6 +93,16 @@ func Explain(err error, host, port, db string) *Explained {
 		e.Kind = FailDNS
 		e.What = fmt.Sprintf("the database host %s does not resolve (DNS)", cmpOr(dnsErr.Name, host))
 		e.Fix = "check the host name in the database URL, or the DNS of this host (/etc/resolv.conf)"
+	case errors.As(err, &pgErr) && pgErr.Code == "28000" && strings.Contains(pgErr.Message, "no encryption"):
+		// pg_hba.conf has only hostssl lines for this client, and the URL
+		// asked for no TLS (sslmode=disable)
+		e.Kind = FailTLS
+		e.What = fmt.Sprintf("%s accepts this client only over TLS (SQLSTATE 28000: %s)", at, firstLine(pgErr.Message))
+		e.Fix = "set sslmode=require (or verify-full with the server's CA file) in the database URL instead of sslmode=disable"
+	case errors.As(err, &pgErr) && pgErr.Code == "28000" && strings.Contains(pgErr.Message, "pg_hba.conf"):
+		e.Kind = FailAuth
+		e.What = fmt.Sprintf("%s has no pg_hba.conf entry that lets this client in (SQLSTATE 28000: %s)", at, firstLine(pgErr.Message))
+		e.Fix = "add a pg_hba.conf line for this host, user and database (hostssl for TLS), then reload Postgres (SELECT pg_reload_conf())"
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
 		e.Kind = FailAuth
 		e.What = fmt.Sprintf("%s refused the login (SQLSTATE %s: %s)", at, pgErr.Code, firstLine(pgErr.Message))
@@ -106,7 +117,10 @@ func Explain(err error, host, port, db string) *Explained {
 	case errors.As(err, &certErr), errors.As(err, &unk), errors.As(err, &hostErr), errors.As(err, &recErr), isTLSText(err):
 		e.Kind = FailTLS
 		e.What = "TLS to " + at + " failed: " + tlsReason(err)
-		e.Fix = "give the CA file that signed the server certificate (for RDS the global bundle), connect by the name in the certificate, or check sslmode"
+		e.Fix = "give the CA file that signed the server certificate (for RDS the global bundle, https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), connect by the name in the certificate, or check sslmode"
+		if noServerTLS(err) {
+			e.Fix = "turn on ssl on the server (RDS has it on by default: check rds.force_ssl and the parameter group), or, for a server on this host only, use sslmode=disable"
+		}
 	case errors.Is(err, syscall.ECONNREFUSED) || strings.Contains(err.Error(), "connection refused"):
 		e.Kind = FailRefused
 		e.What = "nothing accepts connections on " + at + " (connection refused)"
@@ -131,6 +145,13 @@ func isTLSText(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "tls:") || strings.Contains(s, "x509:") || strings.Contains(s, "server refused TLS") ||
 		strings.Contains(s, "SSL is not enabled") || strings.Contains(s, "certificate")
+}
+
+// noServerTLS reports whether the server has no TLS at all (pgx: "server
+// refused TLS connection"; libpq: "SSL is not enabled on the server").
+func noServerTLS(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "server refused TLS") || strings.Contains(s, "SSL is not enabled")
 }
 
 // tlsReason is the last, most specific part of a TLS error.
