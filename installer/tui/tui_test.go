@@ -205,6 +205,10 @@ func TestScreens(t *testing.T) {
 		{name: "run_failed", fail: 1, path: func(d *driver) { runTo(d, "r retry") }},
 		{name: "run_done", path: func(d *driver) { runTo(d, "enter summary") }},
 		{name: "summary", path: func(d *driver) { runTo(d, "enter summary"); d.keys("enter"); d.see("quit") }},
+		// notes, errors and fixes longer than a line wrap under their
+		// step, the outcome and the log line they belong to: nothing is cut
+		{name: "run_long_note", backend: func(b *memBackend) { b.long = true }, path: func(d *driver) { runTo(d, "enter summary") }},
+		{name: "run_long_error", fail: 1, backend: func(b *memBackend) { b.long = true }, path: func(d *driver) { runTo(d, "r retry") }},
 		// target kubernetes: its pages on the Target screen, and the Review
 		// that hands the run to calctl-kubernetes (kube_test.go)
 		{name: "kube_cluster", cfg: kubeCfg, path: toKube},

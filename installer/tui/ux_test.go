@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -222,5 +224,50 @@ func TestLongCheckResultScrolls(t *testing.T) {
 	got = ansi.Strip(m.View())
 	if !strings.Contains(got, "e   edit the target") || strings.Count(got, "\n")+1 != 15 {
 		t.Errorf("the end of the result cannot be reached:\n%s", got)
+	}
+}
+
+// TestRunScreenTallOutcome: an outcome taller than a 60×15 terminal is not
+// cut: the screen keeps its size and its key line, says it scrolls, and
+// ↓ brings the end of the fix into view.
+func TestRunScreenTallOutcome(t *testing.T) {
+	m := New(context.Background(), testConfig(&memBackend{}))
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 15})
+	m.screen = screenRun
+	long := strings.Repeat(longStartErr+" ", 3)
+	fix := strings.Repeat(longStartFix+" ", 2) + "THE-END-OF-THE-FIX"
+	for _, e := range []contract.Event{
+		{Type: contract.EventPlan, Steps: []string{"preflight", "clone", "start", "verify"}},
+		{Type: contract.EventStepDone, Step: "preflight"},
+		{Type: contract.EventStepSkip, Step: "clone", Message: longCloneNote},
+		{Type: contract.EventStepStart, Step: "start"},
+		{Type: contract.EventStepFail, Step: "start", Error: long, Remedy: fix},
+	} {
+		m.run.apply(e)
+	}
+	m.run.finish(errors.New(long))
+	view := func() string {
+		v := ansi.Strip(m.View())
+		if n := strings.Count(v, "\n") + 1; n != 15 {
+			t.Fatalf("view has %d lines, want 15:\n%s", n, v)
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if ansi.StringWidth(l) > 60 {
+				t.Fatalf("line wider than 60: %q", l)
+			}
+		}
+		if !strings.Contains(v, "r retry") {
+			t.Fatalf("the key line is gone:\n%s", v)
+		}
+		return v
+	}
+	if v := view(); !strings.Contains(v, "↑/↓ scroll") || strings.Contains(v, "THE-END-OF-THE-FIX") {
+		t.Fatalf("a tall outcome is not scrolled from its top:\n%s", v)
+	}
+	for i := 0; i < 30 && !strings.Contains(view(), "THE-END-OF-THE-FIX"); i++ {
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	if v := view(); !strings.Contains(v, "THE-END-OF-THE-FIX") {
+		t.Fatalf("↓ never showed the end of the fix:\n%s", v)
 	}
 }
