@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,7 +82,10 @@ func (m *Model) pageFields(s screen) []page {
 	case screenDatabase:
 		bundled := "bundled   Postgres 16 in a container next to the app (compose)"
 		if v.Target == contract.TargetKubernetes {
-			bundled = "bundled   Postgres 16 in the cluster (Helm release <release>-postgres)"
+			// the release the answers will name (kubechart.DatabaseRelease;
+			// the wizard does not link the chart code)
+			rel := cmp.Or(strings.TrimSpace(v.Release), "calcom")
+			bundled = "bundled   Postgres 16 in the cluster (Helm release " + rel + "-postgres)"
 		}
 		return []page{{hidden: never, fields: fs(
 			newChoice("Postgres", &v.DBMode,

@@ -181,6 +181,7 @@ func trimForm(v string) string {
 // the wizard ends here: the upgrade was chosen (Handoff) or not confirmed
 // (Quit).
 func (m *Model) askUpgrade(p *prompter, again func(string) bool) (done bool, err error) {
+	fmt.Fprintln(p.out)
 	if err := p.choose("What do you want to do with it?", []huh.Option[string]{
 		huh.NewOption("Change settings and re-run the install", actionRerun),
 		huh.NewOption("Upgrade this install to another Cal.com version", actionUpgrade)}, &m.action, nil); err != nil {

@@ -416,11 +416,11 @@ func TestInstallWizardAccessibleInTmux(t *testing.T) {
 	tm.waitFor("deployment id")
 	line("")
 	tm.waitFor("== Review ==", "Plan (--dry-run", "Save answers to FILE")
+	tm.snap("accessible") // the prompts, to the Review
 	line("")
 	tm.waitFor("Start the install now?")
 	line("y")
 	s := tm.waitFor("== Summary ==", "Dry run finished: nothing was written", "EXIT=0")
-	tm.snap("accessible")
 	if !strings.Contains(s, "write: done") && !strings.Contains(s, "] write") {
 		t.Errorf("the run's text view is missing:\n%s", s)
 	}
