@@ -258,3 +258,27 @@ func (p *prompter) confirm(q string, def bool) (bool, error) {
 		fmt.Fprintf(p.out, "✗ %q is not an answer; y (yes) or n (no)\n", s)
 	}
 }
+
+// spacedWriter writes to w and remembers whether what it wrote ends with a
+// blank line, so that a section's heading is set off by one blank line,
+// never two.
+type spacedWriter struct {
+	w    io.Writer
+	tail [2]byte
+}
+
+func (s *spacedWriter) Write(b []byte) (int, error) {
+	n, err := s.w.Write(b)
+	for _, c := range b[:n] {
+		s.tail[0], s.tail[1] = s.tail[1], c
+	}
+	return n, err
+}
+
+// heading writes a section's heading after one blank line.
+func (s *spacedWriter) heading(h string) {
+	if s.tail != [2]byte{'\n', '\n'} {
+		fmt.Fprintln(s)
+	}
+	fmt.Fprintf(s, "== %s ==\n", h)
+}

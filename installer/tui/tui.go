@@ -39,6 +39,8 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (Result, 
 // asked again (accessible.go). The run prints the engine's text view.
 func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (Result, error) {
 	cfg.Plain = true
+	sw := &spacedWriter{w: out}
+	out = sw
 	m := New(ctx, cfg)
 	m.width, m.height, m.accessible = 80, 1000, true
 	p := newPrompter(in, out)
@@ -46,7 +48,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 	body = strings.Replace(body, " Keys: enter next · shift+tab previous field · esc previous screen\n       ctrl+c quit (nothing is changed before the Run screen)\n", "", 1)
 	fmt.Fprintln(out, strings.TrimRight(body, "\n"))
 	ask := func(s screen) error {
-		fmt.Fprintf(out, "\n== %s ==\n", screenNames[s])
+		sw.heading(screenNames[s])
 		for _, pg := range m.pages(s) {
 			if pg.hidden() {
 				continue
@@ -140,7 +142,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		p, err := b.Plan(ctx, m.answers(), m.env())
 		m.plan, m.planErr = &p, err
 	}
-	fmt.Fprintln(out, "\n== Review ==")
+	sw.heading("Review")
 	for _, l := range m.reviewLines() {
 		fmt.Fprintln(out, l)
 	}
@@ -166,7 +168,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		m.handoff()
 		return m.Result(), nil
 	}
-	fmt.Fprintln(out, "\n== Run ==")
+	sw.heading("Run")
 	err := b.Run(ctx, m.answers(), m.env(), contract.Tee(contract.TextView(out), func(e contract.Event) { m.run.apply(e) }))
 	m.run.finish(err)
 	m.result.Err = err
@@ -175,7 +177,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		m.result.Outcome = Failed
 	}
 	m.result.Summary, m.result.Check = m.summaryText(), m.run.check
-	fmt.Fprintln(out, "\n== Summary ==")
+	sw.heading("Summary")
 	fmt.Fprint(out, m.result.Summary)
 	return m.Result(), nil
 }
