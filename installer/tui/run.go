@@ -156,15 +156,14 @@ func (m *Model) updateRun(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
+	// ↑/↓ a line, pgup/pgdn ten (as docs/wizard.md's Keys say): the log,
+	// or the whole screen when it is taller than the terminal
+	step := map[string]int{"up": -1, "k": -1, "down": 1, "j": 1, "pgup": -10, "pgdown": 10}[k.String()]
 	switch {
-	case m.run.tall && (k.String() == "up" || k.String() == "k"):
-		m.bodyScroll = max(m.bodyScroll-1, 0)
-	case m.run.tall && (k.String() == "down" || k.String() == "j"):
-		m.bodyScroll++
-	case k.String() == "up" || k.String() == "k":
-		m.run.scroll++
-	case k.String() == "down" || k.String() == "j":
-		m.run.scroll = max(m.run.scroll-1, 0)
+	case step != 0 && m.run.tall:
+		m.bodyScroll = max(m.bodyScroll+step, 0)
+	case step != 0:
+		m.run.scroll = max(m.run.scroll-step, 0) // the log scrolls up from its bottom
 	}
 	if m.run.running {
 		return m, nil

@@ -271,3 +271,31 @@ func TestRunScreenTallOutcome(t *testing.T) {
 		t.Fatalf("↓ never showed the end of the fix:\n%s", v)
 	}
 }
+
+// TestRunLogPages: pgup and pgdn page the Run screen's log ten lines at a
+// time, as the Keys table of docs/wizard.md says, and ↑/↓ a line.
+func TestRunLogPages(t *testing.T) {
+	m := New(context.Background(), testConfig(&memBackend{}))
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.screen = screenRun
+	m.run.apply(contract.Event{Type: contract.EventPlan, Steps: []string{"start"}})
+	m.run.apply(contract.Event{Type: contract.EventStepStart, Step: "start"})
+	for i := 0; i < 50; i++ {
+		m.run.apply(contract.Event{Type: contract.EventLog, Step: "start", Message: "#" + strings.Repeat("x", i%7) + " build line"})
+	}
+	for _, tc := range []struct {
+		key  tea.KeyType
+		want string
+	}{
+		{tea.KeyPgUp, ", 10 below)"},
+		{tea.KeyPgUp, ", 20 below)"},
+		{tea.KeyUp, ", 21 below)"},
+		{tea.KeyPgDown, ", 11 below)"},
+		{tea.KeyDown, ", 10 below)"},
+	} {
+		m.Update(tea.KeyMsg{Type: tc.key})
+		if v := ansi.Strip(m.View()); !strings.Contains(v, tc.want) {
+			t.Fatalf("after %s the log title lacks %q:\n%s", tea.KeyMsg{Type: tc.key}, tc.want, v)
+		}
+	}
+}
