@@ -143,10 +143,8 @@ func (m *Model) viewWelcome() string {
 		}
 	}
 	if m.cfg.Existing {
-		what := "An install is already there: its secrets are kept (never shown), and the run upgrades or repairs it."
-		if choice {
-			what = "An install is already there: its secrets are kept (never shown); a re-run upgrades or repairs it."
-		}
+		// both views ask next whether to re-run or upgrade (upgrade.go)
+		what := "An install is already there: its secrets are kept (never shown); a re-run upgrades or repairs it."
 		for _, l := range wrap(what, m.width-2) {
 			b.WriteString(" " + l + "\n")
 		}
