@@ -151,7 +151,7 @@ func TestAccessibleKubernetes(t *testing.T) {
 		"calctl pushes the web image here, e.g. registry.example.com/calcom/web",
 		"1. issuer", "2. secret", "3. none", "Enter a number between 1 and 3 [1]: ",
 		"bundled   Postgres 16 in the cluster",
-		"hands them to calctl-kubernetes",
+		"and hands them to\n  calctl-kubernetes, which runs the install",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the transcript lacks %q:\n%s", want, out)

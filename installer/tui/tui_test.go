@@ -226,6 +226,8 @@ func TestScreens(t *testing.T) {
 		{name: "kube_tls", cfg: kubeCfg, path: toKubeTLS},
 		{name: "kube_site", cfg: kubeCfg, path: toKubeSite},
 		{name: "kube_review", cfg: kubeCfg, path: toKubeReview},
+		// a dry run keeps no answers: the Review says so
+		{name: "kube_review_dryrun", cfg: func(c *Config) { kubeCfg(c); c.DryRun = true }, path: toKubeReview},
 		{name: "kube_https_without_tls", cfg: kubeCfg, path: func(d *driver) {
 			toKubeTLS(d)
 			d.keys("down", "down", "enter")

@@ -262,7 +262,7 @@ func TestWizardKubernetesInTmux(t *testing.T) {
 	tm.keys("Enter", "Enter", "Enter", "Enter")
 	tm.waitFor("deployment id")
 	tm.keys("Enter")
-	tm.waitFor("6/8 Review", "namespace calcom, release calcom", "hands them to calctl-kubernetes")
+	tm.waitFor("6/8 Review", "namespace calcom, release calcom", `re:to calctl-kubernetes\s+--dry-run`)
 	tm.snap("kube-review")
 	tm.noColor()
 	tm.keys("Enter")
@@ -371,7 +371,7 @@ func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
 	}
 	tm.waitFor("deployment id")
 	line("")
-	tm.waitFor("== Review ==", "hands them to calctl-kubernetes", "Save answers to FILE")
+	tm.waitFor("== Review ==", "hands them to", "Save answers to FILE")
 	line("")
 	tm.waitFor("Start the install now?")
 	line("y")
