@@ -262,7 +262,7 @@ func TestWizardKubernetesInTmux(t *testing.T) {
 	tm.keys("Enter", "Enter", "Enter", "Enter")
 	tm.waitFor("deployment id")
 	tm.keys("Enter")
-	tm.waitFor("6/8 Review", "namespace calcom, release calcom", `re:to calctl-kubernetes\s+--dry-run`)
+	tm.waitFor("6/8 Review", "namespace calcom, release calcom", "enter hands these answers")
 	tm.snap("kube-review")
 	tm.noColor()
 	tm.keys("Enter")
@@ -395,4 +395,85 @@ func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
 	}, installDir), home.AnswersFile) {
 		t.Errorf("the sibling got %q, want the answers kept in the install's pending directory", args)
 	}
+}
+
+// TestWizardKubernetesNarrowInTmux walks the kubernetes pages of the real
+// binary at 60×15 with NO_COLOR: every option of the certificate select,
+// the contract's error in full, the key line on every page, no colour, the
+// Review scrolling to what enter does, and the handoff (STUB sibling,
+// ttyStub).
+func TestWizardKubernetesNarrowInTmux(t *testing.T) {
+	git := testenv.StartGitServer(t)
+	repo := testenv.NewWorkRepo(t)
+	repo.Write(map[string]string{"README.md": "fixture\n"})
+	repo.Commit("fixture")
+	url := repo.Publish(git, "calcom/cal.com.git")
+	_, stubDir := ttyStub(t)
+	installDir := filepath.Join(t.TempDir(), "calcom")
+	bin := buildWizardBinary(t)
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
+		"TERM=xterm-256color", "NO_COLOR=1", "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
+	tm := startTmux(t, 60, 15, env, bin, "install", "--dry-run", "--install-dir", installDir,
+		"--source-url", url, "--submodules", "skip")
+	// page waits for a page showing texts, with the key line, in no colour
+	page := func(texts ...string) string {
+		t.Helper()
+		s := tm.waitFor(append(texts, "enter next")...)
+		tm.noColor()
+		return s
+	}
+	tm.waitFor("1/8 Welcome")
+	tm.keys("Enter")
+	tm.waitFor("2/8 Source")
+	tm.keys("Enter", "Enter", "Enter", "Enter")
+	tm.waitFor("is readable")
+	tm.keys("Enter")
+	page("3/8 Target", "compose", "pm2", "kubernetes")
+	tm.keys("Down", "Down", "Enter")
+	page("Kubeconfig", "Context (empty")
+	tm.keys("Enter", "Enter")
+	page("Namespace", "Helm release", "Web replicas")
+	tm.keys("Enter", "Enter", "C-u")
+	tm.typeText("two")
+	tm.keys("Enter")
+	page(`re:"two"\s+is\s+not\s+a\s+number\s+of\s+replicas;\s+expected\s+1\s+to\s+100`)
+	tm.keys("C-u")
+	tm.typeText("2")
+	tm.keys("Enter")
+	page("Image registry")
+	tm.typeText("Registry.example.com/web")
+	tm.keys("Enter")
+	page(`re:is\s+not\s+an\s+image\s+repository;\s+expected\s+host\[:port\]/path\s+in\s+lower\s+case,\s+without\s+tag\s+or\s+digest,\s+e\.g\.\s+registry\.example\.com/calcom/web`)
+	tm.keys("C-u")
+	tm.typeText("registry.example.com/calcom/web")
+	tm.keys("Enter", "Enter")
+	page("Ingress class", "Storage class")
+	tm.keys("Enter", "Enter")
+	page("Ingress certificate", "> issuer", "secret", "none    plain http")
+	tm.keys("Enter")
+	page("ClusterIssuer")
+	tm.keys("Enter")
+	page(`re:required:\s+the\s+ClusterIssuer\s+that\s+issues\s+the\s+certificate`)
+	tm.typeText("letsencrypt-prod")
+	tm.keys("Enter")
+	page("4/8 Database", "calcom-postgres", "external", "rds")
+	tm.keys("Enter")
+	page("5/8 Public URL")
+	tm.typeText("https://cal.example.com")
+	tm.keys("Enter")
+	page("SMTP host")
+	tm.keys("Enter", "Enter", "Enter", "Enter")
+	page("deployment id")
+	tm.keys("Enter")
+	tm.waitFor("6/8 Review", "more lines", "enter")
+	tm.noColor()
+	for i := 0; i < 3; i++ {
+		tm.keys("PageDown")
+	}
+	tm.waitFor(`re:calctl-kubernetes\s+--dry-run`, `re:release\s+→\s+check`)
+	tm.keys("Enter")
+	tm.waitFor("STUB-KUBE: type a line")
+	tm.typeText("ok")
+	tm.keys("Enter")
+	tm.waitFor("STUB-KUBE got ok", "EXIT=0")
 }
