@@ -23,12 +23,18 @@ import (
 // text is a text field: what the full-screen huh input draws and what its
 // accessible prompt asks.
 type text struct {
+	// title is the field's name; desc, when set, the line that says
+	// what it is for (drawn under the title, printed before the prompt)
 	title, desc string
 	// empty is what an empty value means, said in the prompt (SMTP port:
 	// 587); the full screen shows it as the placeholder.
-	empty  string
-	value  *string
-	valid  func(string) error
+	empty string
+	// value is the field's value, bound by pointer: the prefilled one
+	// before, the answer after
+	value *string
+	// valid is the field's check (nil: none), the same in both views
+	valid func(string) error
+	// masked fields are never echoed (secrets)
 	masked bool
 	// optional fields can be emptied in the accessible prompts ("-"),
 	// where enter keeps the value
@@ -64,6 +70,7 @@ var ErrInputEnded = errors.New("the input ended before the wizard did; nothing w
 // prompter asks the accessible prompts: it writes to out and reads in one
 // line at a time.
 type prompter struct {
+	// in is read one line at a time; out gets the prompts
 	in  io.Reader
 	out io.Writer
 	// echo writes each answer after its prompt: set when in is not a
@@ -263,7 +270,9 @@ func (p *prompter) confirm(q string, def bool) (bool, error) {
 // blank line, so that a section's heading is set off by one blank line,
 // never two.
 type spacedWriter struct {
-	w    io.Writer
+	// w is written to
+	w io.Writer
+	// tail is the last two bytes written
 	tail [2]byte
 }
 

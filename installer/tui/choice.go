@@ -21,8 +21,8 @@ type choice struct {
 	*huh.Select[string]
 	title   string
 	opts    []huh.Option[string]
-	value   *string
-	check   func(string) error
+	value   *string            // the bound value (the accessible prompt sets it)
+	check   func(string) error // the validation, for the accessible prompt
 	theme   *huh.Theme
 	width   int
 	focused bool
