@@ -282,7 +282,7 @@ func (m *Model) reviewHelp() string {
 	}
 	verb := "install"
 	if m.cfg.DryRun {
-		verb = "dry run"
+		verb = "dry-run" // one word: at 60 columns fitHelp keeps it whole (not "enter dry")
 	}
 	return "enter " + verb + " · s save answers to FILE · ↑/↓ scroll · esc back · ctrl+c quit"
 }
