@@ -163,7 +163,9 @@ func (m *Model) viewUpgrade() (string, string) {
 		para("--dry-run: the upgrade only reports what it would do; nothing is written.")
 	}
 	b.WriteString("\n")
-	para("Runs: " + m.upgradeArgs())
+	for _, l := range wrapCommand("Runs: "+m.upgradeArgs(), m.width-2) {
+		b.WriteString(" " + l + "\n") // split at spaces only: it can be copied
+	}
 	return b.String(), "enter upgrade · esc back · ctrl+c quit"
 }
 

@@ -299,3 +299,21 @@ func TestRunLogPages(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapCommand: a command line wraps at its spaces only, so no argument
+// (--dry-run, a path) is split across lines unless it is longer than one.
+func TestWrapCommand(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"Runs: calctl upgrade --ref v5.9.0 --dir /opt/calcom --dry-run", 60, []string{"Runs: calctl upgrade --ref v5.9.0 --dir /opt/calcom", "--dry-run"}},
+		{"a --dry-run", 20, []string{"a --dry-run"}},
+		{"x /a/very/long/path/that/is/longer/than/a/line y", 20, []string{"x", "/a/very/long/path/th", "at/is/longer/than/a/", "line y"}},
+	} {
+		if got := wrapCommand(tc.in, tc.width); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("wrapCommand(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
+	}
+}

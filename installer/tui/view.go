@@ -304,6 +304,36 @@ func wrap(s string, width int) []string {
 	return out
 }
 
+// wrapCommand breaks a command line into lines of at most width cells at
+// its spaces only, never inside an argument (wrap also breaks at hyphens,
+// which splits --dry-run across lines); an argument longer than a line is
+// cut into pieces of width.
+func wrapCommand(s string, width int) []string {
+	width = max(width, 10)
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+			continue
+		default:
+			out = append(out, line)
+			line = w
+		}
+		for ansi.StringWidth(line) > width {
+			out = append(out, ansi.Truncate(line, width, ""))
+			line = ansi.TruncateLeft(line, width, "")
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
+}
+
 // viewSummary is the Summary screen: the summary, wrapped, scrolled when
 // it is longer than the terminal, so the Next commands can always be read.
 func (m *Model) viewSummary() (string, string) {
