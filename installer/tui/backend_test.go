@@ -42,6 +42,9 @@ type memBackend struct {
 	planCalls atomic.Int32
 	planErr   error
 	ignored   []string
+	// long makes the run's notes, errors and fixes longer than any
+	// terminal line (the Run screen wraps them)
+	long bool
 }
 
 func (b *memBackend) backend() Backend {
@@ -126,6 +129,8 @@ type scriptStep struct {
 	paths []string
 	err   error
 	block chan struct{}
+	// problem is logged after logs: a logged problem with its fix
+	problem *contract.Event
 }
 
 func (s scriptStep) Name() string { return s.name }
@@ -133,6 +138,9 @@ func (s scriptStep) Name() string { return s.name }
 func (s scriptStep) Run(ctx context.Context, st *installer.State) error {
 	for _, l := range s.logs {
 		st.Logf("info", "%s", l)
+	}
+	if s.problem != nil {
+		st.Emit(*s.problem)
 	}
 	for _, p := range s.paths {
 		st.Emit(contract.Event{Type: contract.EventChange, Path: p, Action: "create"})
@@ -148,24 +156,50 @@ func (s scriptStep) Run(ctx context.Context, st *installer.State) error {
 	return s.err
 }
 
-type skipStep struct{ scriptStep }
+type skipStep struct {
+	scriptStep
+	why string // empty: "dry run"
+}
 
-func (skipStep) Skip(*installer.State) (bool, string) { return true, "dry run" }
+func (s skipStep) Skip(*installer.State) (bool, string) {
+	if s.why == "" {
+		return true, "dry run"
+	}
+	return true, s.why
+}
+
+// Long texts of a run with memBackend.long.
+const (
+	longCloneNote = "dry run: would clone https://git.example.com/acme/platform/calcom/cal.com.git@release-2026-12 into /opt/calcom/src (submodules resolved with the token)"
+	longAgentNote = "no billing answers: the usage agent is not installed; fix: add billing.deployment_id, billing.endpoint and the token to the answers and run calctl install --resume"
+	longStartErr  = "compose up: service web: Error response from daemon: driver failed programming external connectivity on endpoint calcom-web-1: Bind for 0.0.0.0:3000 failed: port is already allocated"
+	longStartFix  = "stop what listens on port 3000 (ss -ltnp 'sport = :3000' shows it), or set web.port in the answers to a free port and run calctl install --resume"
+	longLogErr    = "web image: the build context is 2.3 GiB; the .dockerignore calctl writes was replaced by one that does not leave out node_modules"
+	longLogFix    = "restore the .dockerignore from calctl render, or add node_modules and .git to yours"
+)
 
 func scriptedPlan(b *memBackend, fail bool) []installer.Step {
 	start := scriptStep{name: "start", logs: []string{"docker compose -p calcom up -d --build", "#1 [web] building"}, block: b.block}
 	if fail {
 		start.err = contract.WithRemedy(errors.New("compose up: port 3000 is already allocated"), "stop what listens on port 3000, or set web.port")
 	}
+	clone, agent := skipStep{scriptStep: scriptStep{name: "clone"}}, skipStep{scriptStep: scriptStep{name: "agent"}}
+	if b.long {
+		clone.why, agent.why = longCloneNote, longAgentNote
+		start.problem = &contract.Event{Type: contract.EventLog, Level: "error", Message: longLogErr, Remedy: longLogFix}
+		if fail {
+			start.err = contract.WithRemedy(errors.New(longStartErr), longStartFix)
+		}
+	}
 	return []installer.Step{
 		scriptStep{name: "preflight", logs: []string{"9 checks passed"}},
-		skipStep{scriptStep{name: "clone"}},
+		clone,
 		scriptStep{name: "secrets", logs: []string{"generated NEXTAUTH_SECRET, CALENDSO_ENCRYPTION_KEY"}},
 		scriptStep{name: "render"},
 		scriptStep{name: "write", paths: []string{"docker-compose.yml", ".env", "Dockerfile.calctl"}},
 		start,
 		scriptStep{name: "migrate", logs: []string{"42 migrations applied"}},
 		scriptStep{name: "verify"},
-		skipStep{scriptStep{name: "agent"}},
+		agent,
 	}
 }

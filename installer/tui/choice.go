@@ -21,6 +21,8 @@ type choice struct {
 	*huh.Select[string]
 	title   string
 	opts    []huh.Option[string]
+	value   *string            // the bound value (the accessible prompt sets it)
+	check   func(string) error // the validation, for the accessible prompt
 	theme   *huh.Theme
 	width   int
 	focused bool
@@ -32,12 +34,14 @@ func newChoice(title string, value *string, opts ...huh.Option[string]) *choice 
 		Select: huh.NewSelect[string]().Title(title).Value(value).Options(opts...),
 		title:  title,
 		opts:   opts,
+		value:  value,
 	}
 }
 
 // validate sets the field's validation.
 func (c *choice) validate(fn func(string) error) *choice {
 	c.Select.Validate(fn)
+	c.check = fn
 	return c
 }
 

@@ -1,7 +1,10 @@
 package tui
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
+	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -35,6 +38,7 @@ func (m *Model) pages(s screen) []page {
 // pageFields returns the fields of a form screen, page by page.
 func (m *Model) pageFields(s screen) []page {
 	v := m.v
+	m.texts = nil // the fields are new
 	never := func() bool { return false }
 	switch s {
 	case screenSource:
@@ -48,23 +52,25 @@ func (m *Model) pageFields(s screen) []page {
 			huh.NewOption("type a token now (kept in memory, never saved)", tokenTyped),
 			huh.NewOption("no token: the repository and its submodules are public", tokenNone))
 		return []page{{hidden: never, fields: fs(
-			huh.NewInput().Title(m.label("Repository URL", v.SourceURL)).Value(&v.SourceURL).
-				Validate(m.check(func(v *values, s string) { v.SourceURL = s }, "source.url")),
-			huh.NewInput().Title(m.label("Ref (branch, tag or commit)", v.Ref)).Value(&v.Ref),
+			m.input(text{title: "Repository URL", value: &v.SourceURL,
+				valid: m.check(func(v *values, s string) { v.SourceURL = s }, "source.url")}),
+			m.input(text{title: "Ref (branch, tag or commit)", value: &v.Ref}),
 			newChoice("Private submodules (apps/api, ...)", &v.Submodules,
 				huh.NewOption("resolve  clone them with the token; they stay submodules", "resolve"),
 				huh.NewOption("flatten  clone them and commit their files into the tree", "flatten"),
 				huh.NewOption("skip     leave them out; the public web app only", "skip")),
 			newChoice("Git token", &v.TokenChoice, tokenOpts...),
 		)}, {hidden: func() bool { return v.TokenChoice != tokenTyped }, fields: fs(
-			huh.NewInput().Title("Git token").Description("read access to the repository and its private submodules").
-				EchoMode(huh.EchoModePassword).Value(&v.Token).
-				Validate(func(s string) error {
-					if s == "" {
-						return fmt.Errorf("required; or go back (shift+tab) and choose %s or no token", m.cfg.TokenEnv)
+			m.input(text{title: "Git token", desc: "read access to the repository and its private submodules",
+				masked: true, value: &v.Token, valid: func(s string) error {
+					switch {
+					case s != "":
+						return nil
+					case m.accessible:
+						return errors.New("required: the token; or any text, and the access check that follows offers to change these answers")
 					}
-					return nil
-				}),
+					return fmt.Errorf("required; or go back (shift+tab) and choose %s or no token", m.cfg.TokenEnv)
+				}}),
 		)}}
 	case screenTarget:
 		return append([]page{{hidden: never, fields: fs(
@@ -76,7 +82,10 @@ func (m *Model) pageFields(s screen) []page {
 	case screenDatabase:
 		bundled := "bundled   Postgres 16 in a container next to the app (compose)"
 		if v.Target == contract.TargetKubernetes {
-			bundled = "bundled   Postgres 16 in the cluster (Helm release <release>-postgres)"
+			// the release the answers will name (kubechart.DatabaseRelease;
+			// the wizard does not link the chart code)
+			rel := cmp.Or(strings.TrimSpace(v.Release), "calcom")
+			bundled = "bundled   Postgres 16 in the cluster (Helm release " + rel + "-postgres)"
 		}
 		return []page{{hidden: never, fields: fs(
 			newChoice("Postgres", &v.DBMode,
@@ -89,15 +98,14 @@ func (m *Model) pageFields(s screen) []page {
 					return problemAt(w.answers(m.cfg.Answers, m.cfg.TokenEnv), contract.EnvSecrets{}, "database.mode")
 				}),
 		)}, {hidden: func() bool { return v.DBMode == contract.DBBundled }, fields: fs(
-			huh.NewInput().Title("Database URL").Description("postgresql://USER:PASSWORD@HOST:5432/DB (hidden; kept in memory)").
-				EchoMode(huh.EchoModePassword).Value(&v.DBURL).
-				Validate(m.check(func(v *values, s string) { v.DBURL = s }, "database.url_env")),
-			huh.NewInput().Title(m.label("CA file", v.CAFile)).Description("PEM of the CA that signed the server certificate (required for RDS)").
-				Value(&v.CAFile).Validate(m.check(func(v *values, s string) { v.CAFile = s }, "database.ca_file")),
+			m.input(text{title: "Database URL", desc: "postgresql://USER:PASSWORD@HOST:5432/DB (hidden; kept in memory)",
+				masked: true, value: &v.DBURL, valid: m.check(func(v *values, s string) { v.DBURL = s }, "database.url_env")}),
+			m.input(text{title: "CA file", optional: true, desc: "PEM of the CA that signed the server certificate (required for RDS)",
+				value: &v.CAFile, valid: m.check(func(v *values, s string) { v.CAFile = s }, "database.ca_file")}),
 		)}}
 	case screenSite:
-		site := fs(huh.NewInput().Title(m.label("Public URL", v.PublicURL)).Description("the address people open, e.g. https://cal.example.com").
-			Value(&v.PublicURL).Validate(m.check(func(v *values, s string) { v.PublicURL = s }, "public_url", "kubernetes.(public_url)", "kubernetes.tls")))
+		site := fs(m.input(text{title: "Public URL", desc: "the address people open, e.g. https://cal.example.com",
+			value: &v.PublicURL, valid: m.check(func(v *values, s string) { v.PublicURL = s }, "public_url", "kubernetes.(public_url)", "kubernetes.tls")}))
 		if v.Target != contract.TargetKubernetes {
 			// target kubernetes: the Ingress terminates TLS (kubernetes.tls)
 			site = append(site, newChoice("Proxy and TLS", &v.Proxy,
@@ -105,25 +113,25 @@ func (m *Model) pageFields(s screen) []page {
 				huh.NewOption("none   app on 127.0.0.1 (all interfaces if public_url is its port)", contract.ProxyNone)))
 		}
 		return []page{{hidden: never, fields: site}, {hidden: never, fields: fs(
-			huh.NewInput().Title(m.label("E-mail: SMTP host (optional)", v.EmailHost)).Description("leave empty to send no e-mail").Value(&v.EmailHost).
-				Validate(m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")),
-			huh.NewInput().Title(m.label("SMTP port", v.EmailPort)).Placeholder("587").Value(&v.EmailPort).Validate(portCheck),
-			huh.NewInput().Title(m.label("SMTP user (empty: no login)", v.EmailUser)).Value(&v.EmailUser),
-			huh.NewInput().Title(m.label("From address", v.EmailFrom)).Value(&v.EmailFrom).
-				Validate(m.check(func(v *values, s string) { v.EmailFrom = s }, "email.from", "email.port")),
+			m.input(text{title: "E-mail: SMTP host (optional)", optional: true, desc: "leave empty to send no e-mail", value: &v.EmailHost,
+				valid: m.check(func(v *values, s string) { v.EmailHost = s }, "email.host")}),
+			m.input(text{title: "SMTP port", empty: "587", value: &v.EmailPort, valid: portCheck}),
+			m.input(text{title: "SMTP user (empty: no login)", optional: true, value: &v.EmailUser}),
+			m.input(text{title: "From address", optional: true, value: &v.EmailFrom,
+				valid: m.check(func(v *values, s string) { v.EmailFrom = s }, "email.from", "email.port")}),
 		)}, {hidden: func() bool { return v.EmailUser == "" }, fields: fs(
-			huh.NewInput().Title("SMTP password").EchoMode(huh.EchoModePassword).Value(&v.EmailPass).
-				Validate(m.check(func(v *values, s string) { v.EmailPass = s }, "email.password_env")),
+			m.input(text{title: "SMTP password", masked: true, value: &v.EmailPass,
+				valid: m.check(func(v *values, s string) { v.EmailPass = s }, "email.password_env")}),
 		)}, {hidden: never, fields: fs(
-			huh.NewInput().Title(m.label("Billing: deployment id (optional)", v.DeploymentID)).Description("from your Infrastructure Plan; leave empty to skip the usage agent").
-				Value(&v.DeploymentID).Validate(m.check(func(v *values, s string) { v.DeploymentID = s }, "billing.deployment_id")),
+			m.input(text{title: "Billing: deployment id (optional)", optional: true, desc: "from your Infrastructure Plan; leave empty to skip the usage agent",
+				value: &v.DeploymentID, valid: m.check(func(v *values, s string) { v.DeploymentID = s }, "billing.deployment_id")}),
 		)}, {hidden: func() bool { return v.DeploymentID == "" }, fields: fs(
-			huh.NewInput().Title(m.label("Billing endpoint", v.BillingEndpoint)).Value(&v.BillingEndpoint).
-				Validate(m.check(func(v *values, s string) { v.BillingEndpoint = s }, "billing.endpoint")),
-			huh.NewInput().Title("Billing token").EchoMode(huh.EchoModePassword).Value(&v.BillingToken).
-				Validate(m.check(func(v *values, s string) { v.BillingToken = s }, "billing.token_env")),
-			huh.NewInput().Title("Signing secret").EchoMode(huh.EchoModePassword).Value(&v.Signing).
-				Validate(m.check(func(v *values, s string) { v.Signing = s }, "billing.signing_secret_env")),
+			m.input(text{title: "Billing endpoint", value: &v.BillingEndpoint,
+				valid: m.check(func(v *values, s string) { v.BillingEndpoint = s }, "billing.endpoint")}),
+			m.input(text{title: "Billing token", masked: true, value: &v.BillingToken,
+				valid: m.check(func(v *values, s string) { v.BillingToken = s }, "billing.token_env")}),
+			m.input(text{title: "Signing secret", masked: true, value: &v.Signing,
+				valid: m.check(func(v *values, s string) { v.Signing = s }, "billing.signing_secret_env")}),
 		)}}
 	}
 	return nil
@@ -137,14 +145,22 @@ func (m *Model) kubePages() []page {
 	v := m.v
 	notKube := func() bool { return v.Target != contract.TargetKubernetes }
 	in := func(title, desc string, p *string, paths ...string) huh.Field {
-		f := huh.NewInput().Title(m.label(title, *p)).Value(p).Validate(m.check(func(w *values, s string) {
+		check := m.check(func(w *values, s string) {
 			// the field's own value, on the copy the check validates
 			*fieldOf(w, v, p) = s
-		}, paths...))
-		if desc != "" {
-			f.Description(desc)
+		}, paths...)
+		switch p {
+		case &v.WebReplicas:
+			check = replicasCheck(check)
+		case &v.TLSIssuer:
+			// chosen as the certificate's source, it is not optional: empty
+			// would be plain http (the "none" option) under another name
+			check = required(check, "required: the ClusterIssuer that issues the certificate, e.g. letsencrypt-prod; or choose none (plain http) as the Ingress certificate")
+		case &v.TLSSecret:
+			check = required(check, "required: the TLS Secret that holds the certificate, e.g. calcom-tls; or choose none (plain http) as the Ingress certificate")
 		}
-		return f
+		// the fields whose title says what empty means are optional
+		return m.input(text{title: title, desc: desc, value: p, valid: check, optional: strings.Contains(title, "(empty")})
 	}
 	return []page{{hidden: notKube, fields: fs(
 		in("Kubeconfig", "", &v.Kubeconfig),
@@ -286,15 +302,6 @@ func (m *Model) backKeepsFocus() (bool, tea.Cmd) {
 		bad = true
 	}
 	return bad, cmd
-}
-
-// label is a field's title; accessible prompts, which cannot show the
-// prefilled value in the field, show it in brackets (Enter keeps it).
-func (m *Model) label(title, value string) string {
-	if m.accessible && value != "" {
-		return title + " [" + value + "]"
-	}
-	return title
 }
 
 func (m *Model) formWidth() int {

@@ -52,8 +52,11 @@ type Model struct {
 	plain  bool
 	// accessible is set by RunAccessible: prompts instead of a screen.
 	accessible bool
-	st         styles
-	spin       spinner.Model
+	// texts are the text fields of the pages last built, for their
+	// accessible prompts (accessible.go)
+	texts map[*huh.Input]text
+	st    styles
+	spin  spinner.Model
 
 	gen    int                // generation of the async work; stale results are dropped
 	cancel context.CancelFunc // cancels the async work of the current screen

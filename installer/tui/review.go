@@ -165,7 +165,11 @@ func (m *Model) reviewLines() []string {
 	l = append(l, "")
 	switch {
 	case m.answersErr != nil:
-		l = append(l, m.st.bad.Render("The answers have problems; go back (esc) and fix them:"))
+		fix := "go back (esc) and fix them:"
+		if m.accessible {
+			fix = "nothing was changed; start the wizard again and fix them:"
+		}
+		l = append(l, m.st.bad.Render("The answers have problems; "+fix))
 		for _, s := range strings.Split(m.answersErr.Error(), "\n")[1:] {
 			l = append(l, s)
 		}
@@ -191,7 +195,16 @@ func (m *Model) reviewLines() []string {
 		}
 		l = append(l, m.st.title.Render(title))
 		steps := strings.Join(contract.KubernetesSteps, " → ")
-		for _, w := range wrap("enter saves these answers (no secrets) and hands them to calctl-kubernetes, which runs the install in this terminal: "+steps, m.width-4) {
+		verb := "enter"
+		if m.accessible {
+			verb = "starting the install"
+		}
+		what := verb + " saves these answers (no secrets) and hands them to calctl-kubernetes, which runs the install in this terminal: "
+		if m.cfg.DryRun {
+			// a dry run keeps no answers (internal/cli's kubeHandoff)
+			what = verb + " hands these answers (no secrets; a temporary file, removed after) to calctl-kubernetes --dry-run, which reports in this terminal what the install would do: "
+		}
+		for _, w := range wrap(what+steps, m.width-4) {
 			l = append(l, "  "+w)
 		}
 	case m.plan != nil:
@@ -269,7 +282,7 @@ func (m *Model) reviewHelp() string {
 	}
 	verb := "install"
 	if m.cfg.DryRun {
-		verb = "dry run"
+		verb = "dry-run" // one word: at 60 columns fitHelp keeps it whole (not "enter dry")
 	}
 	return "enter " + verb + " · s save answers to FILE · ↑/↓ scroll · esc back · ctrl+c quit"
 }

@@ -47,6 +47,9 @@ type runState struct {
 	err      error
 	cancel   context.CancelFunc
 	scroll   int // log lines scrolled up from the bottom
+	// tall is set when the screen does not fit the terminal (a long
+	// outcome at 60×15): ↑/↓ scroll the screen instead of the log
+	tall bool
 }
 
 func (r *runState) row(name string) *stepRow {
@@ -153,11 +156,14 @@ func (m *Model) updateRun(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	switch k.String() {
-	case "up", "k":
-		m.run.scroll++
-	case "down", "j":
-		m.run.scroll = max(m.run.scroll-1, 0)
+	// ↑/↓ a line, pgup/pgdn ten (as docs/wizard.md's Keys say): the log,
+	// or the whole screen when it is taller than the terminal
+	step := map[string]int{"up": -1, "k": -1, "down": 1, "j": 1, "pgup": -10, "pgdown": 10}[k.String()]
+	switch {
+	case step != 0 && m.run.tall:
+		m.bodyScroll = max(m.bodyScroll+step, 0)
+	case step != 0:
+		m.run.scroll = max(m.run.scroll-step, 0) // the log scrolls up from its bottom
 	}
 	if m.run.running {
 		return m, nil
@@ -191,9 +197,12 @@ func dur(ms int64) string {
 
 // viewRun draws the Run screen into the room between the header and the
 // key line (which View pins at the bottom): the step list, the progress bar,
-// the outcome with its fix, and the current step's log. The outcome is never
-// cut; when the terminal is short the step list becomes a window around
-// the current step and the log gets what is left.
+// the outcome with its fix, and the current step's log. Nothing is cut: a
+// step's note (a skip's reason, a progress message) wraps under the step,
+// indented under the note's first line; the outcome and its fix wrap; log
+// lines wrap under their own indent. When the terminal is short the step
+// list becomes a window around the current step and the log gets what is
+// left; when even the outcome does not fit, the whole screen scrolls (↑/↓).
 func (m *Model) viewRun() string {
 	r := &m.run
 	room := max(m.height-3, 4)
@@ -229,56 +238,21 @@ func (m *Model) viewRun() string {
 		logMin = 1 + min(len(r.current.logged), 2)
 	}
 	stepRoom := max(room-len(tail)-logMin, 1)
-	rows := r.rows
-	first := 0
-	if len(rows) > stepRoom {
-		// a window around the step that runs (or failed, or ran last)
-		at := 0
-		for i, row := range rows {
-			if row == r.current || row.state != rowPending {
-				at = i
-			}
-			if row == r.current {
-				break
-			}
-		}
-		first = min(max(at-stepRoom/2, 0), len(rows)-stepRoom)
-		rows = rows[first : first+stepRoom]
-	}
+	steps := m.stepLines(stepRoom)
 	var b strings.Builder
-	for i, row := range rows {
-		mark, name := "·", row.name
-		switch row.state {
-		case rowRunning:
-			mark = m.spin.View()
-		case rowDone:
-			mark = m.st.ok.Render("✓")
-		case rowSkipped:
-			mark = m.st.faint.Render("-")
-		case rowFailed:
-			mark = m.st.bad.Render("✗")
-		}
-		line := fmt.Sprintf(" %s %-10s", mark, name)
-		switch {
-		case row.state == rowDone || row.state == rowFailed:
-			line += fmt.Sprintf(" %7s", dur(row.durMS))
-		case row.note != "":
-			line += " " + m.st.faint.Render(row.note)
-		}
-		switch {
-		case i == 0 && first > 0:
-			line += m.st.faint.Render(fmt.Sprintf("   ↑ %d more", first))
-		case i == len(rows)-1 && first+len(rows) < len(r.rows):
-			line += m.st.faint.Render(fmt.Sprintf("   ↓ %d more", len(r.rows)-first-len(rows)))
-		}
-		b.WriteString(truncate(line, m.width) + "\n")
+	for _, l := range steps {
+		b.WriteString(l + "\n")
 	}
 	for _, l := range tail {
 		b.WriteString(truncate(l, m.width) + "\n")
 	}
 	if r.current != nil {
-		logRoom := max(room-len(rows)-len(tail)-1, 1)
-		lines := r.current.logged
+		logRoom := max(room-len(steps)-len(tail)-1, 1)
+		want := logRoom // the last lines; when scrolled, all (to count them)
+		if r.scroll > 0 {
+			want = -1
+		}
+		lines := m.logLines(r.current.logged, want)
 		// scrolling stops at the top of the log: it never scrolls into blank
 		r.scroll = min(r.scroll, max(len(lines)-logRoom, 0))
 		end := max(len(lines)-r.scroll, 0)
@@ -289,10 +263,141 @@ func (m *Model) viewRun() string {
 		}
 		b.WriteString(m.st.faint.Render(truncate(title+strings.Repeat("─", max(m.width-ansi.StringWidth(title)-1, 0)), m.width)) + "\n")
 		for _, l := range lines[start:end] {
-			b.WriteString(" " + truncate(l, m.width-2) + "\n")
+			b.WriteString(l + "\n")
 		}
 	}
+	// taller than the room only when the outcome or the current step is:
+	// then ↑/↓ scroll the screen (View), not the log
+	r.tall = strings.Count(b.String(), "\n") > room
 	return b.String()
+}
+
+// noteCol is where a step's note starts on the Run screen: after " ✓ " and
+// the step's name in 10 columns and a space.
+const noteCol = 14
+
+// stepLines draws the step list in at most room lines (at least the first
+// line of the current step): each step on its line with its duration, or
+// its note wrapped under the note column. When the steps do not fit, the
+// list is a window around the step that runs (or failed, or ran last), with
+// how many steps are above and below it.
+func (m *Model) stepLines(room int) []string {
+	r := &m.run
+	drawn := make([][]string, len(r.rows))
+	for i, row := range r.rows {
+		drawn[i] = m.stepRow(row)
+	}
+	count := func(from, to int) int {
+		n := 0
+		for _, d := range drawn[from:to] {
+			n += len(d)
+		}
+		return n
+	}
+	first, last := 0, len(r.rows) // the window is rows[first:last]
+	if count(0, len(r.rows)) > room {
+		at := 0
+		for i, row := range r.rows {
+			if row == r.current || row.state != rowPending {
+				at = i
+			}
+			if row == r.current {
+				break
+			}
+		}
+		// grow the window around at, a step below then a step above, while
+		// the steps and the "more" markers' line fit
+		first, last = at, at+1
+		for grown := true; grown; {
+			grown = false
+			if last < len(r.rows) && count(first, last+1) <= room {
+				last, grown = last+1, true
+			}
+			if first > 0 && count(first-1, last) <= room {
+				first, grown = first-1, true
+			}
+		}
+	}
+	var out []string
+	for i := first; i < last; i++ {
+		d := append([]string(nil), drawn[i]...)
+		more := ""
+		if i == first && first > 0 {
+			more = fmt.Sprintf("   ↑ %d more", first)
+		}
+		if i == last-1 && last < len(r.rows) {
+			more += fmt.Sprintf("   ↓ %d more", len(r.rows)-last)
+		}
+		if more != "" {
+			if ansi.StringWidth(d[0])+ansi.StringWidth(more) <= m.width {
+				d[0] += m.st.faint.Render(more)
+			} else {
+				// no room beside the step: the marker has its own line
+				d = append(d, strings.Repeat(" ", noteCol-3)+m.st.faint.Render(more))
+			}
+		}
+		out = append(out, d...)
+	}
+	// the current step alone may be taller than the room: it is drawn
+	// whole, and the screen scrolls (viewRun)
+	return out
+}
+
+// stepRow draws one step: its mark, its name, its duration or its note,
+// the note wrapped under the note column within the width.
+func (m *Model) stepRow(row *stepRow) []string {
+	mark := "·"
+	switch row.state {
+	case rowRunning:
+		mark = m.spin.View()
+	case rowDone:
+		mark = m.st.ok.Render("✓")
+	case rowSkipped:
+		mark = m.st.faint.Render("-")
+	case rowFailed:
+		mark = m.st.bad.Render("✗")
+	}
+	line := fmt.Sprintf(" %s %-10s", mark, row.name)
+	if row.state == rowDone || row.state == rowFailed {
+		return []string{truncate(line+fmt.Sprintf(" %7s", dur(row.durMS)), m.width)}
+	}
+	if row.note == "" {
+		return []string{truncate(line, m.width)}
+	}
+	w := ansi.StringWidth(line)
+	col := max(noteCol, w+1) // a long name pushes the note right
+	if col > m.width/2 {
+		// no room beside the name: the note goes under it
+		out := []string{truncate(line, m.width)}
+		for _, l := range wrap(row.note, m.width-noteCol) {
+			out = append(out, strings.Repeat(" ", noteCol)+m.st.faint.Render(l))
+		}
+		return out
+	}
+	notes := wrap(row.note, m.width-col)
+	out := []string{line + strings.Repeat(" ", col-w) + m.st.faint.Render(notes[0])}
+	for _, l := range notes[1:] {
+		out = append(out, strings.Repeat(" ", col)+m.st.faint.Render(l))
+	}
+	return out
+}
+
+// logLines draws the last want lines of a step's log (want < 0: all of
+// them), each logged line wrapped under its own indent within the width (a
+// fix stays readable).
+func (m *Model) logLines(logged []string, want int) []string {
+	var rev [][]string
+	n := 0
+	for i := len(logged) - 1; i >= 0 && (want < 0 || n < want); i-- {
+		w := wrapIndent(" "+logged[i], m.width-1)
+		rev = append(rev, w)
+		n += len(w)
+	}
+	out := make([]string, 0, n)
+	for i := len(rev) - 1; i >= 0; i-- {
+		out = append(out, rev[i]...)
+	}
+	return out
 }
 
 func (m *Model) runHelp() string {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/calctl/calctl/installer/contract"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/huh"
 )
 
 // Run runs the wizard full-screen on in/out (which must be a terminal; the
@@ -33,36 +32,50 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (Result, 
 	return res, nil
 }
 
-// RunAccessible runs the wizard as huh's accessible prompts, one line at a
-// time, for screen readers: the same fields, checks and engine, no
-// redrawing. The run prints the engine's text view.
+// RunAccessible runs the wizard as accessible prompts, one line at a time,
+// for screen readers: the same fields, checks and engine, no redrawing.
+// Every prompt says what its default is (enter keeps it), every option is
+// listed with its number, and a wrong answer is refused with the reason and
+// asked again (accessible.go). The run prints the engine's text view.
 func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (Result, error) {
 	cfg.Plain = true
+	sw := &spacedWriter{w: out}
+	out = sw
 	m := New(ctx, cfg)
 	m.width, m.height, m.accessible = 80, 1000, true
+	p := newPrompter(in, out)
 	body := m.viewWelcome()
-	fmt.Fprintln(out, strings.Replace(body, " Keys: enter next · shift+tab previous field · esc previous screen\n       ctrl+c quit (nothing is changed before the Run screen)\n", "", 1))
+	body = strings.Replace(body, " Keys: enter next · shift+tab previous field · esc previous screen\n       ctrl+c quit (nothing is changed before the Run screen)\n", "", 1)
+	fmt.Fprintln(out, strings.TrimRight(body, "\n"))
 	ask := func(s screen) error {
-		fmt.Fprintf(out, "== %s ==\n", screenNames[s])
-		for _, p := range m.pages(s) {
-			if p.hidden() {
+		sw.heading(screenNames[s])
+		for _, pg := range m.pages(s) {
+			if pg.hidden() {
 				continue
 			}
-			if err := huh.NewForm(p.group).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
-				return err
+			for _, f := range pg.fields {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := m.ask(p, f); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	}
+	var inputErr error
 	again := func(q string) bool {
-		yes := false
-		_ = huh.NewConfirm().Title(q).Value(&yes).WithAccessible(true).RunAccessible(out, in)
+		yes, err := p.confirm(q, false)
+		if err != nil && inputErr == nil {
+			inputErr = err
+		}
 		return yes
 	}
 	if cfg.Existing {
 		// the Welcome choice of an existing install (upgrade.go)
-		if done, err := m.askUpgrade(ctx, in, out, again); done || err != nil {
-			return m.Result(), err
+		if done, err := m.askUpgrade(p, again); done || err != nil {
+			return m.Result(), cmpErr(err, inputErr)
 		}
 	}
 	b := cfg.Backend
@@ -104,6 +117,7 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 				fmt.Fprintln(out, "✓ ignored: "+strings.Join(m.ignored, ", "))
 			}
 		case s == screenDatabase && b.ProbeDatabase != nil && a.Database.Mode != contract.DBBundled:
+			fmt.Fprintln(out, "connecting to the database…")
 			var info DBInfo
 			if info, err = b.ProbeDatabase(ctx, a, env.DatabaseURL); err == nil {
 				fmt.Fprintf(out, "✓ connected: PostgreSQL %s, TLS %v\n", info.Version, info.TLS)
@@ -115,6 +129,9 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 				continue
 			}
 		}
+		if inputErr != nil {
+			return m.Result(), inputErr
+		}
 		s++
 	}
 	m.screen, m.phase, m.plan = screenReview, phaseResult, &Plan{}
@@ -125,16 +142,19 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		p, err := b.Plan(ctx, m.answers(), m.env())
 		m.plan, m.planErr = &p, err
 	}
-	fmt.Fprintln(out, "== Review ==")
+	sw.heading("Review")
 	for _, l := range m.reviewLines() {
 		fmt.Fprintln(out, l)
 	}
 	if m.answersErr != nil || m.planErr != nil {
 		return m.Result(), errors.New("the plan cannot run; nothing was changed")
 	}
+	fmt.Fprintln(out)
 	path := ""
-	_ = huh.NewInput().Title("Save answers to FILE (empty: do not save)").Value(&path).WithAccessible(true).RunAccessible(out, in)
-	if path = strings.TrimSpace(path); path != "" && b.SaveAnswers != nil {
+	if err := p.text(text{title: "Save answers to FILE (empty: do not save)", value: &path}); err != nil {
+		return m.Result(), err
+	}
+	if path != "" && b.SaveAnswers != nil {
 		if err := b.SaveAnswers(path, m.answers()); err != nil {
 			fmt.Fprintln(out, "✗ "+err.Error())
 		} else {
@@ -142,13 +162,13 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		}
 	}
 	if !again("Start the install now?") {
-		return m.Result(), nil
+		return m.Result(), inputErr
 	}
 	if m.answers().Target == contract.TargetKubernetes {
 		m.handoff()
 		return m.Result(), nil
 	}
-	fmt.Fprintln(out, "== Run ==")
+	sw.heading("Run")
 	err := b.Run(ctx, m.answers(), m.env(), contract.Tee(contract.TextView(out), func(e contract.Event) { m.run.apply(e) }))
 	m.run.finish(err)
 	m.result.Err = err
@@ -157,7 +177,17 @@ func RunAccessible(ctx context.Context, cfg Config, in io.Reader, out io.Writer)
 		m.result.Outcome = Failed
 	}
 	m.result.Summary, m.result.Check = m.summaryText(), m.run.check
-	fmt.Fprintln(out, "== Summary ==")
+	sw.heading("Summary")
 	fmt.Fprint(out, m.result.Summary)
 	return m.Result(), nil
+}
+
+// cmpErr returns the first error that is not nil.
+func cmpErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -205,6 +205,10 @@ func TestScreens(t *testing.T) {
 		{name: "run_failed", fail: 1, path: func(d *driver) { runTo(d, "r retry") }},
 		{name: "run_done", path: func(d *driver) { runTo(d, "enter summary") }},
 		{name: "summary", path: func(d *driver) { runTo(d, "enter summary"); d.keys("enter"); d.see("quit") }},
+		// notes, errors and fixes longer than a line wrap under their
+		// step, the outcome and the log line they belong to: nothing is cut
+		{name: "run_long_note", backend: func(b *memBackend) { b.long = true }, path: func(d *driver) { runTo(d, "enter summary") }},
+		{name: "run_long_error", fail: 1, backend: func(b *memBackend) { b.long = true }, path: func(d *driver) { runTo(d, "r retry") }},
 		// target kubernetes: its pages on the Target screen, and the Review
 		// that hands the run to calctl-kubernetes (kube_test.go)
 		{name: "kube_cluster", cfg: kubeCfg, path: toKube},
@@ -222,6 +226,8 @@ func TestScreens(t *testing.T) {
 		{name: "kube_tls", cfg: kubeCfg, path: toKubeTLS},
 		{name: "kube_site", cfg: kubeCfg, path: toKubeSite},
 		{name: "kube_review", cfg: kubeCfg, path: toKubeReview},
+		// a dry run keeps no answers: the Review says so
+		{name: "kube_review_dryrun", cfg: func(c *Config) { kubeCfg(c); c.DryRun = true }, path: toKubeReview},
 		{name: "kube_https_without_tls", cfg: kubeCfg, path: func(d *driver) {
 			toKubeTLS(d)
 			d.keys("down", "down", "enter")

@@ -1,10 +1,8 @@
 package tui
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode"
 
@@ -165,7 +163,9 @@ func (m *Model) viewUpgrade() (string, string) {
 		para("--dry-run: the upgrade only reports what it would do; nothing is written.")
 	}
 	b.WriteString("\n")
-	para("Runs: " + m.upgradeArgs())
+	for _, l := range wrapCommand("Runs: "+m.upgradeArgs(), m.width-2) {
+		b.WriteString(" " + l + "\n") // split at spaces only: it can be copied
+	}
 	return b.String(), "enter upgrade · esc back · ctrl+c quit"
 }
 
@@ -182,22 +182,24 @@ func trimForm(v string) string {
 // askUpgrade is the Welcome choice as accessible prompts. done is true when
 // the wizard ends here: the upgrade was chosen (Handoff) or not confirmed
 // (Quit).
-func (m *Model) askUpgrade(ctx context.Context, in io.Reader, out io.Writer, again func(string) bool) (done bool, err error) {
-	sel := huh.NewSelect[string]().Title("What do you want to do with it?").Value(&m.action).Options(
+func (m *Model) askUpgrade(p *prompter, again func(string) bool) (done bool, err error) {
+	fmt.Fprintln(p.out)
+	if err := p.choose("What do you want to do with it?", []huh.Option[string]{
 		huh.NewOption("Change settings and re-run the install", actionRerun),
-		huh.NewOption("Upgrade this install to another Cal.com version", actionUpgrade))
-	if err := huh.NewForm(huh.NewGroup(sel)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+		huh.NewOption("Upgrade this install to another Cal.com version", actionUpgrade)}, &m.action, nil); err != nil {
 		return true, err
 	}
 	if m.action != actionUpgrade {
 		return false, nil
 	}
-	ref := huh.NewInput().Title("Upgrade to ref (branch, tag or commit; now " + m.cfg.Answers.Source.Ref + ")").Value(&m.upRef).Validate(validRef)
-	if err := huh.NewForm(huh.NewGroup(ref)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+	if err := p.text(text{title: "Upgrade to ref (branch, tag or commit; now " + m.cfg.Answers.Source.Ref + ")", value: &m.upRef, valid: validRef}); err != nil {
 		return true, err
 	}
-	fmt.Fprintln(out, "A verified backup is taken first (a restore drill); then the new version is built beside the running one, migrated and switched to, and rolled back if a step fails.")
-	fmt.Fprintln(out, "Runs: "+m.upgradeArgs())
+	fmt.Fprintln(p.out, "A verified backup is taken first (a restore drill); then the new version is built beside the running one, migrated and switched to, and rolled back if a step fails.")
+	if m.cfg.DryRun {
+		fmt.Fprintln(p.out, "--dry-run: the upgrade only reports what it would do; nothing is written.")
+	}
+	fmt.Fprintln(p.out, "Runs: "+m.upgradeArgs())
 	if !again("Start the upgrade now?") {
 		return true, nil
 	}

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -222,5 +224,96 @@ func TestLongCheckResultScrolls(t *testing.T) {
 	got = ansi.Strip(m.View())
 	if !strings.Contains(got, "e   edit the target") || strings.Count(got, "\n")+1 != 15 {
 		t.Errorf("the end of the result cannot be reached:\n%s", got)
+	}
+}
+
+// TestRunScreenTallOutcome: an outcome taller than a 60×15 terminal is not
+// cut: the screen keeps its size and its key line, says it scrolls, and
+// ↓ brings the end of the fix into view.
+func TestRunScreenTallOutcome(t *testing.T) {
+	m := New(context.Background(), testConfig(&memBackend{}))
+	m.Update(tea.WindowSizeMsg{Width: 60, Height: 15})
+	m.screen = screenRun
+	long := strings.Repeat(longStartErr+" ", 3)
+	fix := strings.Repeat(longStartFix+" ", 2) + "THE-END-OF-THE-FIX"
+	for _, e := range []contract.Event{
+		{Type: contract.EventPlan, Steps: []string{"preflight", "clone", "start", "verify"}},
+		{Type: contract.EventStepDone, Step: "preflight"},
+		{Type: contract.EventStepSkip, Step: "clone", Message: longCloneNote},
+		{Type: contract.EventStepStart, Step: "start"},
+		{Type: contract.EventStepFail, Step: "start", Error: long, Remedy: fix},
+	} {
+		m.run.apply(e)
+	}
+	m.run.finish(errors.New(long))
+	view := func() string {
+		v := ansi.Strip(m.View())
+		if n := strings.Count(v, "\n") + 1; n != 15 {
+			t.Fatalf("view has %d lines, want 15:\n%s", n, v)
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if ansi.StringWidth(l) > 60 {
+				t.Fatalf("line wider than 60: %q", l)
+			}
+		}
+		if !strings.Contains(v, "r retry") {
+			t.Fatalf("the key line is gone:\n%s", v)
+		}
+		return v
+	}
+	if v := view(); !strings.Contains(v, "↑/↓ scroll") || strings.Contains(v, "THE-END-OF-THE-FIX") {
+		t.Fatalf("a tall outcome is not scrolled from its top:\n%s", v)
+	}
+	for i := 0; i < 30 && !strings.Contains(view(), "THE-END-OF-THE-FIX"); i++ {
+		m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	if v := view(); !strings.Contains(v, "THE-END-OF-THE-FIX") {
+		t.Fatalf("↓ never showed the end of the fix:\n%s", v)
+	}
+}
+
+// TestRunLogPages: pgup and pgdn page the Run screen's log ten lines at a
+// time, as the Keys table of docs/wizard.md says, and ↑/↓ a line.
+func TestRunLogPages(t *testing.T) {
+	m := New(context.Background(), testConfig(&memBackend{}))
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.screen = screenRun
+	m.run.apply(contract.Event{Type: contract.EventPlan, Steps: []string{"start"}})
+	m.run.apply(contract.Event{Type: contract.EventStepStart, Step: "start"})
+	for i := 0; i < 50; i++ {
+		m.run.apply(contract.Event{Type: contract.EventLog, Step: "start", Message: "#" + strings.Repeat("x", i%7) + " build line"})
+	}
+	for _, tc := range []struct {
+		key  tea.KeyType
+		want string
+	}{
+		{tea.KeyPgUp, ", 10 below)"},
+		{tea.KeyPgUp, ", 20 below)"},
+		{tea.KeyUp, ", 21 below)"},
+		{tea.KeyPgDown, ", 11 below)"},
+		{tea.KeyDown, ", 10 below)"},
+	} {
+		m.Update(tea.KeyMsg{Type: tc.key})
+		if v := ansi.Strip(m.View()); !strings.Contains(v, tc.want) {
+			t.Fatalf("after %s the log title lacks %q:\n%s", tea.KeyMsg{Type: tc.key}, tc.want, v)
+		}
+	}
+}
+
+// TestWrapCommand: a command line wraps at its spaces only, so no argument
+// (--dry-run, a path) is split across lines unless it is longer than one.
+func TestWrapCommand(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"Runs: calctl upgrade --ref v5.9.0 --dir /opt/calcom --dry-run", 60, []string{"Runs: calctl upgrade --ref v5.9.0 --dir /opt/calcom", "--dry-run"}},
+		{"a --dry-run", 20, []string{"a --dry-run"}},
+		{"x /a/very/long/path/that/is/longer/than/a/line y", 20, []string{"x", "/a/very/long/path/th", "at/is/longer/than/a/", "line y"}},
+	} {
+		if got := wrapCommand(tc.in, tc.width); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("wrapCommand(%q, %d) = %q, want %q", tc.in, tc.width, got, tc.want)
+		}
 	}
 }

@@ -255,3 +255,27 @@ func portCheck(s string) error {
 	}
 	return nil
 }
+
+// replicasCheck is the Web replicas field's check: a whole number first
+// (the answers hold an int, and a word would silently become the default),
+// then the contract's rule (check).
+func replicasCheck(check func(string) error) func(string) error {
+	return func(s string) error {
+		if t := strings.TrimSpace(s); t != "" {
+			if n, err := strconv.Atoi(t); err != nil || n < 1 {
+				return fmt.Errorf("%q is not a number of replicas; expected 1 to 100 (2 or more keeps the app up through a node drain)", t)
+			}
+		}
+		return check(s)
+	}
+}
+
+// required refuses an empty value with msg, then runs check.
+func required(check func(string) error, msg string) func(string) error {
+	return func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New(msg)
+		}
+		return check(s)
+	}
+}

@@ -143,10 +143,8 @@ func (m *Model) viewWelcome() string {
 		}
 	}
 	if m.cfg.Existing {
-		what := "An install is already there: its secrets are kept (never shown), and the run upgrades or repairs it."
-		if choice {
-			what = "An install is already there: its secrets are kept (never shown); a re-run upgrades or repairs it."
-		}
+		// both views ask next whether to re-run or upgrade (upgrade.go)
+		what := "An install is already there: its secrets are kept (never shown); a re-run upgrades or repairs it."
 		for _, l := range wrap(what, m.width-2) {
 			b.WriteString(" " + l + "\n")
 		}
@@ -302,6 +300,36 @@ func wrap(s string, width int) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
 		out = append(out, strings.Split(ansi.Wordwrap(para, width, ""), "\n")...)
+	}
+	return out
+}
+
+// wrapCommand breaks a command line into lines of at most width cells at
+// its spaces only, never inside an argument (wrap also breaks at hyphens,
+// which splits --dry-run across lines); an argument longer than a line is
+// cut into pieces of width.
+func wrapCommand(s string, width int) []string {
+	width = max(width, 10)
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+			continue
+		default:
+			out = append(out, line)
+			line = w
+		}
+		for ansi.StringWidth(line) > width {
+			out = append(out, ansi.Truncate(line, width, ""))
+			line = ansi.TruncateLeft(line, width, "")
+		}
+	}
+	if line != "" {
+		out = append(out, line)
 	}
 	return out
 }

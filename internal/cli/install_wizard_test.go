@@ -33,7 +33,13 @@ func startTmux(t *testing.T, w, h int, env []string, argv ...string) *tmuxTerm {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		testenv.Unavailable(t, "tmux", err)
 	}
-	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("calctl-wizard-%d", time.Now().UnixNano()), name: "wizard"}
+	// $CALCTL_TMUX_TAG names the servers of one run (a worktree's, say), so
+	// they can be told from others on a shared machine
+	tag := "calctl-wizard"
+	if v := os.Getenv("CALCTL_TMUX_TAG"); v != "" {
+		tag += "-" + v
+	}
+	tm := &tmuxTerm{t: t, socket: fmt.Sprintf("%s-%d", tag, time.Now().UnixNano()), name: "wizard"}
 	// the command's exit code is printed after it, and the pane stays
 	shell := "env -i " + strings.Join(quoteAll(env), " ") + " " + strings.Join(quoteAll(argv), " ") + "; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo' | sed 's/^/TTY=/'; sleep 600"
 	tm.run("new-session", "-d", "-s", tm.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), shell)
@@ -88,7 +94,7 @@ func (tm *tmuxTerm) snap(name string) {
 		return
 	}
 	screen := tm.screen()
-	if name == "accessible" { // a scrolling session: keep its history too
+	if strings.HasPrefix(name, "accessible") { // a scrolling session: keep its history too
 		screen = tm.run("capture-pane", "-p", "-S", "-", "-t", tm.name)
 	}
 	if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(screen), 0o644); err != nil {
@@ -410,11 +416,11 @@ func TestInstallWizardAccessibleInTmux(t *testing.T) {
 	tm.waitFor("deployment id")
 	line("")
 	tm.waitFor("== Review ==", "Plan (--dry-run", "Save answers to FILE")
+	tm.snap("accessible") // the prompts, to the Review
 	line("")
 	tm.waitFor("Start the install now?")
 	line("y")
 	s := tm.waitFor("== Summary ==", "Dry run finished: nothing was written", "EXIT=0")
-	tm.snap("accessible")
 	if !strings.Contains(s, "write: done") && !strings.Contains(s, "] write") {
 		t.Errorf("the run's text view is missing:\n%s", s)
 	}
@@ -443,7 +449,7 @@ func TestInstallWizardAccessibleCtrlCInTmux(t *testing.T) {
 	tm.waitFor("Git token")
 	tm.typeText("2")
 	tm.keys("Enter")
-	tm.waitFor("re:(?s)1 and 3: 2.*Git token") // the masked prompt: echo is off
+	tm.waitFor(`re:(?s)1 and 3 \[\d\]: 2.*Git token`) // the masked prompt: echo is off
 	tm.keys("C-c")
 	s := tm.waitFor("EXIT=130", "TTY=")
 	if !strings.Contains(s, "nothing was changed") || !strings.Contains(s, "TTY=echo") {

@@ -88,12 +88,16 @@ func TestInstallWizardUpgradeInTmux(t *testing.T) {
 	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
 	tm := startTmux(t, 60, 15, env, bin, "install", "--dry-run", "--install-dir", installDir)
 	tm.waitFor("1/8 Welcome", "Found there", "Change settings and re-run the install", "Upgrade this install to another Cal.com version")
+	tm.snap("upgrade-offer")
+	tm.noColor()
 	tm.keys("Down", "Enter")
 	tm.waitFor("Upgrade to ref", "now: v5.8.0")
 	tm.keys("C-u")
 	tm.typeText("v5.9.0")
+	tm.snap("upgrade-ref")
 	tm.keys("Enter")
 	tm.waitFor("verified backup", "--dry-run")
+	tm.snap("upgrade-confirm")
 	tm.keys("Enter")
 	tm.waitFor("EXIT=")
 	// the whole scrollback, wrapped lines joined: the upgrade's output is
@@ -107,6 +111,45 @@ func TestInstallWizardUpgradeInTmux(t *testing.T) {
 	// what follows is the real upgrade's dry run, to its end
 	if rest := s[i+len(line):]; !strings.Contains(rest, "nothing was written") || !strings.Contains(rest, "EXIT=0") || strings.Contains(rest, "1/8 Welcome") {
 		t.Errorf("after the handoff the terminal shows:\n%s", rest)
+	}
+	if after := testenv.TreeHash(t, installDir); after != before {
+		t.Errorf("the dry-run upgrade changed the install directory")
+	}
+}
+
+// TestInstallWizardUpgradeAccessibleInTmux: the accessible prompts offer
+// the same upgrade on an existing install, with both choices numbered and
+// the default stated, and hand off to the real `calctl upgrade --dry-run`.
+func TestInstallWizardUpgradeAccessibleInTmux(t *testing.T) {
+	installDir := filepath.Join(t.TempDir(), "calcom")
+	a := &contract.Answers{InstallDir: installDir, Target: contract.TargetCompose}
+	a.Source.URL, a.Source.Ref = "https://github.com/calcom/cal.com.git", "v5.8.0"
+	a.PublicURL = "https://cal.example.com"
+	if err := home.SaveAnswers(installDir, a); err != nil {
+		t.Fatal(err)
+	}
+	before := testenv.TreeHash(t, installDir)
+	bin := buildWizardBinary(t)
+	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "CALCTL_ACCESSIBLE=1", "PATH=" + os.Getenv("PATH")}
+	tm := startTmux(t, 100, 30, env, bin, "install", "--dry-run", "--install-dir", installDir)
+	line := func(s string) { tm.typeText(s); tm.keys("Enter") }
+	tm.waitFor("1. Change settings and re-run the install", "2. Upgrade this install to another Cal.com version", "Enter a number between 1 and 2 [1]:")
+	line("2")
+	tm.waitFor("now v5.8.0) [v5.8.0]:")
+	line("v5 9")
+	tm.waitFor("✗ a ref has no spaces")
+	line("v5.9.0")
+	tm.waitFor("Runs: calctl upgrade --ref v5.9.0 --dir ", "Start the upgrade now? [y/N]:")
+	// the terminal wraps the long line: read it joined
+	if j := tm.run("capture-pane", "-p", "-J", "-t", tm.name); !strings.Contains(j, "Runs: calctl upgrade --ref v5.9.0 --dir "+installDir+" --dry-run\n") {
+		t.Errorf("the prompts do not say what runs:\n%s", j)
+	}
+	tm.snap("accessible-upgrade")
+	line("y")
+	tm.waitFor("EXIT=")
+	s := tm.run("capture-pane", "-p", "-J", "-S", "-", "-t", tm.name)
+	if !strings.Contains(s, "calctl: upgrading the install: calctl upgrade --ref v5.9.0 --dir "+installDir+" --dry-run") || !strings.Contains(s, "EXIT=0") {
+		t.Errorf("the accessible upgrade did not hand off to calctl upgrade:\n%s", s)
 	}
 	if after := testenv.TreeHash(t, installDir); after != before {
 		t.Errorf("the dry-run upgrade changed the install directory")
