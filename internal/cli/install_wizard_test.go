@@ -144,7 +144,7 @@ func shows(s string, texts ...string) bool {
 	return true
 }
 
-var wizardBinary string
+var wizardBinary, wizardBinaryDir string // TestMain removes wizardBinaryDir
 
 // buildWizardBinary builds the real calctl binary once per test run.
 func buildWizardBinary(t *testing.T) string {
@@ -154,6 +154,7 @@ func buildWizardBinary(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
+		wizardBinaryDir = dir
 		wizardBinary = testenv.BuildStaticBinary(t, "../../cmd/calctl", dir, "calctl")
 	}
 	return wizardBinary
