@@ -89,3 +89,77 @@ func assertDBTLSFiles(t *testing.T, dir string, want DatabaseTLS) {
 		return nil
 	})
 }
+
+// TestDatabaseTLSCheck: what makes the secrets step keep the TLS material
+// of db.env (nil) or make it anew (an error saying why).
+func TestDatabaseTLSCheck(t *testing.T) {
+	now := time.Now()
+	good := loadDBTLSFixture()
+	other, err := NewDatabaseTLS(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		tls  DatabaseTLS
+		at   time.Time
+		want string // "" = kept
+	}{
+		{"whole and valid", good, now, ""},
+		{"nothing", DatabaseTLS{}, now, "not all of"},
+		{"no CA", DatabaseTLS{Key: good.Key, Cert: good.Cert}, now, "not all of"},
+		{"another key", DatabaseTLS{Key: other.Key, Cert: good.Cert, CA: good.CA}, now, "is not the key of"},
+		{"another CA", DatabaseTLS{Key: good.Key, Cert: good.Cert, CA: other.CA}, now, "does not verify"},
+		{"not base64", DatabaseTLS{Key: "!!", Cert: good.Cert, CA: good.CA}, now, "not base64"},
+		{"expiring within 30 days", good, now.Add(dbTLSValidity - 10*24*time.Hour), "does not verify"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.tls.Check(c.at)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("got %v, want an error with %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestDBTLSSecretsReplacesBrokenMaterial: a db.env whose key is not its
+// certificate's gets a new, consistent set (and says why); a whole one is
+// kept as it is.
+func TestDBTLSSecretsReplacesBrokenMaterial(t *testing.T) {
+	good := loadDBTLSFixture()
+	other, _ := NewDatabaseTLS(time.Now())
+	for _, c := range []struct {
+		name string
+		env  string
+		kept bool
+	}{
+		{"kept", DBTLSKeyVar + "=" + good.Key.Reveal() + "\n" + DBTLSCertVar + "=" + good.Cert + "\n" + DBTLSCAVar + "=" + good.CA + "\n", true},
+		{"mismatched", DBTLSKeyVar + "=" + other.Key.Reveal() + "\n" + DBTLSCertVar + "=" + good.Cert + "\n" + DBTLSCAVar + "=" + good.CA + "\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f, err := dotenv.Parse([]byte(c.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var evs []Event
+			s := &State{}
+			s.emit = func(e Event) { evs = append(evs, e) }
+			var sec Secrets
+			if err := dbTLSSecrets(s, &sec, f); err != nil {
+				t.Fatal(err)
+			}
+			if (sec.DBTLS == good) != c.kept {
+				t.Errorf("kept = %v, want %v", sec.DBTLS == good, c.kept)
+			}
+			if err := sec.DBTLS.Check(time.Now()); err != nil {
+				t.Errorf("the result does not serve: %v", err)
+			}
+			if !c.kept && (len(sec.GeneratedThisRun) != 1 || len(evs) != 1 || evs[0].Level != "warn" || !strings.Contains(evs[0].Message, "is not the key of")) {
+				t.Errorf("generated %v, said %+v", sec.GeneratedThisRun, evs)
+			}
+		})
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/secret"
@@ -138,7 +137,7 @@ func dbTLSSecrets(s *State, sec *Secrets, dbenv *dotenv.File) error {
 		t.Cert, _ = dbenv.Lookup(DBTLSCertVar)
 		t.CA, _ = dbenv.Lookup(DBTLSCAVar)
 	}
-	now := time.Now()
+	now := s.now()
 	why := t.Check(now)
 	if why == nil {
 		sec.DBTLS = t
