@@ -223,7 +223,11 @@ func (in *Install) Target(ctx context.Context) (*Target, error) {
 		if ip == "" {
 			return nil, fmt.Errorf("the database container %s has no network address", in.dbName())
 		}
-		tools := pgtool.FromConfig(cfg, "disable", "")
+		// loopback inside the container: TLS when the server has it (the
+		// pg_hba calctl renders takes TCP only over TLS; installer/dbtls.go),
+		// plaintext for a server of an earlier render without it. The CA is
+		// not in that container, and there is no one in between to verify.
+		tools := pgtool.FromConfig(cfg, "prefer", "")
 		tools.Host, tools.Port = "127.0.0.1", 5432
 		// the URL names the compose service; calctl on the host reaches the
 		// container's bridge address instead (as check's collector does),

@@ -125,6 +125,12 @@ func TestRenderPlanIdempotentAndKeepsSecrets(t *testing.T) {
 			if s2.Secrets.NextAuthSecret != first.NextAuthSecret || s2.Secrets.EncryptionKey != first.EncryptionKey || s2.Secrets.DatabasePassword != first.DatabasePassword {
 				t.Errorf("secrets changed on re-run")
 			}
+			if s.Answers.Database.Mode == DBBundled {
+				assertDBTLSFiles(t, dir, first.DBTLS)
+				if s2.Secrets.DBTLS != first.DBTLS {
+					t.Errorf("the bundled database's TLS key or certificates changed on re-run")
+				}
+			}
 
 			// change an answer: changed files are backed up, secrets still kept
 			evs = nil

@@ -2,12 +2,14 @@ package installer
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/calctl/calctl/checks"
 	"github.com/calctl/calctl/checks/catalog"
@@ -15,6 +17,10 @@ import (
 	"github.com/calctl/calctl/installer/contract"
 	"github.com/calctl/calctl/internal/buildinfo"
 	"github.com/calctl/calctl/internal/dotenv"
+	"github.com/calctl/calctl/internal/secret"
+	"github.com/calctl/calctl/internal/testenv"
+	"github.com/jackc/pgx/v5"
+	"gopkg.in/yaml.v3"
 )
 
 // hardenCase is one combination of the answers that change the rendered
@@ -156,6 +162,7 @@ func TestRenderedInstallPassesItsChecks(t *testing.T) {
 		}
 	}
 	exempt := map[string]string{}
+	served := map[string]bool{}
 	for _, c := range hardenCases() {
 		t.Run(c.String(), func(t *testing.T) {
 			dir := t.TempDir()
@@ -211,6 +218,21 @@ func TestRenderedInstallPassesItsChecks(t *testing.T) {
 				}
 				t.Errorf("%s %s on %s: %s (%s)", res.ID, res.Status, res.Resource, res.Message, res.Remediation)
 			}
+			if c.db == DBBundled {
+				// one real cluster per distinct database configuration
+				h := sha256.New()
+				for _, p := range []string{"docker-compose.yml", "db.env", DBHBAFile, DBIdentFile} {
+					if p == "docker-compose.yml" {
+						h.Write([]byte(strings.Join(databaseCommand(t, fileOf(t, r, p)), "\x00")))
+						continue
+					}
+					h.Write(fileOf(t, r, p))
+				}
+				if sum := fmt.Sprintf("%x", h.Sum(nil)); !served[sum] {
+					served[sum] = true
+					assertBundledDatabaseServes(t, r.Files)
+				}
+			}
 			if c.target == TargetCompose {
 				compose := string(fileOf(t, r, "docker-compose.yml"))
 				for _, want := range []string{"no-new-privileges:true", "max-size: 10m"} {
@@ -229,4 +251,138 @@ func TestRenderedInstallPassesItsChecks(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("out of the installer's power: %s: %s", k, exempt[k])
 	}
+}
+
+// assertBundledDatabaseServes starts a real PostgreSQL 15 cluster (the
+// machine's binaries, internal/testenv) with what the render gives the
+// bundled database: the `-c` settings of the database service's command in
+// docker-compose.yml as written, the rendered pg_hba.conf, pg_ident.conf
+// and certificate, and the key as the command's wrapper writes it (one
+// base64 line between PEM markers). A client then logs in over TLS,
+// verifying against the rendered CA (verify-ca to 127.0.0.1, verify-full
+// for the name "database"); a plaintext attempt is refused; and the PG
+// checks that judge TLS and pg_hba, PG-001..PG-004, PASS on what the
+// collector reads. The compose install itself is checked live by
+// TestInstallRealShapes (internal/cli).
+func assertBundledDatabaseServes(t *testing.T, files []File) {
+	t.Helper()
+	byPath := map[string][]byte{}
+	for _, f := range files {
+		byPath[f.Path] = f.Data
+	}
+	cmd := databaseCommand(t, byPath["docker-compose.yml"])
+	dbenv, err := dotenv.Parse(byPath["db.env"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := dbenv.Lookup(DBTLSKeyVar)
+	// the read-only mounts: files the server's user can read, in a
+	// directory of their own (hba_file and ident_file are not relative to
+	// the data directory)
+	conf, err := os.MkdirTemp("", "calctl-pgtls-conf-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(conf) })
+	if err := os.Chmod(conf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]string{"pg_hba.conf": DBHBAFile, "pg_ident.conf": DBIdentFile} {
+		if err := os.WriteFile(filepath.Join(conf, name), byPath[p], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	local := map[string]string{ // the container's paths: ssl files relative to the data directory
+		dbCertInContainer: "calctl-server.crt", dbKeyInContainer: "calctl-server.key",
+		dbHBAInContainer: filepath.Join(conf, "pg_hba.conf"), dbIdentInContainer: filepath.Join(conf, "pg_ident.conf"),
+	}
+	opts := testenv.PostgresOptions{AuthMethod: "scram-sha-256", SuperPassword: "TESTsuper0123456789abcdef", Files: map[string][]byte{
+		"calctl-server.crt": byPath[DBCertFile],
+		// as the command's wrapper writes it (0600, the server's user)
+		"calctl-server.key": []byte("-----BEGIN PRIVATE KEY-----\n" + key + "\n-----END PRIVATE KEY-----\n"),
+	}}
+	settings, start := 0, len(cmd)
+	for i, a := range cmd {
+		if a == "postgres" {
+			start = i + 1 // the server's arguments; before them, sh -c and its script
+			break
+		}
+	}
+	for i := start; i+1 < len(cmd); i++ {
+		if cmd[i] != "-c" {
+			continue
+		}
+		k, v, _ := strings.Cut(cmd[i+1], "=")
+		if l, ok := local[v]; ok {
+			v = l
+		}
+		opts.Conf = append(opts.Conf, fmt.Sprintf("%s = '%s'", k, strings.ReplaceAll(v, "'", "''")))
+		settings++
+	}
+	if settings < 10 || !strings.Contains(strings.Join(cmd, " "), "exec docker-entrypoint.sh") {
+		t.Fatalf("the database command is not what dbtls.go makes: %q", cmd)
+	}
+	pg := testenv.StartPostgres(t, opts)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, byPath[DBCAFile], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	super := fmt.Sprintf("postgresql://postgres:%s@127.0.0.1:%d/postgres?sslmode=verify-ca&sslrootcert=%s", opts.SuperPassword, pg.Port, ca)
+	// the certificate's name, as the services verify it (verify-full)
+	cfg, err := pgx.ParseConfig(strings.Replace(strings.Replace(super, "127.0.0.1", DBServerName, 1), "verify-ca", "verify-full", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.LookupFunc = func(context.Context, string) ([]string, error) { return []string{"127.0.0.1"}, nil }
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("verify-full for %q against the rendered CA: %v\n%s", DBServerName, err, pg.Log())
+	}
+	conn.Close(context.Background())
+	plain, err := pgx.Connect(context.Background(), strings.Replace(super, "sslmode=verify-ca", "sslmode=disable", 1))
+	if err == nil {
+		plain.Close(context.Background())
+		t.Errorf("a plaintext login was accepted")
+	} else if !strings.Contains(err.Error(), "no encryption") {
+		t.Errorf("a plaintext login failed otherwise than by pg_hba: %v", err)
+	}
+	f, err := collect.Collect(context.Background(), collect.Options{DatabaseURL: secret.Secret(super), Only: []checks.Source{checks.SourcePG}, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []checks.Check
+	for _, ch := range catalog.All() {
+		if id := ch.ID(); id >= "PG-001" && id <= "PG-004" {
+			list = append(list, ch)
+		}
+	}
+	n := 0
+	for _, r := range checks.Run(f, list, checks.Selection{}, nil).Results {
+		n++
+		if r.Status != checks.Pass {
+			t.Errorf("%s %s: %s %v", r.ID, r.Status, r.Message, r.Evidence)
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d results, want PG-001..PG-004", n)
+	}
+}
+
+// databaseCommand is the database service's command in a rendered
+// docker-compose.yml, as Compose passes it ($$ is one $).
+func databaseCommand(t *testing.T, compose []byte) []string {
+	t.Helper()
+	var doc struct {
+		Services map[string]struct {
+			Command []string `yaml:"command"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(compose, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cmd := doc.Services["database"].Command
+	for i := range cmd {
+		cmd[i] = strings.ReplaceAll(cmd[i], "$$", "$")
+	}
+	return cmd
 }

@@ -367,8 +367,13 @@ func TestAnswersInjection(t *testing.T) {
 			instr = append(instr, strings.Fields(l)[0])
 		}
 	}
-	if got := strings.Join(instr, " "); got != "FROM WORKDIR ENV COPY RUN ARG RUN RUN RUN FROM WORKDIR ENV COPY WORKDIR EXPOSE CMD" {
+	if got := strings.Join(instr, " "); got != "FROM WORKDIR ENV COPY RUN ARG COPY RUN RUN RUN FROM WORKDIR ENV COPY WORKDIR EXPOSE CMD" {
 		t.Errorf("Dockerfile instructions: %s", got)
+	}
+	// the bundled database's CA for the build that migrates, at the path
+	// the URLs name, in COPY's JSON form (a path with spaces and #)
+	if want := `COPY ["db/tls/ca.pem", "/opt/cal #1/install dir/db/tls/ca.pem"]`; !strings.Contains(string(fileOf(t, r, "build/web.Dockerfile")), want) {
+		t.Errorf("Dockerfile lacks %s", want)
 	}
 
 	// pm2 with the same install_dir: agent.yaml names it exactly

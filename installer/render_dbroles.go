@@ -73,14 +73,17 @@ func LegacyDBRolesNote(a *Answers) Note {
 // scram-sha-256 for TCP clients in pg_hba.conf (the entrypoint's
 // pg_setup_hba_conf appends `host all all all $POSTGRES_HOST_AUTH_METHOD`;
 // its default is password_encryption, md5 before Postgres 14).
+//
+// The server's TLS key, certificate and CA (dbtls.go) are kept here too.
 func dbEnvFor(a *Answers, sec Secrets, legacy bool) []kv {
+	tls := []kv{{DBTLSKeyVar, sec.DBTLS.Key.Reveal()}, {DBTLSCertVar, sec.DBTLS.Cert}, {DBTLSCAVar, sec.DBTLS.CA}}
 	if legacy {
-		return []kv{{"POSTGRES_USER", a.Database.User}, {"POSTGRES_PASSWORD", sec.DatabasePassword.Reveal()}, {"POSTGRES_DB", a.Database.Name},
-			{"POSTGRES_HOST_AUTH_METHOD", "scram-sha-256"}}
+		return append([]kv{{"POSTGRES_USER", a.Database.User}, {"POSTGRES_PASSWORD", sec.DatabasePassword.Reveal()}, {"POSTGRES_DB", a.Database.Name},
+			{"POSTGRES_HOST_AUTH_METHOD", "scram-sha-256"}}, tls...)
 	}
-	return []kv{{"POSTGRES_USER", SuperuserName}, {"POSTGRES_PASSWORD", sec.SuperuserPassword.Reveal()}, {"POSTGRES_DB", a.Database.Name},
+	return append([]kv{{"POSTGRES_USER", SuperuserName}, {"POSTGRES_PASSWORD", sec.SuperuserPassword.Reveal()}, {"POSTGRES_DB", a.Database.Name},
 		{"POSTGRES_HOST_AUTH_METHOD", "scram-sha-256"},
-		{"CALCTL_APP_USER", a.Database.User}, {"CALCTL_APP_PASSWORD", sec.DatabasePassword.Reveal()}}
+		{"CALCTL_APP_USER", a.Database.User}, {"CALCTL_APP_PASSWORD", sec.DatabasePassword.Reveal()}}, tls...)
 }
 
 // appRoleScript creates the app role. Every name and the password reach

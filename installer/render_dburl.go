@@ -41,8 +41,9 @@ func caFor(a *Answers) (target, host string) {
 }
 
 // DatabaseURLsFor builds the install's database URLs. For the bundled
-// database they point at the database service on the compose network (no
-// TLS: the traffic never leaves the host's bridge). For external and RDS
+// database they point at the database service on the compose network, TLS
+// verified in each driver's form against the CA calctl made (dbtls.go;
+// its path is the same in the containers and on this host). For external and RDS
 // databases that ask for verification (a CA file, RDS, or verify-full /
 // verify-ca / sslaccept=strict in the URL) each URL is rewritten into the
 // form its driver verifies; otherwise the URL is used as given (preflight
@@ -50,9 +51,29 @@ func caFor(a *Answers) (target, host string) {
 func DatabaseURLsFor(a *Answers, env EnvSecrets, repo Repo, sec Secrets) (DatabaseURLs, error) {
 	if a.Database.Mode == DBBundled {
 		u := url.URL{Scheme: "postgresql", User: url.UserPassword(a.Database.User, sec.DatabasePassword.Reveal()),
-			Host: "database:5432", Path: "/" + a.Database.Name}
-		s := u.String()
-		return DatabaseURLs{App: s, Direct: s, Calctl: s}, nil
+			Host: DBServerName + ":5432", Path: "/" + a.Database.Name}
+		raw := u.String()
+		if a.Target != TargetCompose {
+			return DatabaseURLs{App: raw, Direct: raw, Calctl: raw, Host: raw}, nil
+		}
+		// TLS verified against the CA calctl made for the server
+		// (dbtls.go), mounted at the same path in every service
+		runtime := dburl.Engine
+		if repo.AdapterPG {
+			runtime = dburl.NodePG
+		}
+		ca := DBCAPath(a)
+		var out DatabaseURLs
+		var err error
+		for _, f := range []struct {
+			dst *string
+			d   dburl.Driver
+		}{{&out.App, runtime}, {&out.Direct, dburl.Engine}, {&out.Calctl, dburl.Libpq}, {&out.Host, dburl.Libpq}} {
+			if *f.dst, err = dburl.Form(raw, f.d, ca); err != nil {
+				return DatabaseURLs{}, err
+			}
+		}
+		return out, nil
 	}
 	raw := env.DatabaseURL.Reveal()
 	if raw == "" {

@@ -33,9 +33,13 @@ type dockerfileSpec struct {
 	PublicEnv     map[string]string // NEXT_PUBLIC_* and NEXTAUTH_URL, inlined by next build
 	Corepack      bool
 	BuildMigrates bool
-	APIPackage    string // "" = API not built
-	APIDir        string
-	WebPort       int
+	// BuildCA is the absolute path the URLs give the bundled database's CA
+	// (DBCAPath), "" for another database: a build that migrates copies
+	// the CA from the context (DBCAFile) there, in the builder stage only.
+	BuildCA    string
+	APIPackage string // "" = API not built
+	APIDir     string
+	WebPort    int
 }
 
 // dockerQuote quotes a value for a Dockerfile ENV or RUN line: double
@@ -95,6 +99,13 @@ func webDockerfile(d dockerfileSpec) (string, error) {
 		w("# DATABASE_URL from .env as a build argument (docker@566bf10), which stays in")
 		w("# this builder stage only.")
 		w("ARG DATABASE_URL")
+		if d.BuildCA != "" {
+			if strings.ContainsAny(d.BuildCA, "$\\\"") {
+				return "", fmt.Errorf("install_dir %q: a build that migrates copies the database CA there, and a Dockerfile COPY cannot name a path with $, \\ or \"", d.BuildCA)
+			}
+			w("# DATABASE_URL verifies the bundled database's certificate with this CA.")
+			w(`COPY ["%s", "%s"]`, DBCAFile, d.BuildCA)
+		}
 		build = append(build, `DATABASE_URL="$DATABASE_URL"`, `DATABASE_DIRECT_URL="$DATABASE_URL"`)
 	} else {
 		w("# No build step connects to the database; Prisma only needs a well-formed URL.")

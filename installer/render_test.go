@@ -24,6 +24,7 @@ var fixedSecrets = Secrets{
 	SuperuserPassword: "TESTsuperuser0123456789abcdef0123456789abcdef",
 	CronAPIKey:        "TESTcronapikey0123456789abcdef0123456789abcdef",
 	CronSecret:        "TESTcronsecret0123456789abcdef0123456789abcdef",
+	DBTLS:             loadDBTLSFixture(),
 }
 
 type renderCase struct {
@@ -150,7 +151,7 @@ func TestRenderGolden(t *testing.T) {
 					t.Errorf("%s: mode %v, secret files must be 0600", f.Path, f.Mode)
 				}
 				if !f.Secret && !strings.HasSuffix(f.Path, "agent.yaml") {
-					for _, v := range []string{fixedSecrets.NextAuthSecret.Reveal(), fixedSecrets.EncryptionKey.Reveal(), fixedSecrets.DatabasePassword.Reveal(), fixedSecrets.CronAPIKey.Reveal(), fixedSecrets.CronSecret.Reveal(), "TEST-smtp-pa", "TEST-billing-token", "TEST-rds-p", "TEST-ext-password", "TEST-license-key"} {
+					for _, v := range []string{fixedSecrets.NextAuthSecret.Reveal(), fixedSecrets.EncryptionKey.Reveal(), fixedSecrets.DatabasePassword.Reveal(), fixedSecrets.CronAPIKey.Reveal(), fixedSecrets.CronSecret.Reveal(), fixedSecrets.DBTLS.Key.Reveal(), "TEST-smtp-pa", "TEST-billing-token", "TEST-rds-p", "TEST-ext-password", "TEST-license-key"} {
 						if bytes.Contains(f.Data, []byte(v)) {
 							t.Errorf("%s is not a secret file but holds a secret", f.Path)
 						}

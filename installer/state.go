@@ -53,7 +53,10 @@ type Secrets struct {
 	CronSecret secret.Secret
 	// LicenseKey is CALCOM_LICENSE_KEY: from api.license_key_env, else the
 	// one already in .env. Never generated.
-	LicenseKey       secret.Secret
+	LicenseKey secret.Secret
+	// DBTLS is the bundled database's key, certificate and CA (db.env
+	// CALCTL_DB_TLS_*; dbtls.go): kept while valid, else made anew.
+	DBTLS            DatabaseTLS
 	GeneratedThisRun []string // names of secrets created by this run (never their values)
 }
 

@@ -168,6 +168,13 @@ func RenderFiles(a *Answers, env EnvSecrets, repo Repo, sec Secrets, ex Existing
 	if err != nil {
 		return nil, err
 	}
+	if a.Target == TargetCompose && a.Database.Mode == DBBundled {
+		if sec.DBTLS.Key.IsZero() || sec.DBTLS.Cert == "" || sec.DBTLS.CA == "" {
+			// the secrets step makes them; a render without them would
+			// serve the database without TLS
+			return nil, fmt.Errorf("the bundled database's TLS key and certificates are missing (%s, %s, %s; the secrets step makes them)", DBTLSKeyVar, DBTLSCertVar, DBTLSCAVar)
+		}
+	}
 	lay := LayoutFor(a, repo, sec)
 	r := &Rendered{Notes: lay.Notes, Publish: map[int]string{}, API: lay.API, Cron: lay.Cron}
 	add := func(p string, data []byte, mode uint32, secret bool) {
@@ -222,6 +229,9 @@ func RenderFiles(a *Answers, env EnvSecrets, repo Repo, sec Secrets, ex Existing
 			}
 			spec := dockerfileSpec{Image: img, NodeMajor: nodeMajor, NodeEngine: repo.NodeEngine, Memory: a.Web.Memory,
 				PublicEnv: public, Corepack: repo.NeedsCorepack, BuildMigrates: repo.BuildMigrates, WebPort: a.Web.Port}
+			if repo.BuildMigrates && a.Database.Mode == DBBundled {
+				spec.BuildCA = DBCAPath(a)
+			}
 			if lay.API {
 				spec.APIPackage, spec.APIDir = lay.APIPackage, lay.APIDir
 			}
@@ -243,6 +253,21 @@ func RenderFiles(a *Answers, env EnvSecrets, repo Repo, sec Secrets, ex Existing
 				return nil, err
 			}
 			add("db.env", b, 0o600, true)
+			// TLS and client authentication of the bundled server (dbtls.go):
+			// public files, mounted read-only; the key stays in db.env
+			for _, c := range []struct{ path, b64 string }{{DBCAFile, sec.DBTLS.CA}, {DBCertFile, sec.DBTLS.Cert}} {
+				pb, err := pemOf(c.b64)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", c.path, err)
+				}
+				add(c.path, pb, 0o644, false)
+			}
+			add(DBHBAFile, []byte(dbHBA), 0o644, false)
+			superuser := SuperuserName
+			if legacyRoles {
+				superuser = a.Database.User
+			}
+			add(DBIdentFile, dbIdent(superuser), 0o644, false)
 			if legacyRoles {
 				r.Notes = append(r.Notes, LegacyDBRolesNote(a))
 			} else {
@@ -331,6 +356,11 @@ func composeFor(a *Answers, repo Repo, lay Layout, bindHost string, urls Databas
 	if a.Database.CAFile != "" && !bundled {
 		caMounts = []composeMount{bind(a.Database.CAFile, CAInContainer)}
 	}
+	if bundled {
+		// the bundled database's CA at the path the URLs name, the same
+		// in the containers as on this host (DBCAPath)
+		caMounts = []composeMount{bind("./"+DBCAFile, DBCAPath(a))}
+	}
 	dbDep := map[string]composeCondition{}
 	if bundled {
 		dbDep["database"] = composeCondition{"service_healthy"}
@@ -342,12 +372,16 @@ func composeFor(a *Answers, repo Repo, lay Layout, bindHost string, urls Databas
 			// arguments to its temporary init server too,
 			// docker_temp_server_start "$@"); who connected from where, to
 			// stderr and so to the rotated container log (PG-008).
-			Command: []string{"postgres", "-c", "password_encryption=scram-sha-256",
+			// TLS and pg_hba (PG-001..PG-004) the same way, through the
+			// wrapper that puts the key in place (dbtls.go).
+			Command: append([]string{"sh", "-c", dbTLSWrapper, "calctl-database",
+				"postgres", "-c", "password_encryption=scram-sha-256",
 				"-c", "log_connections=on", "-c", "log_disconnections=on",
-				"-c", "log_line_prefix=%m [%p] user=%u db=%d app=%a client=%h ", "-c", "log_timezone=UTC"},
+				"-c", "log_line_prefix=%m [%p] user=%u db=%d app=%a client=%h ", "-c", "log_timezone=UTC"}, dbServerTLSArgs()...),
 			Restart: "unless-stopped",
 			EnvFile: []string{"db.env"},
-			Volumes: []composeMount{{Type: "volume", Source: "database-data", Target: "/var/lib/postgresql/data"}},
+			Volumes: []composeMount{{Type: "volume", Source: "database-data", Target: "/var/lib/postgresql/data"},
+				bind("./"+DBCertFile, dbCertInContainer), bind("./"+DBHBAFile, dbHBAInContainer), bind("./"+DBIdentFile, dbIdentInContainer)},
 			Healthcheck: &composeHealthcheck{Test: []string{"CMD", "pg_isready", "-h", "127.0.0.1", "-U", a.Database.User, "-d", a.Database.Name},
 				Interval: "5s", Timeout: "5s", Retries: 30, StartPeriod: "10s"},
 			// The official image runs as postgres when started with --user:

@@ -117,8 +117,44 @@ func (secretsStep) Run(ctx context.Context, s *State) error {
 				return err
 			}
 		}
+		if err := dbTLSSecrets(s, &sec, dbenv); err != nil {
+			return err
+		}
 	}
 	s.Secrets = sec
+	return nil
+}
+
+// dbTLSSecrets keeps the bundled database's TLS material of db.env while
+// it is whole, valid and matching (DatabaseTLS.Check), and makes a new CA,
+// certificate and key otherwise, saying why; the render writes the new CA
+// file with them, so clients and server change together.
+func dbTLSSecrets(s *State, sec *Secrets, dbenv *dotenv.File) error {
+	var t DatabaseTLS
+	if dbenv != nil {
+		k, _ := dbenv.Lookup(DBTLSKeyVar)
+		t.Key = secret.Secret(k)
+		t.Cert, _ = dbenv.Lookup(DBTLSCertVar)
+		t.CA, _ = dbenv.Lookup(DBTLSCAVar)
+	}
+	now := s.now()
+	why := t.Check(now)
+	if why == nil {
+		sec.DBTLS = t
+		s.Logf("info", "%s: kept from the previous run", DBTLSKeyVar)
+		return nil
+	}
+	n, err := NewDatabaseTLS(now)
+	if err != nil {
+		return fmt.Errorf("generate the bundled database's TLS certificate: %w", err)
+	}
+	sec.DBTLS = n
+	sec.GeneratedThisRun = append(sec.GeneratedThisRun, DBTLSKeyVar)
+	if t.IsZero() {
+		s.Logf("info", "%s: generated (a CA and a certificate for %q)", DBTLSKeyVar, DBServerName)
+	} else {
+		s.Logf("warn", "%s: made anew (%v)", DBTLSKeyVar, why)
+	}
 	return nil
 }
 

@@ -74,7 +74,7 @@ func maskFile(f File, diff string, secrets []string) string {
 // secretValues lists every secret value the rendered files may contain.
 func (s *State) secretValues() []string {
 	vals := []string{s.Secrets.NextAuthSecret.Reveal(), s.Secrets.EncryptionKey.Reveal(), s.Secrets.DatabasePassword.Reveal(), s.Secrets.SuperuserPassword.Reveal(),
-		s.Secrets.CronAPIKey.Reveal(), s.Secrets.CronSecret.Reveal(), s.Secrets.LicenseKey.Reveal(), s.Env.LicenseKey.Reveal(),
+		s.Secrets.CronAPIKey.Reveal(), s.Secrets.CronSecret.Reveal(), s.Secrets.LicenseKey.Reveal(), s.Env.LicenseKey.Reveal(), s.Secrets.DBTLS.Key.Reveal(),
 		s.Env.DatabaseURL.Reveal(), s.Env.SMTPPassword.Reveal(), s.Env.BillingToken.Reveal(), s.Env.SigningSecret.Reveal(), s.Env.GitToken.Reveal()}
 	if u, err := DatabaseURLsFor(s.Answers, s.Env, s.Repo, s.Secrets); err == nil {
 		vals = append(vals, u.App, u.Direct, u.Calctl, u.Host)

@@ -350,6 +350,12 @@ func urlHost(raw string) string {
 }
 
 // withHost returns the URL with its host replaced by addr (the port kept).
+// A URL that verifies the server's certificate and name (verify-full, or
+// Prisma's engine form with sslaccept=strict and its CA in sslcert) keeps
+// verifying its chain against the same CA (verify-ca): the address is not
+// the name in the certificate. For calctl's bundled database that is no
+// weaker: its CA signed the database's certificate only, and its key was
+// thrown away (installer/dbtls.go).
 func withHost(raw secret.Secret, addr string) secret.Secret {
 	u, err := url.Parse(strings.TrimSpace(raw.Reveal()))
 	if err != nil {
@@ -360,6 +366,19 @@ func withHost(raw secret.Secret, addr string) secret.Secret {
 		port = "5432"
 	}
 	u.Host = net.JoinHostPort(addr, port)
+	q := u.Query()
+	ca := q.Get("sslrootcert")
+	strict := q.Get("sslaccept") != "" && q.Get("sslaccept") != "accept_invalid_certs"
+	if strict && q.Get("sslcert") != "" && q.Get("sslkey") == "" {
+		ca = q.Get("sslcert") // Prisma's engine: sslcert is the server's CA
+		q.Del("sslcert")
+	}
+	if ca != "" && (strict || q.Get("sslmode") == "verify-full") {
+		q.Del("sslaccept")
+		q.Set("sslmode", "verify-ca")
+		q.Set("sslrootcert", ca)
+		u.RawQuery = q.Encode()
+	}
 	return secret.Secret(u.String())
 }
 

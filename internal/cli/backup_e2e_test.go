@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/calctl/calctl/backup/history"
+	"github.com/calctl/calctl/installer"
 	"github.com/calctl/calctl/installer/preflight"
 	"github.com/calctl/calctl/internal/dotenv"
 	"github.com/calctl/calctl/internal/testenv"
@@ -48,8 +49,10 @@ func bundledURL(t testing.TB, cli *client.Client, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server takes TCP only over TLS (installer/dbtls.go): verified
+	// against the install's CA, by chain, since an address is dialled.
 	u.Host = fmt.Sprintf("%s:5432", ip)
-	u.RawQuery = "sslmode=disable"
+	u.RawQuery = url.Values{"sslmode": {"verify-ca"}, "sslrootcert": {filepath.Join(dir, installer.DBCAFile)}}.Encode()
 	return u.String()
 }
 

@@ -171,13 +171,16 @@ func buildPostgresImage(t testing.TB, cli *client.Client, tag string, extraBins 
 	}
 	dir := t.TempDir()
 	files["/pgentry"] = testenv.BuildStaticBinary(t, filepath.Join(fixtureDir, "pgentry"), dir, "pgentry")
+	// the official image's entrypoint is docker-entrypoint.sh on PATH
+	// (/usr/local/bin), which calctl's database command execs by name
+	files["/usr/local/bin/docker-entrypoint.sh"] = files["/pgentry"]
 	buildRootfsImage(t, cli, tag, files, map[string]string{
 		"/etc/passwd": "root:x:0:0::/root:/sbin/nologin\npostgres:x:999:999::/var/lib/postgresql:/sbin/nologin\n",
 		"/etc/group":  "root:x:0:\npostgres:x:999:\n",
-	}, "ENV PATH=/usr/lib/postgresql/15/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/lib/postgresql/15/lib PGDATA=/var/lib/postgresql/data TZ=UTC\n"+
+	}, "ENV PATH=/usr/local/bin:/usr/bin:/bin:/usr/lib/postgresql/15/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/lib/postgresql/15/lib PGDATA=/var/lib/postgresql/data TZ=UTC\n"+
 		// PGDATA and the socket directory owned by postgres, as the official
 		// image's Dockerfile makes them (so `user: postgres` works)
-		"RUN [\"/pgentry\", \"-prepare-image\"]\nENTRYPOINT [\"/pgentry\"]\nCMD [\"postgres\"]\n")
+		"RUN [\"/pgentry\", \"-prepare-image\"]\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"postgres\"]\n")
 }
 
 // publishFixture publishes a small monorepo whose web app is the static Go

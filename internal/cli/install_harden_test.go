@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,14 +101,14 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 	}
 	var list []checks.Check
 	for _, ch := range catalog.All() {
-		if id := ch.ID(); strings.HasPrefix(id, "DK-") || id == "PG-005" || id == "PG-006" || id == "PG-007" || id == "PG-008" {
+		if id := ch.ID(); strings.HasPrefix(id, "DK-") || bundledPGChecks[id] {
 			list = append(list, ch)
 		}
 	}
-	pg := 0
+	pg := map[string]bool{}
 	for _, r := range checks.Run(f, list, checks.Selection{}, nil).Results {
 		if strings.HasPrefix(r.ID, "PG-") {
-			pg++
+			pg[r.ID] = true
 		}
 		switch {
 		case r.Status == checks.Pass:
@@ -118,8 +119,56 @@ func assertHardened(t *testing.T, cli *client.Client, project, installDir, dbNam
 			t.Errorf("live %s %s on %s: %s", r.ID, r.Status, r.Resource, r.Message)
 		}
 	}
-	if pg < 4 {
-		t.Errorf("%d PG results, want PG-005 to PG-008", pg)
+	if len(pg) != len(bundledPGChecks) {
+		t.Errorf("PG results %v, want all of %v", pg, bundledPGChecks)
+	}
+	assertPlaintextRefused(t, cli, project, installDir)
+}
+
+// bundledPGChecks are the PG checks the bundled database passes (docs/checks.md
+// "What the rendered install satisfies"): TLS on with a floor and
+// forward-secret suites, TLS enforced and no weak pg_hba line (PG-001..PG-004,
+// installer/dbtls.go), and PG-005..PG-008.
+var bundledPGChecks = map[string]bool{"PG-001": true, "PG-002": true, "PG-003": true, "PG-004": true,
+	"PG-005": true, "PG-006": true, "PG-007": true, "PG-008": true}
+
+// assertPlaintextRefused logs in as the app role (DATABASE_URL's user and
+// password) from another container on the install's compose network — a
+// throwaway one of the database's image, whose psql is libpq — without TLS
+// (refused: "no encryption") and with it (accepted).
+func assertPlaintextRefused(t *testing.T, cli *client.Client, project, installDir string) {
+	t.Helper()
+	env, err := dotenv.Read(filepath.Join(installDir, ".env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := env.Lookup("DATABASE_URL")
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := ""
+	cs, _ := cli.ContainerList(context.Background(), container.ListOptions{})
+	for _, c := range cs {
+		if c.Labels["com.docker.compose.project"] == project && c.Labels["com.docker.compose.service"] == "database" {
+			img = c.Image
+		}
+	}
+	if img == "" {
+		t.Fatalf("no database container in %s", project)
+	}
+	login := func(sslmode string) (string, error) {
+		q := url.URL{Scheme: "postgresql", User: u.User, Host: u.Host, Path: u.Path, RawQuery: "sslmode=" + sslmode + "&connect_timeout=10"}
+		out, err := exec.Command("docker", "run", "--rm", "--name", "calctl-pgtls-login-"+randHex(4), "--network", project+"_default",
+			"--user", "postgres", "--read-only", img, "psql", q.String(), "-tAc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	out, err := login("disable")
+	if err == nil || !strings.Contains(out, "no encryption") {
+		t.Errorf("a plaintext login from another container was not refused by pg_hba: %v %q", err, out)
+	}
+	if out, err := login("require"); err != nil || out != "t" {
+		t.Errorf("a TLS login from another container: %v %q, want ssl t", err, out)
 	}
 }
 
@@ -158,7 +207,11 @@ func TestHardenedDatabaseKeepsAnEarlierVolume(t *testing.T) {
 	}
 	const pw = "0123456789abcdef0123456789abcdef0123456789abcdef"
 	old, _ := dotenv.Parse([]byte("POSTGRES_USER=calcom\nPOSTGRES_PASSWORD=" + pw + "\nPOSTGRES_DB=calendso\n"))
-	sec := installer.Secrets{NextAuthSecret: "n", EncryptionKey: "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", DatabasePassword: pw, CronAPIKey: "c", CronSecret: "s"}
+	tls, err := installer.NewDatabaseTLS(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := installer.Secrets{NextAuthSecret: "n", EncryptionKey: "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk", DatabasePassword: pw, CronAPIKey: "c", CronSecret: "s", DBTLS: tls}
 	r, err := installer.RenderFiles(a, installer.EnvSecrets{}, installer.Repo{}, sec, installer.Existing{DBEnv: old})
 	if err != nil {
 		t.Fatal(err)
@@ -168,10 +221,13 @@ func TestHardenedDatabaseKeepsAnEarlierVolume(t *testing.T) {
 		if f.Path == "docker-compose.yml" {
 			hardened = f.Data
 		}
-		if f.Path == "db.env" || f.Path == ".env" || f.Path == "docker-compose.yml" {
-			if err := os.WriteFile(filepath.Join(dir, f.Path), f.Data, 0o600); err != nil {
-				t.Fatal(err)
-			}
+		// every file as the write step writes it (the database mounts
+		// its pg_hba.conf, pg_ident.conf and certificate)
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f.Path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.Path), f.Data, f.Mode); err != nil {
+			t.Fatal(err)
 		}
 		if f.Path == installer.AppRoleScript {
 			t.Fatalf("the one-role install got the app role script")
@@ -241,4 +297,30 @@ func TestHardenedDatabaseKeepsAnEarlierVolume(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "calcom" {
 		t.Errorf("the app role cannot log in after the upgrade: exit %d %s", code, out)
 	}
+	// the earlier volume gets TLS and calctl's pg_hba too (command-line
+	// settings, not init-time ones): PG-001..PG-004 pass, reached as
+	// `calctl check --dir` reaches it, and plaintext is refused
+	f, err := collect.Collect(context.Background(), collect.Options{Dir: dir, Docker: true, DockerClient: cli,
+		ContainerLabel: "com.docker.compose.project=" + project,
+		Only:           []checks.Source{checks.SourceDocker, checks.SourceFiles, checks.SourcePG}, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []checks.Check
+	for _, ch := range catalog.All() {
+		if id := ch.ID(); id >= "PG-001" && id <= "PG-004" {
+			list = append(list, ch)
+		}
+	}
+	seen := 0
+	for _, r := range checks.Run(f, list, checks.Selection{}, nil).Results {
+		seen++
+		if r.Status != checks.Pass {
+			t.Errorf("earlier volume: %s %s: %s", r.ID, r.Status, r.Message)
+		}
+	}
+	if seen != 4 {
+		t.Errorf("%d results, want PG-001..PG-004", seen)
+	}
+	assertPlaintextRefused(t, cli, project, dir)
 }

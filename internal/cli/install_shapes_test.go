@@ -300,7 +300,11 @@ func renderFor(t *testing.T, vintage, extra string, env map[string]string) map[s
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec := installer.Secrets{NextAuthSecret: "n", EncryptionKey: "k", DatabasePassword: "p", CronAPIKey: "c", CronSecret: "s", LicenseKey: e.LicenseKey}
+	tls, err := installer.NewDatabaseTLS(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := installer.Secrets{NextAuthSecret: "n", EncryptionKey: "k", DatabasePassword: "p", CronAPIKey: "c", CronSecret: "s", LicenseKey: e.LicenseKey, DBTLS: tls}
 	r, err := installer.RenderFiles(a, e, repo, sec, installer.Existing{})
 	if err != nil {
 		t.Fatal(err)
@@ -315,11 +319,15 @@ func renderFor(t *testing.T, vintage, extra string, env map[string]string) map[s
 // buildContext builds the image of a tree with the given Dockerfile, as
 // compose would (context: install_dir with src/ and .dockerignore), and
 // returns the build output and whether it succeeded.
-func buildContext(t *testing.T, cli *client.Client, vintage, dockerfile, tag string, args map[string]*string) (string, bool) {
+func buildContext(t *testing.T, cli *client.Client, vintage, dockerfile, tag string, args map[string]*string, files map[string]string) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(filepath.Join(dir, "src"), os.DirFS(filepath.Join(treesDir, vintage))); err != nil {
 		t.Fatal(err)
+	}
+	for p, data := range files { // rendered files the Dockerfile copies (db/tls/ca.pem)
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte(data), 0o644)
 	}
 	os.MkdirAll(filepath.Join(dir, "build"), 0o755)
 	os.WriteFile(filepath.Join(dir, "build", "web.Dockerfile"), []byte(dockerfile), 0o644)
@@ -424,7 +432,9 @@ func runImage(t *testing.T, cli *client.Client, img, workdir string, env []strin
 // expects the build or the app to refuse.
 func standinContracts(t *testing.T, cli *client.Client, suffix string) {
 	lic := map[string]string{"CALCOM_LICENSE_KEY": "k"}
-	df2022 := renderFor(t, "2022", "", nil)["build/web.Dockerfile"]
+	r2022 := renderFor(t, "2022", "", nil)
+	df2022 := r2022["build/web.Dockerfile"]
+	ca := map[string]string{installer.DBCAFile: r2022[installer.DBCAFile]}
 	df2023 := renderFor(t, "2023", "", nil)["build/web.Dockerfile"]
 	df2025 := renderFor(t, "2025", "api: {license_key_env: CALCOM_LICENSE_KEY}\n", lic)["build/web.Dockerfile"]
 	drop := func(df, line string) string {
@@ -434,18 +444,22 @@ func standinContracts(t *testing.T, cli *client.Client, suffix string) {
 		}
 		return out
 	}
-	unreachable := "postgresql://calcom:p@database:5432/calendso"
+	unreachable := "postgresql://calcom:p@database:5432/calendso?sslmode=require&sslcert=/opt/calcom/db/tls/ca.pem&sslaccept=strict"
 	builds := []struct {
 		name, vintage, dockerfile, want string
 		args                            map[string]*string
+		files                           map[string]string
 	}{
-		{"yarn@4 without corepack", "2025", drop(df2025, "RUN corepack enable\n"), "Corepack must currently be enabled", nil},
-		{"build without the two secrets", "2023", strings.Replace(df2023, "RUN NEXTAUTH_SECRET="+installer.BuildPlaceholder+" \\\n    CALENDSO_ENCRYPTION_KEY="+installer.BuildPlaceholder+" \\\n    ", "RUN ", 1), "Please set", nil},
-		{"2022 build without its database", "2022", df2022, "P1001", map[string]*string{"DATABASE_URL": &unreachable}},
-		{"2022 tree on Node 18", "2022", strings.ReplaceAll(df2022, "FROM node:16", "FROM node:18"), `The engine "node" is incompatible`, nil},
+		{"yarn@4 without corepack", "2025", drop(df2025, "RUN corepack enable\n"), "Corepack must currently be enabled", nil, nil},
+		{"build without the two secrets", "2023", strings.Replace(df2023, "RUN NEXTAUTH_SECRET="+installer.BuildPlaceholder+" \\\n    CALENDSO_ENCRYPTION_KEY="+installer.BuildPlaceholder+" \\\n    ", "RUN ", 1), "Please set", nil, nil},
+		{"2022 build without its database", "2022", df2022, "P1001", map[string]*string{"DATABASE_URL": &unreachable}, ca},
+		// the bundled database's URL verifies with the CA at its install
+		// path: without the COPY the build's engine cannot open it
+		{"2022 build without the database CA", "2022", drop(df2022, `COPY ["db/tls/ca.pem", "/opt/calcom/db/tls/ca.pem"]`+"\n"), "P1011", map[string]*string{"DATABASE_URL": &unreachable}, ca},
+		{"2022 tree on Node 18", "2022", strings.ReplaceAll(df2022, "FROM node:16", "FROM node:18"), `The engine "node" is incompatible`, nil, ca},
 	}
 	for i, b := range builds {
-		out, ok := buildContext(t, cli, b.vintage, b.dockerfile, fmt.Sprintf("calctl-shapes-contract%d-%s:x", i, suffix), b.args)
+		out, ok := buildContext(t, cli, b.vintage, b.dockerfile, fmt.Sprintf("calctl-shapes-contract%d-%s:x", i, suffix), b.args, b.files)
 		if ok || !strings.Contains(out, b.want) {
 			t.Errorf("%s: build succeeded=%v, want a failure with %q:\n%s", b.name, ok, b.want, out)
 		}
@@ -455,7 +469,7 @@ func standinContracts(t *testing.T, cli *client.Client, suffix string) {
 	// refused, the web app answers 500
 	tag := "calctl-shapes-contract-run-" + suffix + ":x"
 	noAPIBuild := drop(df2025, "RUN NEXTAUTH_SECRET="+installer.BuildPlaceholder+" \\\n    CALENDSO_ENCRYPTION_KEY="+installer.BuildPlaceholder+" \\\n    DATABASE_URL=postgresql://build:build@127.0.0.1:5432/build \\\n    DATABASE_DIRECT_URL=postgresql://build:build@127.0.0.1:5432/build \\\n    yarn workspace @calcom/api build\n")
-	if out, ok := buildContext(t, cli, "2025", noAPIBuild, tag, nil); !ok {
+	if out, ok := buildContext(t, cli, "2025", noAPIBuild, tag, nil, nil); !ok {
 		t.Fatalf("build: %s", out)
 	}
 	if code, out := runImage(t, cli, tag, "/calcom/apps/api/v1", nil, "yarn", "next", "start", "-p", "3998"); code == 0 || !strings.Contains(out, "Could not find a production build") {

@@ -37,15 +37,31 @@ const (
 
 func main() {
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "-prepare-image" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "-prepare-image":
 		err = prepareImage()
-	} else {
+	case len(os.Args) > 1 && os.Args[1] != "postgres" && !strings.HasPrefix(os.Args[1], "-"):
+		// any other command runs as it is, as the official entrypoint's
+		// `exec "$@"` does (calctl's compose command is `sh -c …`, which
+		// then execs this entrypoint by its name, docker-entrypoint.sh,
+		// with `postgres -c …`)
+		err = execCommand(os.Args[1:])
+	default:
 		err = run()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgentry:", err)
 		os.Exit(1)
 	}
+}
+
+// execCommand execs argv, looked up on PATH.
+func execCommand(argv []string) error {
+	p, err := exec.LookPath(argv[0])
+	if err != nil {
+		return err
+	}
+	return syscall.Exec(p, argv, os.Environ())
 }
 
 func prepareImage() error {
@@ -87,8 +103,9 @@ func asPostgres(cmd *exec.Cmd) *exec.Cmd {
 }
 
 // serverArgs are the command's arguments after "postgres" (compose
-// `command: [postgres, -c, ...]`), given to both servers as the official
-// entrypoint does.
+// `command: [postgres, -c, ...]`, or a leading "-" as the official
+// entrypoint's `set -- postgres "$@"`), given to both servers as the
+// official entrypoint does.
 func serverArgs() []string {
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "postgres" {

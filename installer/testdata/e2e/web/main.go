@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -47,7 +48,7 @@ func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_URL"))
+		conn, err := connect(ctx, os.Getenv("DATABASE_URL"))
 		if err != nil {
 			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 			return
@@ -70,7 +71,7 @@ func main() {
 func migrate() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, os.Getenv("DATABASE_DIRECT_URL"))
+	conn, err := connect(ctx, os.Getenv("DATABASE_DIRECT_URL"))
 	if err != nil {
 		return err
 	}
@@ -81,4 +82,26 @@ func migrate() error {
 		INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count)
 		VALUES ('1', 'fixture', now(), '20210605225044_init', 1) ON CONFLICT (id) DO NOTHING`)
 	return err
+}
+
+// connect reads a URL as Prisma's engine does (calcom-facts.md §9 "Prisma
+// and TLS"): sslaccept=strict verifies the server against the CA file in
+// sslcert (pgx: verify-full with that root), any other sslaccept does not
+// verify; both are Prisma's own parameters, never sent to the server.
+func connect(ctx context.Context, raw string) (*pgx.Conn, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("not a URL")
+	}
+	q := u.Query()
+	if a := q.Get("sslaccept"); a != "" && a != "accept_invalid_certs" && q.Get("sslcert") != "" && q.Get("sslkey") == "" {
+		q.Set("sslmode", "verify-full")
+		q.Set("sslrootcert", q.Get("sslcert"))
+	}
+	q.Del("sslaccept")
+	if q.Get("sslkey") == "" {
+		q.Del("sslcert")
+	}
+	u.RawQuery = q.Encode()
+	return pgx.Connect(ctx, u.String())
 }

@@ -749,13 +749,24 @@ func webHandler(dir, root string, bi buildInfo) http.Handler {
 }
 
 // connect opens a pgx connection from a Cal.com URL, dropping the
-// parameters only Prisma understands.
+// parameters only Prisma understands. Prisma's engine form with
+// sslaccept=strict verifies the server against the CA in sslcert (chain
+// and host name; calcom-facts.md §9), which pgx does as verify-full with
+// that file: a CA file missing where the URL says fails here as it fails
+// Prisma.
 func connect(ctx context.Context, raw string) (*pgx.Conn, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, errors.New("not a URL")
 	}
 	q := u.Query()
+	if a := q.Get("sslaccept"); a != "" && a != "accept_invalid_certs" && q.Get("sslcert") != "" && q.Get("sslkey") == "" {
+		if _, err := os.Stat(q.Get("sslcert")); err != nil {
+			return nil, fmt.Errorf("Error opening a TLS connection: the CA file of sslcert: %v", err)
+		}
+		q.Set("sslmode", "verify-full")
+		q.Set("sslrootcert", q.Get("sslcert"))
+	}
 	for _, k := range []string{"sslaccept", "sslcert", "schema", "connection_limit", "pool_timeout", "pgbouncer", "socket_timeout"} {
 		q.Del(k)
 	}
@@ -818,6 +829,9 @@ func prisma(args []string) error {
 	defer cancel()
 	conn, err := connect(ctx, raw)
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "Error opening a TLS connection") {
+			return fmt.Errorf("Error: P1011: %v", err) // Prisma's code for a TLS setup error
+		}
 		u, _ := url.Parse(raw)
 		host := ""
 		if u != nil {

@@ -16,6 +16,8 @@ RUN yarn install
 # DATABASE_URL from .env as a build argument (docker@566bf10), which stays in
 # this builder stage only.
 ARG DATABASE_URL
+# DATABASE_URL verifies the bundled database's certificate with this CA.
+COPY ["db/tls/ca.pem", "/opt/calcom/db/tls/ca.pem"]
 # next.config.js refuses to build without NEXTAUTH_SECRET and CALENDSO_ENCRYPTION_KEY;
 # these placeholders exist only for this command (see BuildPlaceholder in calctl).
 RUN NEXTAUTH_SECRET=calctl-build-time-placeholder-32 \
