@@ -62,9 +62,12 @@ func FuzzParseEnv(f *testing.F) {
 		}
 		for _, e := range es {
 			// Keys are what Compose accepts (internal/dotenv matches
-			// compose-go, so "0=" and "0\tϱ=" are keys): never empty, never holding
-			// what would end an assignment or start another.
-			if e.Key == "" || strings.ContainsAny(e.Key, "=\r\n") || e.Line < 1 {
+			// compose-go, so "0=", "0\tϱ=" and "A\rB=" are keys: compose-go
+			// v2.16.2's dotenv ends a line only at \n and keeps a \r inside
+			// a key, seed testdata/fuzz/FuzzParseEnv/acfcce373c0758bf): never
+			// empty, never holding what would end an assignment or start
+			// another.
+			if e.Key == "" || strings.ContainsAny(e.Key, "=\n") || e.Line < 1 {
 				t.Fatalf("bad entry %+v", e)
 			}
 		}
