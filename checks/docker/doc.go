@@ -145,3 +145,6 @@ func portNum(p string) string {
 	}
 	return p
 }
+
+// needDocker is what the engine-level checks (DK-015, DK-016) need.
+var needDocker = []checks.Source{checks.SourceDocker}
