@@ -1,8 +1,6 @@
 package pg
 
 import (
-	"fmt"
-
 	"github.com/calctl/calctl/checks"
 )
 
@@ -17,19 +15,7 @@ var LogFileMode = checks.New(checks.Meta{
 	if !on(lc) {
 		return []checks.Finding{{Status: checks.Skip, Resource: resource(f), Message: "logging_collector is off: no log files (see PG-015)"}}
 	}
-	s, _ := setting(f, "log_file_mode")
-	m, ok := mode(s)
-	ev := checks.Ev("log_file_mode", s)
-	r := checks.Finding{Resource: resource(f), Evidence: ev}
-	switch {
-	case !ok:
-		r.Status, r.Message = checks.Skip, "log_file_mode was not read"
-	case m&0o007 != 0:
-		r.Status, r.Message = checks.Fail, fmt.Sprintf("log_file_mode=%04o: every local user can read the server log", m)
-	case m&0o070 != 0:
-		r.Status, r.Message = checks.Warn, fmt.Sprintf("log_file_mode=%04o: the server's group can read the log", m)
-	default:
-		r.Status, r.Message = checks.Pass, fmt.Sprintf("log_file_mode=%04o", m)
-	}
-	return []checks.Finding{r}
+	return []checks.Finding{modeFinding(f, "log_file_mode",
+		"every local user can read the server log",
+		"the server's group can read the log")}
 })
