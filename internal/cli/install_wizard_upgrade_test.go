@@ -69,13 +69,11 @@ func TestWizardUpgradeHandoff(t *testing.T) {
 	}
 }
 
-// TestInstallWizardUpgradeInTmux drives the real calctl binary on a real
-// terminal (tmux) over an install directory that holds saved answers: the
-// Welcome screen offers the upgrade, and choosing it with --dry-run leaves
-// the wizard and re-executes the same binary as `calctl upgrade --ref REF
-// --dir DIR --dry-run` on the terminal (no stub: the real upgrade command
-// runs; its dry run writes nothing).
-func TestInstallWizardUpgradeInTmux(t *testing.T) {
+// savedV58Install is an install directory holding only the answers a
+// compose install of v5.8.0 saved: what the Welcome screen offers the
+// upgrade on.
+func savedV58Install(t *testing.T) string {
+	t.Helper()
 	installDir := filepath.Join(t.TempDir(), "calcom")
 	a := &contract.Answers{InstallDir: installDir, Target: contract.TargetCompose}
 	a.Source.URL, a.Source.Ref = "https://github.com/calcom/cal.com.git", "v5.8.0"
@@ -83,6 +81,17 @@ func TestInstallWizardUpgradeInTmux(t *testing.T) {
 	if err := home.SaveAnswers(installDir, a); err != nil {
 		t.Fatal(err)
 	}
+	return installDir
+}
+
+// TestInstallWizardUpgradeInTmux drives the real calctl binary on a real
+// terminal (tmux) over an install directory that holds saved answers: the
+// Welcome screen offers the upgrade, and choosing it with --dry-run leaves
+// the wizard and re-executes the same binary as `calctl upgrade --ref REF
+// --dir DIR --dry-run` on the terminal (no stub: the real upgrade command
+// runs; its dry run writes nothing).
+func TestInstallWizardUpgradeInTmux(t *testing.T) {
+	installDir := savedV58Install(t)
 	before := testenv.TreeHash(t, installDir)
 	bin := buildWizardBinary(t)
 	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "NO_COLOR=1", "PATH=" + os.Getenv("PATH")}
@@ -121,13 +130,7 @@ func TestInstallWizardUpgradeInTmux(t *testing.T) {
 // the same upgrade on an existing install, with both choices numbered and
 // the default stated, and hand off to the real `calctl upgrade --dry-run`.
 func TestInstallWizardUpgradeAccessibleInTmux(t *testing.T) {
-	installDir := filepath.Join(t.TempDir(), "calcom")
-	a := &contract.Answers{InstallDir: installDir, Target: contract.TargetCompose}
-	a.Source.URL, a.Source.Ref = "https://github.com/calcom/cal.com.git", "v5.8.0"
-	a.PublicURL = "https://cal.example.com"
-	if err := home.SaveAnswers(installDir, a); err != nil {
-		t.Fatal(err)
-	}
+	installDir := savedV58Install(t)
 	before := testenv.TreeHash(t, installDir)
 	bin := buildWizardBinary(t)
 	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"), "TERM=xterm-256color", "CALCTL_ACCESSIBLE=1", "PATH=" + os.Getenv("PATH")}
