@@ -201,19 +201,8 @@ exit 7
 // then reads a line from the terminal to prove it has it): this test is
 // about the handoff, not the kubernetes install.
 func TestWizardKubernetesInTmux(t *testing.T) {
-	git := testenv.StartGitServer(t)
-	repo := testenv.NewWorkRepo(t)
-	repo.Write(map[string]string{"README.md": "fixture\n"})
-	repo.Commit("fixture")
-	url := repo.Publish(git, "calcom/cal.com.git")
-
-	rec, stubDir := ttyStub(t)
-	installDir := filepath.Join(t.TempDir(), "calcom")
-	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
-		"TERM=xterm-256color", "NO_COLOR=1", "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
-	tm := startTmux(t, 80, 24, env, bin, "install", "--dry-run", "--install-dir", installDir,
-		"--source-url", url, "--submodules", "skip")
+	w := startKubeWizard(t, 80, 24, "NO_COLOR=1", "--dry-run")
+	tm, url, rec, installDir := w.tm, w.url, w.rec, w.installDir
 
 	tm.waitFor("1/8 Welcome")
 	tm.keys("Enter")
@@ -226,7 +215,7 @@ func TestWizardKubernetesInTmux(t *testing.T) {
 	tm.waitFor("> kubernetes")
 	tm.snap("kube-target")
 	tm.keys("Enter")
-	tm.waitFor("Kubeconfig", "> "+filepath.Join(env[0][len("HOME="):], ".kube", "config"))
+	tm.waitFor("Kubeconfig", "> "+filepath.Join(w.home, ".kube", "config"))
 	tm.snap("kube-cluster")
 	tm.noColor()
 	tm.keys("Enter", "Enter")
@@ -327,20 +316,43 @@ exit 0
 	return rec, dir
 }
 
-// TestWizardKubernetesAccessibleInTmux: the accessible prompts ask the same
-// kubernetes answers and hand off the same way (STUB sibling, ttyStub).
-func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
+// kubeWizard is one run of the real binary's wizard in tmux (see
+// startKubeWizard).
+type kubeWizard struct {
+	tm *tmuxTerm
+	// url is the fixture repository's; rec the STUB sibling's record
+	// directory (ttyStub); installDir the install directory; home the
+	// wizard's $HOME; installs its $CALCTL_INSTALLS_FILE.
+	url, rec, installDir, home, installs string
+}
+
+// startKubeWizard starts the real binary's `install` wizard in tmux at
+// cols×rows, aimed at a fixture repository on a local git server, with the
+// STUB sibling (ttyStub) first on $PATH and mode ("NO_COLOR=1" or
+// "CALCTL_ACCESSIBLE=1") in its environment; extra are more install flags.
+func startKubeWizard(t *testing.T, cols, rows int, mode string, extra ...string) kubeWizard {
+	t.Helper()
 	git := testenv.StartGitServer(t)
 	repo := testenv.NewWorkRepo(t)
 	repo.Write(map[string]string{"README.md": "fixture\n"})
 	repo.Commit("fixture")
-	url := repo.Publish(git, "calcom/cal.com.git")
-	rec, stubDir := ttyStub(t)
-	installDir := filepath.Join(t.TempDir(), "calcom")
-	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
-		"TERM=xterm-256color", "CALCTL_ACCESSIBLE=1", "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
-	tm := startTmux(t, 100, 50, env, bin, "install", "--install-dir", installDir, "--source-url", url, "--submodules", "skip")
+	w := kubeWizard{url: repo.Publish(git, "calcom/cal.com.git"), installDir: filepath.Join(t.TempDir(), "calcom"),
+		home: t.TempDir(), installs: filepath.Join(t.TempDir(), "installs.json")}
+	var stubDir string
+	w.rec, stubDir = ttyStub(t)
+	env := []string{"HOME=" + w.home, "CALCTL_INSTALLS_FILE=" + w.installs,
+		"TERM=xterm-256color", mode, "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
+	argv := append([]string{buildWizardBinary(t), "install"}, extra...)
+	argv = append(argv, "--install-dir", w.installDir, "--source-url", w.url, "--submodules", "skip")
+	w.tm = startTmux(t, cols, rows, env, argv...)
+	return w
+}
+
+// TestWizardKubernetesAccessibleInTmux: the accessible prompts ask the same
+// kubernetes answers and hand off the same way (STUB sibling, ttyStub).
+func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
+	w := startKubeWizard(t, 100, 50, "CALCTL_ACCESSIBLE=1")
+	tm, rec, installDir := w.tm, w.rec, w.installDir
 	line := func(s string) { tm.typeText(s); tm.keys("Enter") }
 	tm.waitFor("== Source ==", "Repository URL")
 	line("")
@@ -392,7 +404,7 @@ func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
 	argv, _ := os.ReadFile(filepath.Join(rec, "argv"))
 	if args := strings.Fields(string(argv)); len(args) != 4 || args[3] != filepath.Join(home.PendingDir(func(k string) string {
 		if k == home.InstallsEnv {
-			return env[1][len(home.InstallsEnv)+1:]
+			return w.installs
 		}
 		return ""
 	}, installDir), home.AnswersFile) {
@@ -406,18 +418,8 @@ func TestWizardKubernetesAccessibleInTmux(t *testing.T) {
 // Review scrolling to what enter does, and the handoff (STUB sibling,
 // ttyStub).
 func TestWizardKubernetesNarrowInTmux(t *testing.T) {
-	git := testenv.StartGitServer(t)
-	repo := testenv.NewWorkRepo(t)
-	repo.Write(map[string]string{"README.md": "fixture\n"})
-	repo.Commit("fixture")
-	url := repo.Publish(git, "calcom/cal.com.git")
-	_, stubDir := ttyStub(t)
-	installDir := filepath.Join(t.TempDir(), "calcom")
-	bin := buildWizardBinary(t)
-	env := []string{"HOME=" + t.TempDir(), "CALCTL_INSTALLS_FILE=" + filepath.Join(t.TempDir(), "installs.json"),
-		"TERM=xterm-256color", "NO_COLOR=1", "PATH=" + stubDir + string(os.PathListSeparator) + os.Getenv("PATH")}
-	tm := startTmux(t, 60, 15, env, bin, "install", "--dry-run", "--install-dir", installDir,
-		"--source-url", url, "--submodules", "skip")
+	w := startKubeWizard(t, 60, 15, "NO_COLOR=1", "--dry-run")
+	tm := w.tm
 	// page waits for a page showing texts, with the key line, in no colour
 	page := func(texts ...string) string {
 		t.Helper()
